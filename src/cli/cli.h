@@ -1,0 +1,37 @@
+/* cli/cli.h — the subcommands of the `moocguard` binary.
+ *
+ * Each takes argv after the subcommand name (argv[0] is the subcommand) and returns the process
+ * exit code: 0 ok, 1 failure, 2 usage error. Every subcommand answers --help. */
+#ifndef MG_CLI_CLI_H
+#define MG_CLI_CLI_H
+
+#include <stdio.h>
+
+#include "core/config.h"
+
+#define MG_EXIT_OK 0
+#define MG_EXIT_FAIL 1
+#define MG_EXIT_USAGE 2
+
+int mg_cli_serve(int argc, char **argv);
+int mg_cli_migrate(int argc, char **argv);
+int mg_cli_credential(int argc, char **argv);
+int mg_cli_import(int argc, char **argv);
+int mg_cli_demo(int argc, char **argv);
+
+/* Shared by subcommands: true if argv has -h or --help. */
+int mg_cli_wants_help(int argc, char **argv);
+/* Removes "--name value" or "--name=value" from argv; *value points into argv (not copied).
+ * Returns 1 if found, 0 if absent, -1 if the value is missing. */
+int mg_cli_take_opt(int *argc, char **argv, const char *name, const char **value);
+/* Removes a valueless flag "--name"; returns 1 if it was present. */
+int mg_cli_take_flag(int *argc, char **argv, const char *name);
+/* Loads settings (defaults, file, env, flags) from what is left of argv; no positional
+ * arguments allowed. Prints the error and returns MG_EXIT_USAGE on failure, else MG_EXIT_OK. */
+int mg_cli_load_config(const char *cmd, mg_config *cfg, int argc, char **argv);
+
+/* Runs the HTTP server with cfg until SIGTERM/SIGINT; prints `banner` (may be NULL) once
+ * listening. Returns an exit code. */
+int mg_cli_run_server(const mg_config *cfg, const char *banner);
+
+#endif

@@ -1,0 +1,51 @@
+/* moocguard — one binary, many subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command k_commands[] = {
+    {"serve", mg_cli_serve, "run the HTTP server (xAPI LRS and API)"},
+    {"demo", mg_cli_demo, "create a demo data set and serve it on 127.0.0.1"},
+    {"import", mg_cli_import, "import xAPI statements from an NDJSON file (streaming, resumable)"},
+    {"credential", mg_cli_credential, "create, list or disable platform LRS credentials"},
+    {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "moocguard %s — supervision of credit-bearing online courses\n\n"
+          "usage: moocguard <command> [options]\n\ncommands:\n",
+          MG_VERSION);
+  for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
+    fprintf(out, "  %-12s %s\n", k_commands[i].name, k_commands[i].summary);
+  fprintf(out, "  %-12s %s\n\nRun `moocguard <command> --help` for a command's options.\n",
+          "version", "print the version");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return MG_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return MG_EXIT_OK;
+  }
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("moocguard %s\n", MG_VERSION);
+    return MG_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
+    if (!strcmp(cmd, k_commands[i].name)) return k_commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "moocguard: unknown command '%s'\n\n", cmd);
+  usage(stderr);
+  return MG_EXIT_USAGE;
+}

@@ -1,0 +1,215 @@
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+typedef enum { T_STR, T_INT, T_I64, T_BOOL } ctype_t;
+
+typedef struct setting {
+  const char *name;
+  ctype_t type;
+  size_t offset;
+  size_t size; /* for strings */
+  const char *def;
+  const char *help;
+} setting;
+
+#define S(name, field, def, help) \
+  {name, T_STR, offsetof(mg_config, field), sizeof(((mg_config *)0)->field), def, help}
+#define I(name, field, def, help) {name, T_INT, offsetof(mg_config, field), 0, def, help}
+#define L(name, field, def, help) {name, T_I64, offsetof(mg_config, field), 0, def, help}
+#define B(name, field, def, help) {name, T_BOOL, offsetof(mg_config, field), 0, def, help}
+
+static const setting g_settings[] = {
+    S("config", config, "", "config file of `name = value` lines"),
+    S("bind", bind, "127.0.0.1", "IPv4 address to listen on"),
+    I("port", port, "8080", "TCP port (0 picks a free one)"),
+    I("threads", threads, "16", "HTTP worker threads (0 = one thread per connection)"),
+    L("max-body", max_body, "67108864", "largest request body in bytes; larger gets 413"),
+    I("timeout", timeout, "60", "idle connection timeout in seconds"),
+    I("grace-ms", grace_ms, "10000", "on SIGTERM, how long in-flight requests may finish"),
+    S("store", store, "moocguard.db", "store: a SQLite file path, or postgres://..."),
+    S("log-level", log_level, "info", "debug, info, warn or error"),
+    B("access-log", access_log, "true", "log one line per HTTP request"),
+    S("base-url", base_url, "http://127.0.0.1:8080",
+      "public URL of this server (used in `more` links and authority homePage)"),
+    I("query-limit", query_limit, "500", "largest page of statements a query returns"),
+};
+#define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
+
+static const setting *find(const char *name, size_t len) {
+  for (size_t i = 0; i < N_SETTINGS; i++)
+    if (strlen(g_settings[i].name) == len && strncmp(g_settings[i].name, name, len) == 0)
+      return &g_settings[i];
+  return NULL;
+}
+
+static int apply(mg_config *cfg, const setting *s, const char *value, char *err, size_t errsize) {
+  char *p = (char *)cfg + s->offset;
+  char *end;
+  switch (s->type) {
+  case T_STR:
+    if (strlen(value) >= s->size) {
+      snprintf(err, errsize, "%s: value longer than %zu bytes", s->name, s->size - 1);
+      return MG_EINVAL;
+    }
+    snprintf(p, s->size, "%s", value);
+    return MG_OK;
+  case T_INT:
+  case T_I64: {
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < 0 || (s->type == T_INT && v > 0x7fffffff)) {
+      snprintf(err, errsize, "%s: '%s' is not a non-negative integer", s->name, value);
+      return MG_EINVAL;
+    }
+    if (s->type == T_INT)
+      *(int *)p = (int)v;
+    else
+      *(int64_t *)p = v;
+    return MG_OK;
+  }
+  case T_BOOL:
+    if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes") ||
+        !strcmp(value, "on"))
+      *(int *)p = 1;
+    else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no") ||
+             !strcmp(value, "off"))
+      *(int *)p = 0;
+    else {
+      snprintf(err, errsize, "%s: '%s' is not true/false", s->name, value);
+      return MG_EINVAL;
+    }
+    return MG_OK;
+  }
+  return MG_EINVAL;
+}
+
+void mg_config_defaults(mg_config *cfg) {
+  char err[64];
+  memset(cfg, 0, sizeof *cfg);
+  for (size_t i = 0; i < N_SETTINGS; i++) apply(cfg, &g_settings[i], g_settings[i].def, err, sizeof err);
+}
+
+int mg_config_set(mg_config *cfg, const char *name, const char *value, char *err, size_t errsize) {
+  const setting *s = find(name, strlen(name));
+  if (!s) {
+    snprintf(err, errsize, "unknown setting '%s'", name);
+    return MG_ENOTFOUND;
+  }
+  return apply(cfg, s, value, err, errsize);
+}
+
+static void trim(char **s) {
+  while (isspace((unsigned char)**s)) (*s)++;
+  size_t n = strlen(*s);
+  while (n && isspace((unsigned char)(*s)[n - 1])) (*s)[--n] = '\0';
+}
+
+static int load_file(mg_config *cfg, const char *path, char *err, size_t errsize) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    snprintf(err, errsize, "cannot open config file %s", path);
+    return MG_EIO;
+  }
+  char line[1024];
+  int lineno = 0, rc = MG_OK;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char *p = line;
+    char *hash = strchr(p, '#');
+    if (hash) *hash = '\0';
+    trim(&p);
+    if (!*p) continue;
+    char *eq = strchr(p, '=');
+    if (!eq) {
+      snprintf(err, errsize, "%s:%d: expected `name = value`", path, lineno);
+      rc = MG_EINVAL;
+      break;
+    }
+    *eq = '\0';
+    char *k = p, *v = eq + 1;
+    trim(&k);
+    trim(&v);
+    char sub[512];
+    rc = mg_config_set(cfg, k, v, sub, sizeof sub);
+    if (rc) {
+      snprintf(err, errsize, "%s:%d: %s", path, lineno, sub);
+      rc = MG_EINVAL;
+      break;
+    }
+  }
+  fclose(f);
+  return rc;
+}
+
+int mg_config_load(mg_config *cfg, int argc, char **argv, int *rest, char *err, size_t errsize) {
+  /* find --config first: the file sits below env and flags */
+  for (int i = 1; i < argc; i++) {
+    if (!strncmp(argv[i], "--config=", 9)) snprintf(cfg->config, sizeof cfg->config, "%s", argv[i] + 9);
+    else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+      snprintf(cfg->config, sizeof cfg->config, "%s", argv[i + 1]);
+  }
+  const char *envcfg = getenv("MOOCGUARD_CONFIG");
+  if (!cfg->config[0] && envcfg) snprintf(cfg->config, sizeof cfg->config, "%s", envcfg);
+  if (cfg->config[0]) {
+    int rc = load_file(cfg, cfg->config, err, errsize);
+    if (rc) return MG_EINVAL;
+  }
+  for (size_t i = 0; i < N_SETTINGS; i++) {
+    char env[96] = "MOOCGUARD_";
+    size_t j = strlen(env);
+    for (const char *p = g_settings[i].name; *p && j + 1 < sizeof env; p++)
+      env[j++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    env[j] = '\0';
+    const char *v = getenv(env);
+    if (v && apply(cfg, &g_settings[i], v, err, errsize)) return MG_EINVAL;
+  }
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strncmp(a, "--", 2) != 0 || !a[2]) break;
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    const setting *s = find(name, nlen);
+    const char *value;
+    if (eq) {
+      value = eq + 1;
+    } else if (s && s->type == T_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+      value = "true";
+    } else {
+      if (i + 1 >= argc) {
+        snprintf(err, errsize, "--%.*s needs a value", (int)nlen, name);
+        return MG_EINVAL;
+      }
+      value = argv[++i];
+    }
+    if (!s) {
+      snprintf(err, errsize, "unknown option --%.*s", (int)nlen, name);
+      return MG_EINVAL;
+    }
+    if (apply(cfg, s, value, err, errsize)) return MG_EINVAL;
+  }
+  if (rest) *rest = i;
+  return MG_OK;
+}
+
+void mg_config_print_help(FILE *out) {
+  fprintf(out, "Settings (flag / environment / default):\n");
+  for (size_t i = 0; i < N_SETTINGS; i++) {
+    const setting *s = &g_settings[i];
+    char env[96] = "MOOCGUARD_";
+    size_t j = strlen(env);
+    for (const char *p = s->name; *p && j + 1 < sizeof env; p++)
+      env[j++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    env[j] = '\0';
+    fprintf(out, "  --%-12s %-24s %s\n      %s\n", s->name, env, s->def[0] ? s->def : "\"\"",
+            s->help);
+  }
+}

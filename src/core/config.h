@@ -1,0 +1,40 @@
+/* core/config.h — moocguard's settings, from one typed table.
+ *
+ * Each setting has a name, a type, a default and a help line. Values come, lowest priority
+ * first, from the defaults, a config file (`name = value` lines, `#` comments), environment
+ * variables (MOOCGUARD_<NAME> upper-cased, '-' as '_'), and command-line flags (--name value or
+ * --name=value). `moocguard serve --help` prints the table. */
+#ifndef MG_CORE_CONFIG_H
+#define MG_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct mg_config {
+  char config[512];     /* config file path ("" = none) */
+  char bind[64];
+  int port;
+  int threads;
+  int64_t max_body;
+  int timeout;
+  int grace_ms;
+  char store[512];
+  char log_level[16];
+  int access_log;
+  char base_url[256];
+  int query_limit;
+} mg_config;
+
+/* Fills cfg with the defaults. */
+void mg_config_defaults(mg_config *cfg);
+/* Applies a config file, then the environment, then argv flags (argv[0] is not a flag; stops at
+ * the first non-flag argument and returns its index in *rest, or argc). A boolean flag given
+ * alone means true. Returns MG_OK, or MG_EINVAL with a message in err. */
+int mg_config_load(mg_config *cfg, int argc, char **argv, int *rest, char *err, size_t errsize);
+/* Sets one setting by name from text. MG_OK, MG_ENOTFOUND or MG_EINVAL (message in err). */
+int mg_config_set(mg_config *cfg, const char *name, const char *value, char *err, size_t errsize);
+/* Prints the settings table (name, env, default, help). */
+void mg_config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,88 @@
+/* http/server.h — moocguard's HTTP/1.1 server on libmicrohttpd.
+ *
+ * The server collects each request (headers, query, body up to a limit) into an mg_http_req,
+ * dispatches it through a route table to a handler, and sends the mg_http_resp the handler
+ * filled. Handlers run on libmicrohttpd's worker threads and may block (e.g. on a durable commit).
+ * Error bodies are always {"error": code, "message": text}. SIGTERM handling lives in the caller:
+ * mg_http_server_stop stops accepting, lets in-flight requests finish, then returns. */
+#ifndef MG_HTTP_SERVER_H
+#define MG_HTTP_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+typedef struct mg_http_server mg_http_server;
+
+typedef struct mg_http_req {
+  void *conn;             /* struct MHD_Connection*, for the accessors below */
+  const char *method;     /* "GET", "POST", ... */
+  const char *path;       /* URL path without the query string */
+  mg_buf body;            /* request body, NUL-terminated */
+  char client_ip[64];
+  int64_t start_us;       /* monotonic arrival time */
+  /* set by auth layers for later handlers and the access log */
+  int64_t platform_id;
+  char principal[80];
+  /* query parameters replaced by the alternate request syntax (1.0.3), or NULL */
+  json_t *override_params;
+  json_t *override_headers;
+} mg_http_req;
+
+typedef struct mg_http_header {
+  char *name;
+  char *value;
+} mg_http_header;
+
+typedef struct mg_http_resp {
+  int status;
+  mg_buf body;
+  char content_type[128];
+  mg_http_header headers[24];
+  int n_headers;
+} mg_http_resp;
+
+/* Request accessors. Return NULL when absent; the strings live as long as the request. */
+const char *mg_http_header_get(const mg_http_req *req, const char *name);
+const char *mg_http_query_get(const mg_http_req *req, const char *name);
+/* Calls cb for every query parameter (name, value); stops early on non-zero return. */
+int mg_http_query_each(const mg_http_req *req, int (*cb)(void *ud, const char *k, const char *v),
+                       void *ud);
+
+/* Response helpers. Each returns MG_OK or an error code (out of memory, too many headers). */
+int mg_http_resp_header(mg_http_resp *resp, const char *name, const char *value);
+/* Sets status and a JSON body (serialised compactly); json is not consumed. */
+int mg_http_resp_json(mg_http_resp *resp, int status, const json_t *json);
+/* Sets status and an error body {"error": code, "message": formatted}. */
+int mg_http_resp_error(mg_http_resp *resp, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+typedef void (*mg_http_handler)(mg_http_req *req, mg_http_resp *resp, void *ud);
+
+/* A route: method ("*" for any) and a path that matches exactly, or by prefix when it ends in
+ * '*'. Routes are tried in registration order. */
+int mg_http_route(mg_http_server *srv, const char *method, const char *path, mg_http_handler h,
+                  void *ud);
+
+typedef struct mg_http_config {
+  const char *bind;        /* address, e.g. "127.0.0.1" or "0.0.0.0" */
+  int port;                /* 0 picks a free port (see mg_http_server_port) */
+  int threads;             /* worker threads */
+  size_t max_body;         /* larger bodies get 413 */
+  int timeout_s;           /* idle connection timeout */
+  int access_log;          /* log every request */
+} mg_http_config;
+
+/* Creates a server (not yet listening). *out owns it; free with mg_http_server_free. */
+int mg_http_server_new(const mg_http_config *cfg, mg_http_server **out);
+/* Starts listening. */
+int mg_http_server_start(mg_http_server *srv);
+/* The bound port (after start). */
+int mg_http_server_port(const mg_http_server *srv);
+/* Stops accepting, waits up to grace_ms for in-flight requests, then stops. */
+void mg_http_server_stop(mg_http_server *srv, int grace_ms);
+void mg_http_server_free(mg_http_server *srv);
+
+#endif

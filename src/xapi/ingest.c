@@ -1,0 +1,249 @@
+#include "xapi/ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/time.h"
+#include "core/uuid.h"
+#include "xapi/jws.h"
+#include "xapi/profile.h"
+#include "xapi/statement.h"
+#include "xapi/validate.h"
+
+json_t *mg_xapi_parse_json(const char *data, size_t len, char *msg, size_t msgsize) {
+  json_error_t e;
+  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &e);
+  if (!j) snprintf(msg, msgsize, "malformed JSON at line %d, column %d: %s", e.line, e.column, e.text);
+  return j;
+}
+
+json_t *mg_xapi_platform_authority(const char *base_url, const char *key, const char *name) {
+  char home[512];
+  snprintf(home, sizeof home, "%s/platforms", base_url);
+  return json_pack("{s:s, s:s, s:{s:s, s:s}}", "objectType", "Agent", "name", name, "account",
+                   "homePage", home, "name", key);
+}
+
+static void fail(mg_xapi_ingest_result *res, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail(mg_xapi_ingest_result *res, int status, const char *code, const char *fmt, ...) {
+  va_list ap;
+  res->status = status;
+  snprintf(res->error, sizeof res->error, "%s", code);
+  va_start(ap, fmt);
+  vsnprintf(res->message, sizeof res->message, fmt, ap);
+  va_end(ap);
+}
+
+static int is_voiding(const json_t *stmt) {
+  const json_t *verb = json_object_get(stmt, "verb");
+  const char *vid = json_string_value(json_object_get(verb, "id"));
+  return vid && strcmp(vid, MG_XAPI_VERB_VOIDED) == 0;
+}
+
+/* Checks the voiding rules that need context: a voiding statement targets a StatementRef, and
+ * a voiding statement is never itself voided (neither in the store nor in this batch). */
+static int check_voiding(const mg_xapi_ingest_ctx *ctx, json_t **stmts, size_t n, int batch,
+                         mg_xapi_ingest_result *res) {
+  for (size_t i = 0; i < n; i++) {
+    if (!is_voiding(stmts[i])) continue;
+    char where[32] = "";
+    if (batch) snprintf(where, sizeof where, "[%zu].", i);
+    const json_t *obj = json_object_get(stmts[i], "object");
+    const char *ot = json_string_value(json_object_get(obj, "objectType"));
+    if (!ot || strcmp(ot, "StatementRef") != 0) {
+      fail(res, 400, "invalid_statement",
+           "%sobject: a voiding statement (verb %s) must have a StatementRef object", where,
+           MG_XAPI_VERB_VOIDED);
+      return MG_EINVAL;
+    }
+    const char *target = json_string_value(json_object_get(obj, "id"));
+    uint8_t tid[16];
+    if (!target || mg_uuid_parse(target, tid) != MG_OK) continue; /* validator reports it */
+    for (size_t j = 0; j < n; j++) {
+      const char *sid = json_string_value(json_object_get(stmts[j], "id"));
+      uint8_t jid[16];
+      if (j != i && sid && mg_uuid_parse(sid, jid) == MG_OK && memcmp(jid, tid, 16) == 0 &&
+          is_voiding(stmts[j])) {
+        fail(res, 400, "invalid_statement", "%sobject.id: a voiding statement cannot be voided",
+             where);
+        return MG_EINVAL;
+      }
+    }
+    mg_store_stmt_info info;
+    int rc = mg_store_stmt_get(ctx->store, tid, &info, NULL, NULL);
+    if (rc == MG_OK && info.is_voiding) {
+      fail(res, 400, "invalid_statement", "%sobject.id: statement %s is a voiding statement and "
+           "cannot be voided", where, target);
+      return MG_EINVAL;
+    }
+    if (rc != MG_OK && rc != MG_ENOTFOUND) {
+      fail(res, 500, "store_error", "store lookup failed: %s", mg_strerror(rc));
+      return MG_ESTORE;
+    }
+  }
+  return MG_OK;
+}
+
+/* Copies the attachment parts' hash and content type into NUL-terminated strings for the store.
+ * strs gets 2 * n owned strings (hash, content type); the caller frees them. */
+static int parts_to_store(const mg_xapi_part *parts, size_t n, mg_store_attachment *atts,
+                          char **strs) {
+  for (size_t p = 0; p < n; p++) {
+    strs[2 * p] = strndup(parts[p].hash.p ? parts[p].hash.p : "", parts[p].hash.len);
+    strs[2 * p + 1] =
+        strndup(parts[p].content_type.p ? parts[p].content_type.p : "", parts[p].content_type.len);
+    if (!strs[2 * p] || !strs[2 * p + 1]) return MG_ENOMEM;
+    for (char *c = strs[2 * p]; *c; c++)
+      if (*c >= 'A' && *c <= 'F') *c = (char)(*c - 'A' + 'a');
+    atts[p].sha2 = strs[2 * p];
+    atts[p].content_type = strs[2 * p + 1];
+    atts[p].data = parts[p].data;
+    atts[p].len = parts[p].len;
+  }
+  return MG_OK;
+}
+
+static int check_put_id(json_t *stmt, const char *put_id, mg_xapi_ingest_result *res) {
+  uint8_t want[16], got[16];
+  const char *sid = json_string_value(json_object_get(stmt, "id"));
+  if (mg_uuid_parse(put_id, want) != MG_OK) {
+    fail(res, 400, "invalid_parameter", "statementId '%s' is not a UUID", put_id);
+    return MG_EINVAL;
+  }
+  if (sid) {
+    if (mg_uuid_parse(sid, got) != MG_OK || memcmp(want, got, 16) != 0) {
+      fail(res, 400, "id_mismatch", "id: statement id %s differs from statementId %s", sid, put_id);
+      return MG_EINVAL;
+    }
+    return MG_OK;
+  }
+  char canon[MG_UUID_STR_LEN];
+  mg_uuid_format(want, canon);
+  return json_object_set_new(stmt, "id", json_string(canon)) ? MG_ENOMEM : MG_OK;
+}
+
+int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char *put_id,
+                   const mg_xapi_part *parts, size_t n_parts, mg_xapi_ingest_result *res) {
+  int rc = MG_EINVAL;
+  json_t **stmts = NULL;
+  mg_xapi_keys *keys = NULL;
+  mg_store_stmt *rows = NULL;
+  char **jsons = NULL, **att_strs = NULL;
+  mg_store_attachment *atts = NULL;
+  size_t n = 0, n_keys = 0;
+  int batch = json_is_array(statements);
+  mg_xapi_error verr;
+
+  memset(res, 0, sizeof *res);
+  if (batch) {
+    if (put_id) {
+      fail(res, 400, "invalid_request", "PUT takes a single statement, not an array");
+      goto out;
+    }
+    n = json_array_size(statements);
+  } else if (json_is_object(statements)) {
+    n = 1;
+  } else {
+    fail(res, 400, "invalid_statement", "the body must be a statement object or an array of them");
+    goto out;
+  }
+  stmts = calloc(n ? n : 1, sizeof *stmts);
+  keys = calloc(n ? n : 1, sizeof *keys);
+  rows = calloc(n ? n : 1, sizeof *rows);
+  jsons = calloc(n ? n : 1, sizeof *jsons);
+  atts = calloc(n_parts ? n_parts : 1, sizeof *atts);
+  att_strs = calloc(n_parts ? 2 * n_parts : 1, sizeof *att_strs);
+  if (!stmts || !keys || !rows || !jsons || !atts || !att_strs) goto nomem;
+
+  for (size_t i = 0; i < n; i++) {
+    stmts[i] = batch ? json_array_get(statements, i) : statements;
+    char prefix[32] = "";
+    if (batch) snprintf(prefix, sizeof prefix, "[%zu]", i);
+    if (mg_xapi_validate_statement(stmts[i], ctx->version, prefix, &verr) != MG_OK) {
+      fail(res, 400, "invalid_statement", "%s: %s", verr.path[0] ? verr.path : "statement",
+           verr.message);
+      goto out;
+    }
+    if (mg_xapi_profile_claims(stmts[i]) && mg_xapi_profile_check(stmts[i], &verr) != MG_OK) {
+      fail(res, 400, "profile_violation", "%s%s%s: %s", prefix, prefix[0] && verr.path[0] ? "." : "",
+           verr.path, verr.message);
+      goto out;
+    }
+  }
+  if (put_id) {
+    rc = check_put_id(statements, put_id, res);
+    if (rc == MG_ENOMEM) goto nomem;
+    if (rc) goto out;
+  }
+  if (mg_xapi_attachments_check(statements, parts, n_parts, &verr) != MG_OK) {
+    fail(res, 400, "invalid_attachments", "%s: %s", verr.path[0] ? verr.path : "attachments",
+         verr.message);
+    rc = MG_EINVAL;
+    goto out;
+  }
+  rc = check_voiding(ctx, stmts, n, batch, res);
+  if (rc) goto out;
+  if (parts_to_store(parts, n_parts, atts, att_strs) != MG_OK) goto nomem;
+
+  int64_t now = mg_time_now_us();
+  res->ids = json_array();
+  if (!res->ids) goto nomem;
+  for (size_t i = 0; i < n; i++) {
+    if (mg_xapi_prepare(stmts[i], ctx->version, now, ctx->authority) != MG_OK) goto nomem;
+    if (mg_xapi_keys_extract(stmts[i], &keys[i]) != MG_OK) goto nomem;
+    n_keys = i + 1;
+    jsons[i] = json_dumps(stmts[i], JSON_COMPACT);
+    if (!jsons[i]) goto nomem;
+    rows[i] = keys[i].row;
+    rows[i].platform_id = ctx->platform_id;
+    rows[i].json = jsons[i];
+    rows[i].json_len = strlen(jsons[i]);
+    if (json_array_append(res->ids, json_object_get(stmts[i], "id"))) goto nomem;
+  }
+  if (n) { /* the batch's attachments travel with its first row */
+    rows[0].attachments = atts;
+    rows[0].n_attachments = n_parts;
+  }
+  size_t bad = 0;
+  rc = n ? mg_store_stmt_insert(ctx->store, rows, n, NULL, &bad) : MG_OK;
+  if (rc == MG_ECONFLICT) {
+    fail(res, 409, "conflict", "id: a different statement with id %s is already stored",
+         json_string_value(json_object_get(stmts[bad], "id")));
+    if (batch) {
+      char tmp[sizeof res->message];
+      snprintf(tmp, sizeof tmp, "[%zu].id: a different statement with id %s is already stored",
+               bad, json_string_value(json_object_get(stmts[bad], "id")));
+      snprintf(res->message, sizeof res->message, "%s", tmp);
+    }
+  } else if (rc) {
+    fail(res, 500, "store_error", "could not store the statements: %s", mg_strerror(rc));
+    rc = MG_ESTORE;
+  } else {
+    res->status = 200;
+  }
+  goto out;
+
+nomem:
+  fail(res, 500, "out_of_memory", "the server ran out of memory");
+  rc = MG_ENOMEM;
+out:
+  if (res->status != 200) {
+    json_decref(res->ids);
+    res->ids = NULL;
+  }
+  for (size_t i = 0; i < n_keys; i++) mg_xapi_keys_free(&keys[i]);
+  if (jsons)
+    for (size_t i = 0; i < n; i++) free(jsons[i]);
+  if (att_strs)
+    for (size_t q = 0; q < 2 * n_parts; q++) free(att_strs[q]);
+  free(att_strs);
+  free(jsons);
+  free(keys);
+  free(rows);
+  free(atts);
+  free(stmts);
+  return res->status == 200 ? MG_OK : rc;
+}

@@ -1,0 +1,34 @@
+/* xapi/validate.h — full validation of xAPI statements against the specification.
+ *
+ * Input is a statement already parsed by jansson with JSON_REJECT_DUPLICATES (the parser rejects
+ * invalid UTF-8 and duplicate keys). Every rule of the Data chapter of xAPI 1.0.3 and of
+ * IEEE 9274.1.1 (2.0.0) that an LRS must enforce is checked; the first violation is reported with
+ * the JSON path of the offending property, e.g. "context.contextActivities.parent[0].id". */
+#ifndef MG_XAPI_VALIDATE_H
+#define MG_XAPI_VALIDATE_H
+
+#include <jansson.h>
+
+#include "xapi/version.h"
+
+typedef struct mg_xapi_error {
+  char path[256];     /* JSON path of the offending property ("" for the statement itself) */
+  char message[256];  /* what is wrong, in English */
+} mg_xapi_error;
+
+/* Validates one statement as received from a client for version v. path_prefix (may be "" or
+ * NULL) is prepended to paths, e.g. "[3]" for the fourth statement of a batch. Returns MG_OK, or
+ * MG_EINVAL with *err filled. Does not modify stmt. Properties the LRS assigns (stored, authority)
+ * are accepted here when present; the caller decides whether to honour them. */
+int mg_xapi_validate_statement(const json_t *stmt, mg_xapi_version v, const char *path_prefix,
+                               mg_xapi_error *err);
+
+/* Validates an Agent or identified Group given as the `agent` query parameter (one IFI). */
+int mg_xapi_validate_agent_param(const json_t *agent, mg_xapi_version v, mg_xapi_error *err);
+
+/* Checks a language tag per RFC 5646 (well-formedness). Returns 1 if valid. */
+int mg_xapi_valid_language_tag(const char *tag);
+/* Checks an absolute IRI (scheme ":" ...), as xAPI requires for ids. Returns 1 if valid. */
+int mg_xapi_valid_iri(const char *s);
+
+#endif
