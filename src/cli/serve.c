@@ -47,6 +47,11 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   lrs.auth = auth;
   snprintf(lrs.base_url, sizeof lrs.base_url, "%s", cfg->base_url);
   lrs.query_limit = cfg->query_limit > 0 ? cfg->query_limit : 500;
+  if (mg_xapi_version_parse(cfg->xapi_version, &lrs.default_version) != MG_OK) {
+    mg_log(MG_LOG_ERROR, "serve.config", "msg", "xapi-version must be 2.0.0 or 1.0.3", "value",
+           cfg->xapi_version, NULL);
+    goto out;
+  }
 
   mg_http_config hc = {cfg->bind, cfg->port, cfg->threads, (size_t)cfg->max_body, cfg->timeout,
                        cfg->access_log};

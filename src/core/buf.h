@@ -26,7 +26,7 @@ int mg_buf_adds(mg_buf *b, const char *s);
 int mg_buf_addc(mg_buf *b, char c);
 /* Appends printf-formatted text. */
 int mg_buf_addf(mg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int mg_buf_vaddf(mg_buf *b, const char *fmt, va_list ap);
+int mg_buf_vaddf(mg_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as the body of a JSON string (escaped, without the quotes). */
 int mg_buf_add_json_str(mg_buf *b, const char *s, size_t n);
 /* Empties the buffer, keeping its memory. */

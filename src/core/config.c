@@ -39,6 +39,8 @@ static const setting g_settings[] = {
     S("base-url", base_url, "http://127.0.0.1:8080",
       "public URL of this server (used in `more` links and authority homePage)"),
     I("query-limit", query_limit, "500", "largest page of statements a query returns"),
+    S("xapi-version", xapi_version, "2.0.0",
+      "xAPI version reported to requests that name none (2.0.0 or 1.0.3)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

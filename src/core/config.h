@@ -24,6 +24,7 @@ typedef struct mg_config {
   int access_log;
   char base_url[256];
   int query_limit;
+  char xapi_version[16];
 } mg_config;
 
 /* Fills cfg with the defaults. */

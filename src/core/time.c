@@ -157,7 +157,7 @@ void mg_time_format_http(int64_t us, char out[40]) {
 int mg_time_parse_duration(const char *s, double *out_seconds) {
   const char *p = s;
   double total = 0;
-  int in_time = 0, any = 0;
+  int in_time = 0, any = 0, weeks = 0;
   /* order of designators must be respected: Y M W D, then T H M S */
   int last = -1;
   if (!s || *p++ != 'P') return MG_EINVAL;
@@ -212,9 +212,12 @@ int mg_time_parse_duration(const char *s, double *out_seconds) {
     if (seen_dot && *p) return MG_EINVAL; /* only the smallest unit may be fractional */
     last = rank;
     total += v * mult;
-    any = 1;
+    any++;
+    if (rank == 2) weeks = 1;
   }
   if (!any) return MG_EINVAL;
+  /* ISO 8601 allows weeks only on their own (PnW) */
+  if (weeks && (any > 1 || in_time)) return MG_EINVAL;
   *out_seconds = total;
   return MG_OK;
 }

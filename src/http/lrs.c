@@ -33,10 +33,11 @@ static void set_version_header(mg_http_resp *resp, mg_xapi_version v) {
 }
 
 /* Checks the version header; on failure answers 400 and returns non-zero. */
-static int require_version(mg_http_req *req, mg_http_resp *resp, mg_xapi_version *v) {
+static int require_version(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp,
+                           mg_xapi_version *v) {
   const char *h = mg_http_header_get(req, "X-Experience-API-Version");
   if (mg_xapi_version_parse(h, v) != MG_OK) {
-    *v = MG_XAPI_V200;
+    *v = lrs->default_version;
     set_version_header(resp, *v);
     if (!h)
       mg_http_resp_error(resp, 400, "missing_version",
@@ -84,10 +85,10 @@ static int media_type_is(const char *ct, const char *want) {
 /* ---- About ---------------------------------------------------------------------------------- */
 
 static void handle_about(mg_http_req *req, mg_http_resp *resp, void *ud) {
-  (void)ud;
+  mg_lrs *lrs = ud;
   mg_xapi_version v;
   if (mg_xapi_version_parse(mg_http_header_get(req, "X-Experience-API-Version"), &v) != MG_OK)
-    v = MG_XAPI_V200;
+    v = lrs->default_version;
   set_version_header(resp, v);
   json_t *about = json_pack("{s:[s,s,s,s,s], s:{s:s, s:s}}", "version", "1.0.0", "1.0.1", "1.0.2",
                             "1.0.3", "2.0.0", "extensions", "https://moocguard.org/xapi/ext/server",
@@ -106,6 +107,13 @@ static void handle_about(mg_http_req *req, mg_http_resp *resp, void *ud) {
 
 /* ---- PUT / POST ----------------------------------------------------------------------------- */
 
+static int first_unknown_write_param(void *ud, const char *k, const char *v) {
+  (void)v;
+  if (!strcmp(k, "statementId")) return 0;
+  snprintf((char *)ud, 80, "%.64s", k);
+  return 1;
+}
+
 static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int is_put) {
   mg_xapi_version v;
   mg_store_credential cred;
@@ -114,9 +122,15 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
   mg_xapi_error err;
   char msg[512];
 
-  if (require_version(req, resp, &v) || require_platform(lrs, req, resp, &cred)) return;
+  if (require_version(lrs, req, resp, &v) || require_platform(lrs, req, resp, &cred)) return;
   const char *statement_id = mg_http_query_get(req, "statementId");
   /* the only parameter either method takes is statementId (PUT requires it) */
+  char unknown[80] = "";
+  mg_http_query_each(req, first_unknown_write_param, unknown);
+  if (unknown[0]) {
+    mg_http_resp_error(resp, 400, "invalid_parameter", "unknown query parameter '%s'", unknown);
+    return;
+  }
   if (is_put && !statement_id) {
     mg_http_resp_error(resp, 400, "missing_parameter", "PUT /statements requires statementId");
     return;
@@ -405,7 +419,7 @@ static void send_statements(mg_lrs *lrs, mg_http_resp *resp, mg_buf *json, json_
     if (rc) break;
     if (mg_store_attachment_get(lrs->store, sha2, &data, &len, ctype, sizeof ctype) != MG_OK)
       continue; /* fileUrl attachments have no stored content */
-    rc = mg_xapi_mpw_add(&w, ctype, sha2, data, len);
+    rc = mg_xapi_mpw_add(&w, ctype[0] ? ctype : "application/octet-stream", sha2, data, len);
     free(data);
   }
   if (!rc) rc = mg_xapi_mpw_end(&w);
@@ -506,7 +520,7 @@ static void handle_get(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp) {
   json_t *hashes = NULL;
   memset(&p, 0, sizeof p);
   mg_buf_init(&out, (size_t)1 << 30);
-  if (require_version(req, resp, &v) || require_platform(lrs, req, resp, &cred)) goto out;
+  if (require_version(lrs, req, resp, &v) || require_platform(lrs, req, resp, &cred)) goto out;
   const char *token = mg_http_query_get(req, "more");
   if (token) {
     p.raw = decode_more(token, &p.after_seq, &p.max_seq);
@@ -657,6 +671,13 @@ static const char *apply_alternate_syntax(mg_http_req *req, mg_http_resp *resp) 
     if (rc) goto fail;
     i = end + 1;
   }
+  /* the content travels as JSON unless the form names another type */
+  int has_ct = 0;
+  const char *hk;
+  json_t *hv;
+  json_object_foreach(headers, hk, hv) if (!strcasecmp(hk, "Content-Type")) has_ct = 1;
+  if (!has_ct && json_object_set_new(headers, "Content-Type", json_string("application/json")))
+    goto fail;
   req->override_params = params;
   req->override_headers = headers;
   mg_buf_free(&req->body);
@@ -675,6 +696,8 @@ fail_answered:
 static void handle_statements(mg_http_req *req, mg_http_resp *resp, void *ud) {
   mg_lrs *lrs = ud;
   const char *method = req->method;
+  /* every Statements answer, errors included, says how far the store is consistent */
+  set_consistent_through(lrs, resp);
   if (mg_http_query_get(req, "method")) {
     mg_xapi_version v;
     const char *h = mg_http_header_get(req, "X-Experience-API-Version");

@@ -9,12 +9,14 @@
 #include "auth/credential.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "xapi/version.h"
 
 typedef struct mg_lrs {
   mg_store *store;       /* borrowed */
   mg_auth *auth;         /* borrowed */
   char base_url[256];    /* public URL of the server, for authority homePage */
   int query_limit;       /* largest page a query returns */
+  mg_xapi_version default_version; /* reported when a request names no version */
 } mg_lrs;
 
 /* Registers /xapi/about and /xapi/statements on srv; lrs must outlive the server. */

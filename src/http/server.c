@@ -58,14 +58,30 @@ const char *mg_http_header_get(const mg_http_req *req, const char *name) {
   return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
 }
 
+typedef struct find_ctx {
+  const char *name;
+  const char *value;
+} find_ctx;
+
+static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v) {
+  (void)kind;
+  find_ctx *f = cls;
+  if (strcmp(k, f->name) != 0) return MHD_YES;
+  f->value = v ? v : "";
+  return MHD_NO;
+}
+
+/* Query parameter names are case-sensitive (xAPI rejects "StatementId"), but libmicrohttpd's
+ * lookup ignores case, so walk the arguments and compare exactly. */
 const char *mg_http_query_get(const mg_http_req *req, const char *name) {
   if (req->override_params) {
     json_t *v = json_object_get(req->override_params, name);
     return json_is_string(v) ? json_string_value(v) : NULL;
   }
   if (!req->conn) return NULL;
-  return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND,
-                                     name);
+  find_ctx f = {name, NULL};
+  MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND, find_arg, &f);
+  return f.value;
 }
 
 typedef struct each_ctx {

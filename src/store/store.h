@@ -6,7 +6,10 @@
  * backend. A handle is safe to share between threads.
  *
  * Statements: each stored statement has a store-wide sequence number `seq`, assigned in commit
- * order, so ordering by seq is ordering by `stored`. Paged queries use seq as their cursor. */
+ * order. Paged queries use seq as their cursor and results are ordered by seq, which is the
+ * order statements became visible. `stored` is the caller's clock, taken before the commit and
+ * stored exactly as given, so between concurrent writers (or after the clock steps back) it may be
+ * slightly out of seq order; since/until are nevertheless evaluated exactly on `stored`. */
 #ifndef MG_STORE_STORE_H
 #define MG_STORE_STORE_H
 
@@ -41,8 +44,8 @@ typedef struct mg_store_attachment {
 /* One statement ready to store; the xapi layer fills it. All strings are borrowed for the call. */
 typedef struct mg_store_stmt {
   uint8_t id[16];
-  int64_t stored_us;                 /* assigned by the caller; the store may raise it to keep
-                                        stored monotonic with seq, and writes back what it used */
+  int64_t stored_us;                 /* assigned by the caller (and already in json); stored as
+                                        given, never changed by the store */
   int64_t timestamp_us;              /* statement timestamp (event time) */
   const char *actor_key;             /* canonical key of the actor (agent or group) */
   const char *verb_id;
@@ -53,7 +56,9 @@ typedef struct mg_store_stmt {
   int has_registration;
   uint8_t registration[16];
   int is_voiding;                    /* verb is adl voided and object is a StatementRef: on insert
-                                        the target (object_ref) is marked voided */
+                                        the target (object_ref) is marked voided; a target stored
+                                        later is stored voided; a voiding statement is never
+                                        marked voided */
   const char *const *related_agents; /* every agent/group key anywhere in the statement, including
                                         actor, object, authority, context, substatement */
   size_t n_related_agents;
@@ -79,7 +84,9 @@ typedef enum mg_store_put_result {
  * different cmp_hash fails the whole batch with MG_ECONFLICT and *bad_index set to its index.
  * Concurrent callers may be committed together in one transaction (group commit); each batch
  * still succeeds or fails alone. results (may be NULL) gets one mg_store_put_result per stmt.
- * stored_us of each stmt is written back. */
+ * The same id twice in one batch: the second is SAME if its cmp_hash matches, else a conflict.
+ * A statement with a missing verb_id or json, or a malformed attachment, fails the batch with
+ * MG_EINVAL and *bad_index. stmts are not modified (stored_us is stored as given). */
 int mg_store_stmt_insert(mg_store *s, mg_store_stmt *stmts, size_t n, mg_store_put_result *results,
                          size_t *bad_index);
 
@@ -121,8 +128,11 @@ typedef int (*mg_store_stmt_cb)(void *ud, int64_t seq, const char *json, size_t 
 
 /* Runs a query. Voided statements are never returned. Following xAPI's rule on StatementRefs, a
  * statement whose object is a StatementRef to a statement that matches the filters (agent, verb,
- * activity, registration and their related_ flags) also matches, transitively; the stored-time
- * filters, order and limit apply to the statements returned. Calls cb per statement in order.
+ * activity, registration and their related_ flags) also matches, transitively; as the spec words
+ * it, this holds per filter: each of those filters is met by the statement itself or by a
+ * statement down its StatementRef chain (voided targets included). The stored-time, timestamp
+ * and platform filters, order and limit apply to the statements returned. Calls cb per statement
+ * in order; json is valid only during the call.
  * *more is set when further results exist; *last_seq gets the seq of the last row delivered and
  * *snapshot_seq the max_seq used (pass it back as max_seq with after_seq = *last_seq to page). */
 int mg_store_stmt_query(mg_store *s, const mg_store_query *q, mg_store_stmt_cb cb, void *ud,
@@ -137,6 +147,10 @@ int mg_store_stmt_count(mg_store *s, int64_t *out);
  * and content_type copied into ctype (NUL-terminated, truncated to ctype_size). */
 int mg_store_attachment_get(mg_store *s, const char *sha2, void **data, size_t *len, char *ctype,
                             size_t ctype_size);
+
+/* Addition (store unit): the largest page mg_store_stmt_query returns; a limit of 0 or above
+ * this means this many. */
+#define MG_STORE_QUERY_MAX_LIMIT 1000
 
 /* ---- LRS credentials (one or more per platform) ----------------------------------------- */
 

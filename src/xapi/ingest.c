@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/err.h"
 #include "core/time.h"
@@ -14,7 +15,7 @@
 
 json_t *mg_xapi_parse_json(const char *data, size_t len, char *msg, size_t msgsize) {
   json_error_t e;
-  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &e);
+  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
   if (!j) snprintf(msg, msgsize, "malformed JSON at line %d, column %d: %s", e.line, e.column, e.text);
   return j;
 }
@@ -88,22 +89,58 @@ static int check_voiding(const mg_xapi_ingest_ctx *ctx, json_t **stmts, size_t n
 }
 
 /* Copies the attachment parts' hash and content type into NUL-terminated strings for the store.
- * strs gets 2 * n owned strings (hash, content type); the caller frees them. */
+ * strs gets up to 2 * n owned strings (hash, content type); the caller frees them. A part
+ * repeated with the same hash is stored once: *n_out counts the distinct ones. */
 static int parts_to_store(const mg_xapi_part *parts, size_t n, mg_store_attachment *atts,
-                          char **strs) {
+                          char **strs, size_t *n_out) {
+  size_t k = 0;
   for (size_t p = 0; p < n; p++) {
-    strs[2 * p] = strndup(parts[p].hash.p ? parts[p].hash.p : "", parts[p].hash.len);
-    strs[2 * p + 1] =
+    int dup = 0;
+    for (size_t q = 0; q < p && !dup; q++)
+      dup = parts[q].hash.len == parts[p].hash.len &&
+            strncasecmp(parts[q].hash.p ? parts[q].hash.p : "", parts[p].hash.p ? parts[p].hash.p : "",
+                        parts[p].hash.len) == 0;
+    if (dup) continue;
+    strs[2 * k] = strndup(parts[p].hash.p ? parts[p].hash.p : "", parts[p].hash.len);
+    strs[2 * k + 1] =
         strndup(parts[p].content_type.p ? parts[p].content_type.p : "", parts[p].content_type.len);
-    if (!strs[2 * p] || !strs[2 * p + 1]) return MG_ENOMEM;
-    for (char *c = strs[2 * p]; *c; c++)
+    if (!strs[2 * k] || !strs[2 * k + 1]) return MG_ENOMEM;
+    for (char *c = strs[2 * k]; *c; c++)
       if (*c >= 'A' && *c <= 'F') *c = (char)(*c - 'A' + 'a');
-    atts[p].sha2 = strs[2 * p];
-    atts[p].content_type = strs[2 * p + 1];
-    atts[p].data = parts[p].data;
-    atts[p].len = parts[p].len;
+    atts[k].sha2 = strs[2 * k];
+    atts[k].content_type = strs[2 * k + 1];
+    atts[k].data = parts[p].data;
+    atts[k].len = parts[p].len;
+    k++;
+    *n_out = k;
   }
+  *n_out = k;
   return MG_OK;
+}
+
+static int cmp_id(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+/* A batch may not use one id twice (xAPI Communication 2.1.2). Sorts a copy: O(n log n). */
+static int check_unique_ids(json_t **stmts, size_t n, mg_xapi_ingest_result *res) {
+  uint8_t(*ids)[16] = malloc(n * sizeof *ids);
+  size_t k = 0;
+  if (!ids) return MG_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    const char *sid = json_string_value(json_object_get(stmts[i], "id"));
+    if (sid && mg_uuid_parse(sid, ids[k]) == MG_OK) k++;
+  }
+  qsort(ids, k, sizeof *ids, cmp_id);
+  int rc = MG_OK;
+  for (size_t i = 1; i < k && rc == MG_OK; i++) {
+    if (memcmp(ids[i - 1], ids[i], 16) == 0) {
+      char txt[MG_UUID_STR_LEN];
+      mg_uuid_format(ids[i], txt);
+      fail(res, 400, "duplicate_id", "the batch uses statement id %s more than once", txt);
+      rc = MG_EINVAL;
+    }
+  }
+  free(ids);
+  return rc;
 }
 
 static int check_put_id(json_t *stmt, const char *put_id, mg_xapi_ingest_result *res) {
@@ -133,7 +170,7 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
   mg_store_stmt *rows = NULL;
   char **jsons = NULL, **att_strs = NULL;
   mg_store_attachment *atts = NULL;
-  size_t n = 0, n_keys = 0;
+  size_t n = 0, n_keys = 0, n_atts = 0;
   int batch = json_is_array(statements);
   mg_xapi_error verr;
 
@@ -173,6 +210,11 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
       goto out;
     }
   }
+  if (batch && n > 1) {
+    rc = check_unique_ids(stmts, n, res);
+    if (rc == MG_ENOMEM) goto nomem;
+    if (rc) goto out;
+  }
   if (put_id) {
     rc = check_put_id(statements, put_id, res);
     if (rc == MG_ENOMEM) goto nomem;
@@ -186,7 +228,7 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
   }
   rc = check_voiding(ctx, stmts, n, batch, res);
   if (rc) goto out;
-  if (parts_to_store(parts, n_parts, atts, att_strs) != MG_OK) goto nomem;
+  if (parts_to_store(parts, n_parts, atts, att_strs, &n_atts) != MG_OK) goto nomem;
 
   int64_t now = mg_time_now_us();
   res->ids = json_array();
@@ -205,7 +247,7 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
   }
   if (n) { /* the batch's attachments travel with its first row */
     rows[0].attachments = atts;
-    rows[0].n_attachments = n_parts;
+    rows[0].n_attachments = n_atts;
   }
   size_t bad = 0;
   rc = n ? mg_store_stmt_insert(ctx->store, rows, n, NULL, &bad) : MG_OK;

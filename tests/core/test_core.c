@@ -106,6 +106,10 @@ static void time_durations(void **state) {
   assert_int_equal(mg_time_parse_duration("P1DT2H", &s), MG_OK);
   assert_true(s == 93600.0);
   assert_int_equal(mg_time_parse_duration("P2W", &s), MG_OK);
+  assert_true(s == 1209600.0);
+  assert_int_equal(mg_time_parse_duration("P4W1D", &s), MG_EINVAL);
+  assert_int_equal(mg_time_parse_duration("P1Y4W", &s), MG_EINVAL);
+  assert_int_equal(mg_time_parse_duration("P1WT1H", &s), MG_EINVAL);
   assert_int_equal(mg_time_parse_duration("P", &s), MG_EINVAL);
   assert_int_equal(mg_time_parse_duration("PT", &s), MG_EINVAL);
   assert_int_equal(mg_time_parse_duration("1H", &s), MG_EINVAL);
