@@ -27,6 +27,7 @@ typedef struct line {
 
 typedef struct importer {
   mg_store *store;
+  mg_arena arena; /* one batch's statements; reset after each batch */
   mg_xapi_ingest_ctx ctx;
   line *batch;
   size_t n, cap;
@@ -48,16 +49,14 @@ static void report_bad(importer *im, long long lineno, const char *msg) {
 static int ingest_singly(importer *im) {
   for (size_t i = 0; i < im->n; i++) {
     char msg[512];
-    json_t *s = mg_xapi_parse_json(im->batch[i].text, im->batch[i].len, msg, sizeof msg);
+    mg_json *s = mg_xapi_parse_json(&im->arena, im->batch[i].text, im->batch[i].len, msg, sizeof msg);
     if (!s) {
       report_bad(im, im->batch[i].lineno, msg);
       continue;
     }
     mg_xapi_ingest_result res;
     int rc = mg_xapi_ingest(&im->ctx, s, NULL, NULL, 0, &res);
-    json_decref(s);
     if (rc == MG_OK) {
-      json_decref(res.ids);
       im->imported++;
     } else if (res.status >= 500) {
       fprintf(stderr, "import: %s\n", res.message);
@@ -72,20 +71,20 @@ static int ingest_singly(importer *im) {
 static int flush(importer *im) {
   int rc = MG_OK;
   if (!im->n) return MG_OK;
-  json_t *arr = json_array();
+  mg_arena_reset(&im->arena);
+  mg_json *arr = mg_json_array(&im->arena);
   if (!arr) return MG_ENOMEM;
   int parse_failed = 0;
   for (size_t i = 0; i < im->n && !parse_failed; i++) {
     char msg[512];
-    json_t *s = mg_xapi_parse_json(im->batch[i].text, im->batch[i].len, msg, sizeof msg);
-    if (!s || json_array_append_new(arr, s)) parse_failed = 1;
+    mg_json *s = mg_xapi_parse_json(&im->arena, im->batch[i].text, im->batch[i].len, msg, sizeof msg);
+    if (!s || mg_json_array_append(&im->arena, arr, s)) parse_failed = 1;
   }
   if (!parse_failed) {
     mg_xapi_ingest_result res;
     rc = mg_xapi_ingest(&im->ctx, arr, NULL, NULL, 0, &res);
     if (rc == MG_OK) {
       im->imported += (long long)im->n;
-      json_decref(res.ids);
     } else if (res.status >= 500) {
       fprintf(stderr, "import: %s\n", res.message);
     } else {
@@ -94,7 +93,6 @@ static int flush(importer *im) {
   } else {
     rc = ingest_singly(im);
   }
-  json_decref(arr);
   for (size_t i = 0; i < im->n; i++) free(im->batch[i].text);
   im->n = 0;
   return rc;
@@ -155,7 +153,10 @@ int mg_cli_import(int argc, char **argv) {
   im.max_errors = maxerr;
   FILE *f = NULL;
   char *buf = NULL;
-  json_t *authority = NULL;
+  mg_json *authority = NULL;
+  mg_arena meta; /* lives for the whole run: the authority */
+  mg_arena_init(&meta, 4096, 0);
+  mg_arena_init(&im.arena, 1 << 20, 0);
   code = MG_EXIT_FAIL;
   f = fopen(path, "r");
   if (!f) {
@@ -175,14 +176,15 @@ int mg_cli_import(int argc, char **argv) {
       fprintf(stderr, "moocguard import: no platform credential %s\n", platform);
       goto out;
     }
-    authority = mg_xapi_platform_authority(cfg.base_url, c.key, c.name);
+    authority = mg_xapi_platform_authority(&meta, cfg.base_url, c.key, c.name);
     im.ctx.platform_id = c.platform_id;
   } else {
-    authority = mg_xapi_platform_authority(cfg.base_url, "import", "moocguard import");
+    authority = mg_xapi_platform_authority(&meta, cfg.base_url, "import", "moocguard import");
   }
   im.ctx.store = im.store;
   im.ctx.version = v;
   im.ctx.authority = authority;
+  im.ctx.arena = &im.arena;
   im.cap = (size_t)batch;
   im.batch = calloc(im.cap, sizeof *im.batch);
   if (!authority || !im.batch) goto out;
@@ -252,7 +254,8 @@ out:
     for (size_t i = 0; i < im.n; i++) free(im.batch[i].text);
   free(im.batch);
   free(buf);
-  json_decref(authority);
+  mg_arena_free(&im.arena);
+  mg_arena_free(&meta);
   mg_store_close(im.store);
   if (f) fclose(f);
   return code;

@@ -68,14 +68,22 @@ int mg_buf_addf(mg_buf *b, const char *fmt, ...) {
   return rc;
 }
 
+/* 1 for the bytes JSON strings must escape: control characters, '"' and '\\'. */
+static const unsigned char k_json_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
 int mg_buf_add_json_str(mg_buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  size_t start = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+  size_t start = 0, i = 0;
+  for (;;) {
+    /* long runs of ordinary text are the common case: scan them without branching per kind */
+    while (i < n && !k_json_escape[(unsigned char)s[i]]) i++;
     int rc = mg_buf_add(b, s + start, i - start);
-    if (rc) return rc;
+    if (rc || i == n) return rc;
+    unsigned char c = (unsigned char)s[i];
     char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
     size_t elen = 2;
     switch (c) {
@@ -96,9 +104,8 @@ int mg_buf_add_json_str(mg_buf *b, const char *s, size_t n) {
     }
     rc = mg_buf_add(b, esc, elen);
     if (rc) return rc;
-    start = i + 1;
+    start = ++i;
   }
-  return mg_buf_add(b, s + start, n - start);
 }
 
 void mg_buf_reset(mg_buf *b) {

@@ -407,7 +407,8 @@ static mg_json *parse_object(parser *ps) {
   }
   ps->p++;
   size_t n = ps->n_members - base;
-  const mg_json_member *dup = find_duplicate(ps, ps->members + base, n);
+  /* ps->members is NULL until the first member: no pointer arithmetic on it when empty */
+  const mg_json_member *dup = n > 1 ? find_duplicate(ps, ps->members + base, n) : NULL;
   if (ps->failed) return NULL;
   if (dup) {
     fail_at(ps, open, "duplicate object key", dup->key);

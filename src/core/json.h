@@ -7,8 +7,9 @@
  * NUL-terminated there), so a statement costs a few microseconds and is freed with the arena.
  *
  * Strictness is xAPI's: RFC 8259 grammar only, UTF-8 validated (no overlong forms, surrogates or
- * code points past U+10FFFF, including in \u escapes, which must pair), duplicate keys rejected,
- * integers beyond int64 and reals beyond double rejected, nesting bounded.
+ * code points past U+10FFFF, including in \u escapes, which must pair), \u0000 refused (as
+ * jansson does, so parsed strings never hide a NUL), duplicate keys rejected, integers beyond
+ * int64 and reals beyond double rejected, nesting bounded.
  *
  * The API mirrors jansson's names with the mg_ prefix. Differences: no reference counting (values
  * live until their arena is reset or freed); constructors and setters take the arena; numbers keep
@@ -37,7 +38,7 @@ typedef enum mg_json_type {
 typedef struct mg_json mg_json;
 
 typedef struct mg_json_member {
-  const char *key; /* NUL-terminated; key_len bytes (a key may contain \u0000) */
+  const char *key; /* NUL-terminated; key_len bytes (parsed keys never contain NUL) */
   size_t key_len;
   mg_json *value;
 } mg_json_member;
@@ -47,7 +48,7 @@ struct mg_json {
   size_t len; /* string bytes, array items or object members */
   size_t cap; /* allocated items/members */
   union {
-    const char *str;          /* NUL-terminated; len bytes */
+    const char *str;          /* NUL-terminated; len bytes (parsed strings never contain NUL) */
     mg_json **items;          /* arrays */
     mg_json_member *members;  /* objects, in document order */
     struct {
@@ -135,17 +136,19 @@ mg_json *mg_json_object_getn(const mg_json *obj, const char *key, size_t key_len
 #define mg_json_object_foreach(obj, k_, v_)                                                  \
   for (size_t MG_JSON_I_ = 0;                                                             \
        mg_json_is_object(obj) && MG_JSON_I_ < (obj)->len &&                               \
-       ((k_) = (obj)->u.members[MG_JSON_I_].key, (v_) = (obj)->u.members[MG_JSON_I_].value, 1); \
+       ((k_) = (obj)->u.members[MG_JSON_I_].key, (v_) = (obj)->u.members[MG_JSON_I_].value, \
+        (void)(v_), 1);                                                                   \
        MG_JSON_I_++)
 #define mg_json_object_keylen_foreach(obj, k_, klen_, v_)                                     \
   for (size_t MG_JSON_I_ = 0;                                                             \
        mg_json_is_object(obj) && MG_JSON_I_ < (obj)->len &&                               \
        ((k_) = (obj)->u.members[MG_JSON_I_].key,                                          \
         (klen_) = (obj)->u.members[MG_JSON_I_].key_len,                                   \
-        (v_) = (obj)->u.members[MG_JSON_I_].value, 1);                                    \
+        (v_) = (obj)->u.members[MG_JSON_I_].value, (void)(k_), (void)(v_), 1);            \
        MG_JSON_I_++)
 #define mg_json_array_foreach(arr, i_, v_)                                                    \
-  for ((i_) = 0; mg_json_is_array(arr) && (i_) < (arr)->len && ((v_) = (arr)->u.items[(i_)], 1); \
+  for ((i_) = 0;                                                                          \
+       mg_json_is_array(arr) && (i_) < (arr)->len && ((v_) = (arr)->u.items[(i_)], (void)(v_), 1); \
        (i_)++)
 
 /* Deep equality: objects regardless of member order; integers and reals compare by value

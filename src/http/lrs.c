@@ -90,10 +90,11 @@ static void handle_about(mg_http_req *req, mg_http_resp *resp, void *ud) {
   if (mg_xapi_version_parse(mg_http_header_get(req, "X-Experience-API-Version"), &v) != MG_OK)
     v = lrs->default_version;
   set_version_header(resp, v);
-  json_t *about = json_pack("{s:[s,s,s,s,s], s:{s:s, s:s}}", "version", "1.0.0", "1.0.1", "1.0.2",
-                            "1.0.3", "2.0.0", "extensions", "https://moocguard.org/xapi/ext/server",
-                            "moocguard " MG_VERSION, "https://moocguard.org/xapi/ext/profile",
-                            "https://moocguard.org/xapi/profile/1.0");
+  static const char about_json[] =
+      "{\"version\":[\"1.0.0\",\"1.0.1\",\"1.0.2\",\"1.0.3\",\"2.0.0\"],\"extensions\":{"
+      "\"https://moocguard.org/xapi/ext/server\":\"moocguard " MG_VERSION "\","
+      "\"https://moocguard.org/xapi/ext/profile\":\"https://moocguard.org/xapi/profile/1.0\"}}";
+  mg_json *about = mg_json_parse(&req->pool, about_json, sizeof about_json - 1, 0, NULL);
   if (!about) {
     mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
     return;
@@ -102,7 +103,6 @@ static void handle_about(mg_http_req *req, mg_http_resp *resp, void *ud) {
   char lm[40];
   mg_time_format_http(mg_time_now_us(), lm);
   mg_http_resp_header(resp, "Last-Modified", lm);
-  json_decref(about);
 }
 
 /* ---- PUT / POST ----------------------------------------------------------------------------- */
@@ -118,7 +118,7 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
   mg_xapi_version v;
   mg_store_credential cred;
   mg_xapi_multipart mp = {0};
-  json_t *body = NULL, *authority = NULL;
+  mg_json *body = NULL, *authority = NULL;
   mg_xapi_error err;
   char msg[512];
 
@@ -162,17 +162,17 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
                        ct ? ct : "(none)");
     goto out;
   }
-  body = mg_xapi_parse_json(json_text, json_len, msg, sizeof msg);
+  body = mg_xapi_parse_json(&req->pool, json_text, json_len, msg, sizeof msg);
   if (!body) {
     mg_http_resp_error(resp, 400, "malformed_json", "%s", msg);
     goto out;
   }
-  authority = mg_xapi_platform_authority(lrs->base_url, cred.key, cred.name);
+  authority = mg_xapi_platform_authority(&req->pool, lrs->base_url, cred.key, cred.name);
   if (!authority) {
     mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
     goto out;
   }
-  mg_xapi_ingest_ctx ctx = {lrs->store, v, authority, cred.platform_id};
+  mg_xapi_ingest_ctx ctx = {lrs->store, v, authority, cred.platform_id, &req->pool};
   mg_xapi_ingest_result res;
   mg_xapi_ingest(&ctx, body, is_put ? statement_id : NULL, parts, n_parts, &res);
   if (res.status != 200) {
@@ -184,18 +184,16 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
   } else {
     mg_http_resp_json(resp, 200, res.ids);
   }
-  json_decref(res.ids);
   set_consistent_through(lrs, resp);
 out:
   mg_xapi_multipart_free(&mp);
-  json_decref(body);
-  json_decref(authority);
 }
 
 /* ---- GET ------------------------------------------------------------------------------------ */
 
 typedef struct get_params {
-  json_t *raw;             /* the parameters as given, for `more` */
+  mg_json *raw;            /* the parameters as given, for `more` (in the request pool) */
+  mg_arena *pool;
   mg_store_query q;
   char agent_key[1024];
   mg_xapi_format format;
@@ -212,16 +210,22 @@ static int parse_bool(const char *s, int *out) {
   return MG_OK;
 }
 
+typedef struct param_sink {
+  mg_arena *a;
+  mg_json *obj;
+} param_sink;
+
 static int collect_param(void *ud, const char *k, const char *v) {
-  json_t *raw = ud;
-  return json_object_set_new(raw, k, json_string(v)) ? MG_ENOMEM : MG_OK;
+  param_sink *ps = ud;
+  mg_json *sv = mg_json_string(ps->a, v);
+  return !sv || mg_json_object_set(ps->a, ps->obj, k, sv) ? MG_ENOMEM : MG_OK;
 }
 
 /* Validates and converts the parameters in p->raw. On error answers 400 and returns non-zero. */
 static int parse_get_params(mg_lrs *lrs, get_params *p, mg_xapi_version v, mg_http_resp *resp) {
   const char *k;
-  json_t *val;
-  json_object_foreach(p->raw, k, val) {
+  mg_json *val;
+  mg_json_object_foreach(p->raw, k, val) {
     int known = 0;
     for (int i = 0; k_query_params[i]; i++)
       if (!strcmp(k, k_query_params[i])) known = 1;
@@ -230,21 +234,20 @@ static int parse_get_params(mg_lrs *lrs, get_params *p, mg_xapi_version v, mg_ht
       return -1;
     }
   }
-#define GETP(name) json_string_value(json_object_get(p->raw, name))
+#define GETP(name) mg_json_string_value(mg_json_object_get(p->raw, name))
   mg_store_query *q = &p->q;
   const char *s;
   mg_timestamp ts;
   if ((s = GETP("agent"))) {
     char msg[256];
     mg_xapi_error err;
-    json_t *agent = mg_xapi_parse_json(s, strlen(s), msg, sizeof msg);
+    mg_json *agent = mg_xapi_parse_json(p->pool, s, strlen(s), msg, sizeof msg);
     mg_buf key;
     mg_buf_init(&key, sizeof p->agent_key - 1);
     int bad = !agent || mg_xapi_validate_agent_param(agent, v, &err) != MG_OK ||
               mg_xapi_agent_key(agent, &key) != MG_OK;
     if (!bad) snprintf(p->agent_key, sizeof p->agent_key, "%s", key.data);
     mg_buf_free(&key);
-    json_decref(agent);
     if (bad) {
       mg_http_resp_error(resp, 400, "invalid_parameter",
                          "agent must be the JSON of an Agent or identified Group with one "
@@ -323,7 +326,7 @@ static int parse_get_params(mg_lrs *lrs, get_params *p, mg_xapi_version v, mg_ht
   p->statement_id = GETP("statementId");
   p->voided_id = GETP("voidedStatementId");
   if (p->statement_id || p->voided_id) {
-    json_object_foreach(p->raw, k, val) {
+    mg_json_object_foreach(p->raw, k, val) {
       if (strcmp(k, "statementId") && strcmp(k, "voidedStatementId") && strcmp(k, "format") &&
           strcmp(k, "attachments")) {
         mg_http_resp_error(resp, 400, "invalid_parameter",
@@ -344,38 +347,27 @@ static int parse_get_params(mg_lrs *lrs, get_params *p, mg_xapi_version v, mg_ht
 }
 
 /* Appends a statement's JSON in the requested format. */
-static int append_formatted(mg_buf *out, const char *json, size_t len, mg_xapi_format f,
-                            const char *accept_language) {
+static int append_formatted(mg_arena *a, mg_buf *out, const char *json, size_t len,
+                            mg_xapi_format f, const char *accept_language) {
   if (f == MG_XAPI_FORMAT_EXACT) return mg_buf_add(out, json, len);
-  json_error_t e;
-  json_t *s = json_loadb(json, len, 0, &e);
+  mg_json *s = mg_json_parse(a, json, len, 0, NULL);
   if (!s) return MG_ECORRUPT;
-  json_t *r = mg_xapi_render(s, f, accept_language);
-  json_decref(s);
+  mg_json *r = mg_xapi_render(a, s, f, accept_language);
   if (!r) return MG_ENOMEM;
-  char *txt = json_dumps(r, JSON_COMPACT);
-  json_decref(r);
-  if (!txt) return MG_ENOMEM;
-  int rc = mg_buf_adds(out, txt);
-  free(txt);
-  return rc;
+  return mg_json_dump(r, out);
 }
 
 /* Collects the sha2 of every attachment of a statement, once each. */
-static int collect_attachment_hashes(const char *json, size_t len, json_t *hashes) {
-  json_error_t e;
-  json_t *s = json_loadb(json, len, 0, &e);
+/* Collects the sha2 of every attachment of a statement into the object `hashes` (a set). */
+static int collect_attachment_hashes(mg_arena *a, const char *json, size_t len, mg_json *hashes) {
+  mg_json *s = mg_json_parse(a, json, len, 0, NULL);
   if (!s) return MG_ECORRUPT;
   size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(s, "attachments"), i, a) {
-    json_t *h = json_object_get(a, "sha2");
-    if (json_is_string(h) && json_object_set(hashes, json_string_value(h), json_true())) {
-      json_decref(s);
-      return MG_ENOMEM;
-    }
+  mg_json *att;
+  mg_json_array_foreach(mg_json_object_get(s, "attachments"), i, att) {
+    const char *h = mg_json_string_value(mg_json_object_get(att, "sha2"));
+    if (h && mg_json_object_set(a, hashes, h, mg_json_true())) return MG_ENOMEM;
   }
-  json_decref(s);
   return MG_OK;
 }
 
@@ -384,7 +376,8 @@ typedef struct query_out {
   size_t count;
   mg_xapi_format format;
   const char *accept_language;
-  json_t *hashes; /* when attachments are wanted */
+  mg_json *hashes; /* when attachments are wanted */
+  mg_arena *a;
 } query_out;
 
 static int query_row(void *ud, int64_t seq, const char *json, size_t len) {
@@ -392,13 +385,13 @@ static int query_row(void *ud, int64_t seq, const char *json, size_t len) {
   query_out *o = ud;
   int rc = MG_OK;
   if (o->count++) rc = mg_buf_addc(o->body, ',');
-  if (!rc) rc = append_formatted(o->body, json, len, o->format, o->accept_language);
-  if (!rc && o->hashes) rc = collect_attachment_hashes(json, len, o->hashes);
+  if (!rc) rc = append_formatted(o->a, o->body, json, len, o->format, o->accept_language);
+  if (!rc && o->hashes) rc = collect_attachment_hashes(o->a, json, len, o->hashes);
   return rc;
 }
 
 /* Answers with body as JSON, or as multipart/mixed with the attachments when asked. */
-static void send_statements(mg_lrs *lrs, mg_http_resp *resp, mg_buf *json, json_t *hashes) {
+static void send_statements(mg_lrs *lrs, mg_http_resp *resp, mg_buf *json, mg_json *hashes) {
   resp->status = 200;
   if (!hashes) {
     mg_buf_free(&resp->body);
@@ -411,8 +404,8 @@ static void send_statements(mg_lrs *lrs, mg_http_resp *resp, mg_buf *json, json_
   int rc = mg_xapi_mpw_begin(&w, &resp->body);
   if (!rc) rc = mg_xapi_mpw_add_json(&w, json->data, json->len);
   const char *sha2;
-  json_t *v;
-  json_object_foreach(hashes, sha2, v) {
+  mg_json *v;
+  mg_json_object_foreach(hashes, sha2, v) {
     void *data = NULL;
     size_t len = 0;
     char ctype[256];
@@ -436,7 +429,7 @@ static void get_single(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, get_pa
   mg_store_stmt_info info;
   char *json = NULL;
   size_t len = 0;
-  json_t *hashes = NULL;
+  mg_json *hashes = NULL;
   mg_buf out;
   mg_buf_init(&out, (size_t)1 << 30);
   if (mg_uuid_parse(idtxt, id) != MG_OK) {
@@ -454,9 +447,10 @@ static void get_single(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, get_pa
     mg_http_resp_error(resp, 500, "store_error", "%s", mg_strerror(rc));
     goto out;
   }
-  if (p->attachments && !(hashes = json_object())) goto nomem;
-  if (append_formatted(&out, json, len, p->format, mg_http_header_get(req, "Accept-Language")) ||
-      (hashes && collect_attachment_hashes(json, len, hashes)))
+  if (p->attachments && !(hashes = mg_json_object(p->pool))) goto nomem;
+  if (append_formatted(p->pool, &out, json, len, p->format,
+                       mg_http_header_get(req, "Accept-Language")) ||
+      (hashes && collect_attachment_hashes(p->pool, json, len, hashes)))
     goto nomem;
   send_statements(lrs, resp, &out, hashes);
   char lm[40];
@@ -467,45 +461,42 @@ static void get_single(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, get_pa
 nomem:
   mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
 out:
-  json_decref(hashes);
   mg_buf_free(&out);
   free(json);
 }
 
 /* The `more` token carries the original parameters and the cursor, base64url-encoded. */
-static int encode_more(const json_t *raw, int64_t after, int64_t max, char **out) {
-  json_t *t = json_pack("{s:O, s:I, s:I}", "p", raw, "a", (json_int_t)after, "m", (json_int_t)max);
-  if (!t) return MG_ENOMEM;
-  char *txt = json_dumps(t, JSON_COMPACT);
-  json_decref(t);
+static int encode_more(mg_arena *a, mg_json *raw, int64_t after, int64_t max, char **out) {
+  mg_json *t = mg_json_object(a), *av = mg_json_integer(a, after), *mv = mg_json_integer(a, max);
+  if (!t || !av || !mv || mg_json_object_set(a, t, "p", raw) || mg_json_object_set(a, t, "a", av) ||
+      mg_json_object_set(a, t, "m", mv))
+    return MG_ENOMEM;
+  size_t n = 0;
+  char *txt = mg_json_dumps(a, t, &n);
   if (!txt) return MG_ENOMEM;
-  size_t n = strlen(txt);
   size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   char *b = malloc(cap);
   if (b) sodium_bin2base64(b, cap, (const unsigned char *)txt, n,
                            sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  free(txt);
   *out = b;
   return b ? MG_OK : MG_ENOMEM;
 }
 
-static json_t *decode_more(const char *token, int64_t *after, int64_t *max) {
+static mg_json *decode_more(mg_arena *pool, const char *token, int64_t *after, int64_t *max) {
   size_t n = strlen(token), len = 0;
   unsigned char *bin = malloc(n + 1);
-  json_t *raw = NULL;
+  mg_json *raw = NULL;
   if (!bin) return NULL;
   if (sodium_base642bin(bin, n, token, n, NULL, &len, NULL,
                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0) {
-    json_error_t e;
-    json_t *t = json_loadb((const char *)bin, len, JSON_REJECT_DUPLICATES, &e);
-    json_t *p = json_object_get(t, "p");
-    json_t *a = json_object_get(t, "a"), *m = json_object_get(t, "m");
-    if (json_is_object(p) && json_is_integer(a) && json_is_integer(m)) {
-      raw = json_incref(p);
-      *after = json_integer_value(a);
-      *max = json_integer_value(m);
+    mg_json *t = mg_json_parse(pool, (const char *)bin, len, 0, NULL);
+    mg_json *p = mg_json_object_get(t, "p");
+    mg_json *a = mg_json_object_get(t, "a"), *m = mg_json_object_get(t, "m");
+    if (mg_json_is_object(p) && mg_json_is_integer(a) && mg_json_is_integer(m)) {
+      raw = p;
+      *after = mg_json_integer_value(a);
+      *max = mg_json_integer_value(m);
     }
-    json_decref(t);
   }
   free(bin);
   return raw;
@@ -517,28 +508,31 @@ static void handle_get(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp) {
   get_params p;
   mg_buf out;
   char *more = NULL;
-  json_t *hashes = NULL;
+  mg_json *hashes = NULL;
   memset(&p, 0, sizeof p);
+  p.pool = &req->pool;
   mg_buf_init(&out, (size_t)1 << 30);
   if (require_version(lrs, req, resp, &v) || require_platform(lrs, req, resp, &cred)) goto out;
   const char *token = mg_http_query_get(req, "more");
   if (token) {
-    p.raw = decode_more(token, &p.after_seq, &p.max_seq);
+    p.raw = decode_more(&req->pool, token, &p.after_seq, &p.max_seq);
     if (!p.raw) {
       mg_http_resp_error(resp, 400, "invalid_parameter", "the `more` token is not valid");
       goto out;
     }
   } else {
-    p.raw = json_object();
-    if (!p.raw || mg_http_query_each(req, collect_param, p.raw) != MG_OK) goto nomem;
+    p.raw = mg_json_object(&req->pool);
+    param_sink sink = {&req->pool, p.raw};
+    if (!p.raw || mg_http_query_each(req, collect_param, &sink) != MG_OK) goto nomem;
   }
   if (parse_get_params(lrs, &p, v, resp)) goto out;
   if (p.statement_id || p.voided_id) {
     get_single(lrs, req, resp, &p);
     goto out;
   }
-  if (p.attachments && !(hashes = json_object())) goto nomem;
-  query_out qo = {&out, 0, p.format, mg_http_header_get(req, "Accept-Language"), hashes};
+  if (p.attachments && !(hashes = mg_json_object(&req->pool))) goto nomem;
+  query_out qo = {&out, 0, p.format, mg_http_header_get(req, "Accept-Language"), hashes,
+                  &req->pool};
   int more_rows = 0;
   int64_t last_seq = 0, snapshot = 0;
   if (mg_buf_adds(&out, "{\"statements\":[")) goto nomem;
@@ -549,7 +543,7 @@ static void handle_get(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp) {
   }
   if (mg_buf_adds(&out, "],\"more\":\"")) goto nomem;
   if (more_rows) {
-    if (encode_more(p.raw, last_seq, snapshot, &more)) goto nomem;
+    if (encode_more(&req->pool, p.raw, last_seq, snapshot, &more)) goto nomem;
     if (mg_buf_addf(&out, "/xapi/statements?more=%s", more)) goto nomem;
   }
   if (mg_buf_adds(&out, "\"}")) goto nomem;
@@ -563,8 +557,6 @@ nomem:
   mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
 out:
   free(more);
-  json_decref(hashes);
-  json_decref(p.raw);
   mg_buf_free(&out);
 }
 
@@ -608,13 +600,13 @@ static const char *apply_alternate_syntax(mg_http_req *req, mg_http_resp *resp) 
     mg_http_resp_error(resp, 400, "invalid_request", "the method parameter is only allowed on POST");
     return NULL;
   }
-  json_t *q = json_object();
-  if (!q || mg_http_query_each(req, collect_param, q) != MG_OK) {
-    json_decref(q);
+  mg_json *q = mg_json_object(&req->pool);
+  param_sink qs = {&req->pool, q};
+  if (!q || mg_http_query_each(req, collect_param, &qs) != MG_OK) {
+    mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
     return NULL;
   }
-  others = (int)json_object_size(q) - 1;
-  json_decref(q);
+  others = (int)mg_json_object_size(q) - 1;
   if (others > 0) {
     mg_http_resp_error(resp, 400, "invalid_request",
                        "with the alternate request syntax every parameter goes in the form body");
@@ -630,7 +622,7 @@ static const char *apply_alternate_syntax(mg_http_req *req, mg_http_resp *resp) 
     mg_http_resp_error(resp, 400, "invalid_request", "method '%.16s' is not allowed", method);
     return NULL;
   }
-  json_t *params = json_object(), *headers = json_object();
+  mg_json *params = mg_json_object(&req->pool), *headers = mg_json_object(&req->pool);
   mg_buf content;
   mg_buf_init(&content, req->body.max);
   if (!params || !headers) goto fail;
@@ -665,7 +657,10 @@ static const char *apply_alternate_syntax(mg_http_req *req, mg_http_resp *resp) 
     if (!strcmp(k, "content"))
       rc = mg_buf_add(&content, v, strlen(v));
     else
-      rc = json_object_set_new(is_header ? headers : params, k, json_string(v));
+    {
+      mg_json *sv = mg_json_string(&req->pool, v);
+      rc = !sv || mg_json_object_set(&req->pool, is_header ? headers : params, k, sv);
+    }
     free(k);
     free(v);
     if (rc) goto fail;
@@ -674,10 +669,10 @@ static const char *apply_alternate_syntax(mg_http_req *req, mg_http_resp *resp) 
   /* the content travels as JSON unless the form names another type */
   int has_ct = 0;
   const char *hk;
-  json_t *hv;
-  json_object_foreach(headers, hk, hv) if (!strcasecmp(hk, "Content-Type")) has_ct = 1;
-  if (!has_ct && json_object_set_new(headers, "Content-Type", json_string("application/json")))
-    goto fail;
+  mg_json *hv;
+  mg_json_object_foreach(headers, hk, hv) if (!strcasecmp(hk, "Content-Type")) has_ct = 1;
+  mg_json *ctv = has_ct ? NULL : mg_json_string(&req->pool, "application/json");
+  if (!has_ct && (!ctv || mg_json_object_set(&req->pool, headers, "Content-Type", ctv))) goto fail;
   req->override_params = params;
   req->override_headers = headers;
   mg_buf_free(&req->body);
@@ -687,8 +682,6 @@ static const char *apply_alternate_syntax(mg_http_req *req, mg_http_resp *resp) 
 fail:
   mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
 fail_answered:
-  json_decref(params);
-  json_decref(headers);
   mg_buf_free(&content);
   return NULL;
 }

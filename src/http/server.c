@@ -49,9 +49,9 @@ const char *mg_http_header_get(const mg_http_req *req, const char *name) {
   if (req->override_headers) {
     /* alternate request syntax: headers travel in the form body, matched case-insensitively */
     const char *k;
-    json_t *v;
-    json_object_foreach(req->override_headers, k, v) {
-      if (strcasecmp(k, name) == 0 && json_is_string(v)) return json_string_value(v);
+    mg_json *v;
+    mg_json_object_foreach(req->override_headers, k, v) {
+      if (strcasecmp(k, name) == 0 && mg_json_is_string(v)) return mg_json_string_value(v);
     }
   }
   if (!req->conn) return NULL;
@@ -75,8 +75,7 @@ static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *
  * lookup ignores case, so walk the arguments and compare exactly. */
 const char *mg_http_query_get(const mg_http_req *req, const char *name) {
   if (req->override_params) {
-    json_t *v = json_object_get(req->override_params, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    return mg_json_string_value(mg_json_object_get(req->override_params, name));
   }
   if (!req->conn) return NULL;
   find_ctx f = {name, NULL};
@@ -101,9 +100,9 @@ int mg_http_query_each(const mg_http_req *req, int (*cb)(void *ud, const char *k
                        void *ud) {
   if (req->override_params) {
     const char *k;
-    json_t *v;
-    json_object_foreach(req->override_params, k, v) {
-      int rc = cb(ud, k, json_is_string(v) ? json_string_value(v) : "");
+    mg_json *v;
+    mg_json_object_foreach(req->override_params, k, v) {
+      int rc = cb(ud, k, mg_json_is_string(v) ? mg_json_string_value(v) : "");
       if (rc) return rc;
     }
     return MG_OK;
@@ -140,17 +139,11 @@ int mg_http_resp_header(mg_http_resp *resp, const char *name, const char *value)
   return MG_OK;
 }
 
-static int dump_cb(const char *buffer, size_t size, void *data) {
-  return mg_buf_add((mg_buf *)data, buffer, size) ? -1 : 0;
-}
-
-int mg_http_resp_json(mg_http_resp *resp, int status, const json_t *json) {
+int mg_http_resp_json(mg_http_resp *resp, int status, const mg_json *json) {
   resp->status = status;
   mg_buf_reset(&resp->body);
   snprintf(resp->content_type, sizeof resp->content_type, "application/json");
-  if (json_dump_callback(json, dump_cb, &resp->body, JSON_COMPACT | JSON_ENCODE_ANY) != 0)
-    return MG_ENOMEM;
-  return MG_OK;
+  return mg_json_dump(json, &resp->body);
 }
 
 int mg_http_resp_error(mg_http_resp *resp, int status, const char *code, const char *fmt, ...) {
@@ -301,6 +294,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rc->req.path = url;
     rc->req.start_us = mg_time_mono_us();
     mg_buf_init(&rc->req.body, srv->cfg.max_body);
+    /* JSON of a maximal body takes a few times its size; bound the arena accordingly */
+    mg_arena_init(&rc->req.pool, 64 * 1024, srv->cfg.max_body * 8 + (1u << 20));
     client_ip(c, rc->req.client_ip, sizeof rc->req.client_ip);
     atomic_fetch_add(&srv->inflight, 1);
     *con_cls = rc;
@@ -351,8 +346,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "1" : "0", NULL);
   }
   mg_buf_free(&rc->req.body);
-  json_decref(rc->req.override_params);
-  json_decref(rc->req.override_headers);
+  mg_arena_free(&rc->req.pool);
   free(rc);
   *con_cls = NULL;
   atomic_fetch_sub(&srv->inflight, 1);

@@ -8,11 +8,12 @@
 #ifndef MG_HTTP_SERVER_H
 #define MG_HTTP_SERVER_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
+#include "core/json.h"
 
 typedef struct mg_http_server mg_http_server;
 
@@ -21,14 +22,15 @@ typedef struct mg_http_req {
   const char *method;     /* "GET", "POST", ... */
   const char *path;       /* URL path without the query string */
   mg_buf body;            /* request body, NUL-terminated */
+  mg_arena pool;          /* per-request memory, released when the request completes */
   char client_ip[64];
   int64_t start_us;       /* monotonic arrival time */
   /* set by auth layers for later handlers and the access log */
   int64_t platform_id;
   char principal[80];
   /* query parameters replaced by the alternate request syntax (1.0.3), or NULL */
-  json_t *override_params;
-  json_t *override_headers;
+  mg_json *override_params;  /* in pool */
+  mg_json *override_headers; /* in pool */
 } mg_http_req;
 
 typedef struct mg_http_header {
@@ -54,7 +56,7 @@ int mg_http_query_each(const mg_http_req *req, int (*cb)(void *ud, const char *k
 /* Response helpers. Each returns MG_OK or an error code (out of memory, too many headers). */
 int mg_http_resp_header(mg_http_resp *resp, const char *name, const char *value);
 /* Sets status and a JSON body (serialised compactly); json is not consumed. */
-int mg_http_resp_json(mg_http_resp *resp, int status, const json_t *json);
+int mg_http_resp_json(mg_http_resp *resp, int status, const mg_json *json);
 /* Sets status and an error body {"error": code, "message": formatted}. */
 int mg_http_resp_error(mg_http_resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -13,18 +13,25 @@
 #include "xapi/statement.h"
 #include "xapi/validate.h"
 
-json_t *mg_xapi_parse_json(const char *data, size_t len, char *msg, size_t msgsize) {
-  json_error_t e;
-  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+mg_json *mg_xapi_parse_json(mg_arena *a, const char *data, size_t len, char *msg, size_t msgsize) {
+  mg_json_error e;
+  mg_json *j = mg_json_parse(a, data, len, MG_JSON_DECODE_ANY, &e);
   if (!j) snprintf(msg, msgsize, "malformed JSON at line %d, column %d: %s", e.line, e.column, e.text);
   return j;
 }
 
-json_t *mg_xapi_platform_authority(const char *base_url, const char *key, const char *name) {
+mg_json *mg_xapi_platform_authority(mg_arena *a, const char *base_url, const char *key,
+                                    const char *name) {
   char home[512];
   snprintf(home, sizeof home, "%s/platforms", base_url);
-  return json_pack("{s:s, s:s, s:{s:s, s:s}}", "objectType", "Agent", "name", name, "account",
-                   "homePage", home, "name", key);
+  mg_json *acct = mg_json_object(a), *agent = mg_json_object(a);
+  mg_json *ot = mg_json_string(a, "Agent"), *nm = mg_json_string(a, name);
+  mg_json *hp = mg_json_string(a, home), *k = mg_json_string(a, key);
+  if (!acct || !agent || !ot || !nm || !hp || !k || mg_json_object_set(a, acct, "homePage", hp) ||
+      mg_json_object_set(a, acct, "name", k) || mg_json_object_set(a, agent, "objectType", ot) ||
+      mg_json_object_set(a, agent, "name", nm) || mg_json_object_set(a, agent, "account", acct))
+    return NULL;
+  return agent;
 }
 
 static void fail(mg_xapi_ingest_result *res, int status, const char *code, const char *fmt, ...)
@@ -38,33 +45,33 @@ static void fail(mg_xapi_ingest_result *res, int status, const char *code, const
   va_end(ap);
 }
 
-static int is_voiding(const json_t *stmt) {
-  const json_t *verb = json_object_get(stmt, "verb");
-  const char *vid = json_string_value(json_object_get(verb, "id"));
+static int is_voiding(const mg_json *stmt) {
+  const mg_json *verb = mg_json_object_get(stmt, "verb");
+  const char *vid = mg_json_string_value(mg_json_object_get(verb, "id"));
   return vid && strcmp(vid, MG_XAPI_VERB_VOIDED) == 0;
 }
 
 /* Checks the voiding rules that need context: a voiding statement targets a StatementRef, and
  * a voiding statement is never itself voided (neither in the store nor in this batch). */
-static int check_voiding(const mg_xapi_ingest_ctx *ctx, json_t **stmts, size_t n, int batch,
+static int check_voiding(const mg_xapi_ingest_ctx *ctx, mg_json **stmts, size_t n, int batch,
                          mg_xapi_ingest_result *res) {
   for (size_t i = 0; i < n; i++) {
     if (!is_voiding(stmts[i])) continue;
     char where[32] = "";
     if (batch) snprintf(where, sizeof where, "[%zu].", i);
-    const json_t *obj = json_object_get(stmts[i], "object");
-    const char *ot = json_string_value(json_object_get(obj, "objectType"));
+    const mg_json *obj = mg_json_object_get(stmts[i], "object");
+    const char *ot = mg_json_string_value(mg_json_object_get(obj, "objectType"));
     if (!ot || strcmp(ot, "StatementRef") != 0) {
       fail(res, 400, "invalid_statement",
            "%sobject: a voiding statement (verb %s) must have a StatementRef object", where,
            MG_XAPI_VERB_VOIDED);
       return MG_EINVAL;
     }
-    const char *target = json_string_value(json_object_get(obj, "id"));
+    const char *target = mg_json_string_value(mg_json_object_get(obj, "id"));
     uint8_t tid[16];
     if (!target || mg_uuid_parse(target, tid) != MG_OK) continue; /* validator reports it */
     for (size_t j = 0; j < n; j++) {
-      const char *sid = json_string_value(json_object_get(stmts[j], "id"));
+      const char *sid = mg_json_string_value(mg_json_object_get(stmts[j], "id"));
       uint8_t jid[16];
       if (j != i && sid && mg_uuid_parse(sid, jid) == MG_OK && memcmp(jid, tid, 16) == 0 &&
           is_voiding(stmts[j])) {
@@ -121,12 +128,12 @@ static int parts_to_store(const mg_xapi_part *parts, size_t n, mg_store_attachme
 static int cmp_id(const void *a, const void *b) { return memcmp(a, b, 16); }
 
 /* A batch may not use one id twice (xAPI Communication 2.1.2). Sorts a copy: O(n log n). */
-static int check_unique_ids(json_t **stmts, size_t n, mg_xapi_ingest_result *res) {
+static int check_unique_ids(mg_json **stmts, size_t n, mg_xapi_ingest_result *res) {
   uint8_t(*ids)[16] = malloc(n * sizeof *ids);
   size_t k = 0;
   if (!ids) return MG_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    const char *sid = json_string_value(json_object_get(stmts[i], "id"));
+    const char *sid = mg_json_string_value(mg_json_object_get(stmts[i], "id"));
     if (sid && mg_uuid_parse(sid, ids[k]) == MG_OK) k++;
   }
   qsort(ids, k, sizeof *ids, cmp_id);
@@ -143,9 +150,10 @@ static int check_unique_ids(json_t **stmts, size_t n, mg_xapi_ingest_result *res
   return rc;
 }
 
-static int check_put_id(json_t *stmt, const char *put_id, mg_xapi_ingest_result *res) {
+static int check_put_id(mg_arena *a, mg_json *stmt, const char *put_id,
+                        mg_xapi_ingest_result *res) {
   uint8_t want[16], got[16];
-  const char *sid = json_string_value(json_object_get(stmt, "id"));
+  const char *sid = mg_json_string_value(mg_json_object_get(stmt, "id"));
   if (mg_uuid_parse(put_id, want) != MG_OK) {
     fail(res, 400, "invalid_parameter", "statementId '%s' is not a UUID", put_id);
     return MG_EINVAL;
@@ -159,19 +167,21 @@ static int check_put_id(json_t *stmt, const char *put_id, mg_xapi_ingest_result 
   }
   char canon[MG_UUID_STR_LEN];
   mg_uuid_format(want, canon);
-  return json_object_set_new(stmt, "id", json_string(canon)) ? MG_ENOMEM : MG_OK;
+  mg_json *idv = mg_json_string(a, canon);
+  return !idv || mg_json_object_set(a, stmt, "id", idv) ? MG_ENOMEM : MG_OK;
 }
 
-int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char *put_id,
+int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const char *put_id,
                    const mg_xapi_part *parts, size_t n_parts, mg_xapi_ingest_result *res) {
   int rc = MG_EINVAL;
-  json_t **stmts = NULL;
+  mg_json **stmts = NULL;
   mg_xapi_keys *keys = NULL;
   mg_store_stmt *rows = NULL;
-  char **jsons = NULL, **att_strs = NULL;
+  char **att_strs = NULL;
+  mg_buf *jsons = NULL;
   mg_store_attachment *atts = NULL;
   size_t n = 0, n_keys = 0, n_atts = 0;
-  int batch = json_is_array(statements);
+  int batch = mg_json_is_array(statements);
   mg_xapi_error verr;
 
   memset(res, 0, sizeof *res);
@@ -180,8 +190,8 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
       fail(res, 400, "invalid_request", "PUT takes a single statement, not an array");
       goto out;
     }
-    n = json_array_size(statements);
-  } else if (json_is_object(statements)) {
+    n = mg_json_array_size(statements);
+  } else if (mg_json_is_object(statements)) {
     n = 1;
   } else {
     fail(res, 400, "invalid_statement", "the body must be a statement object or an array of them");
@@ -196,7 +206,7 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
   if (!stmts || !keys || !rows || !jsons || !atts || !att_strs) goto nomem;
 
   for (size_t i = 0; i < n; i++) {
-    stmts[i] = batch ? json_array_get(statements, i) : statements;
+    stmts[i] = batch ? mg_json_array_get(statements, i) : statements;
     char prefix[32] = "";
     if (batch) snprintf(prefix, sizeof prefix, "[%zu]", i);
     if (mg_xapi_validate_statement(stmts[i], ctx->version, prefix, &verr) != MG_OK) {
@@ -216,7 +226,7 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
     if (rc) goto out;
   }
   if (put_id) {
-    rc = check_put_id(statements, put_id, res);
+    rc = check_put_id(ctx->arena, statements, put_id, res);
     if (rc == MG_ENOMEM) goto nomem;
     if (rc) goto out;
   }
@@ -231,19 +241,20 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
   if (parts_to_store(parts, n_parts, atts, att_strs, &n_atts) != MG_OK) goto nomem;
 
   int64_t now = mg_time_now_us();
-  res->ids = json_array();
+  res->ids = mg_json_array(ctx->arena);
   if (!res->ids) goto nomem;
   for (size_t i = 0; i < n; i++) {
-    if (mg_xapi_prepare(stmts[i], ctx->version, now, ctx->authority) != MG_OK) goto nomem;
+    if (mg_xapi_prepare(ctx->arena, stmts[i], ctx->version, now, ctx->authority) != MG_OK)
+      goto nomem;
     if (mg_xapi_keys_extract(stmts[i], &keys[i]) != MG_OK) goto nomem;
     n_keys = i + 1;
-    jsons[i] = json_dumps(stmts[i], JSON_COMPACT);
-    if (!jsons[i]) goto nomem;
+    mg_buf_init(&jsons[i], (size_t)1 << 30);
+    if (mg_json_dump(stmts[i], &jsons[i]) != MG_OK) goto nomem;
     rows[i] = keys[i].row;
     rows[i].platform_id = ctx->platform_id;
-    rows[i].json = jsons[i];
-    rows[i].json_len = strlen(jsons[i]);
-    if (json_array_append(res->ids, json_object_get(stmts[i], "id"))) goto nomem;
+    rows[i].json = jsons[i].data;
+    rows[i].json_len = jsons[i].len;
+    if (mg_json_array_append(ctx->arena, res->ids, mg_json_object_get(stmts[i], "id"))) goto nomem;
   }
   if (n) { /* the batch's attachments travel with its first row */
     rows[0].attachments = atts;
@@ -253,11 +264,11 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char
   rc = n ? mg_store_stmt_insert(ctx->store, rows, n, NULL, &bad) : MG_OK;
   if (rc == MG_ECONFLICT) {
     fail(res, 409, "conflict", "id: a different statement with id %s is already stored",
-         json_string_value(json_object_get(stmts[bad], "id")));
+         mg_json_string_value(mg_json_object_get(stmts[bad], "id")));
     if (batch) {
       char tmp[sizeof res->message];
       snprintf(tmp, sizeof tmp, "[%zu].id: a different statement with id %s is already stored",
-               bad, json_string_value(json_object_get(stmts[bad], "id")));
+               bad, mg_json_string_value(mg_json_object_get(stmts[bad], "id")));
       snprintf(res->message, sizeof res->message, "%s", tmp);
     }
   } else if (rc) {
@@ -272,13 +283,10 @@ nomem:
   fail(res, 500, "out_of_memory", "the server ran out of memory");
   rc = MG_ENOMEM;
 out:
-  if (res->status != 200) {
-    json_decref(res->ids);
-    res->ids = NULL;
-  }
+  if (res->status != 200) res->ids = NULL;
   for (size_t i = 0; i < n_keys; i++) mg_xapi_keys_free(&keys[i]);
   if (jsons)
-    for (size_t i = 0; i < n; i++) free(jsons[i]);
+    for (size_t i = 0; i < n; i++) mg_buf_free(&jsons[i]);
   if (att_strs)
     for (size_t q = 0; q < 2 * n_parts; q++) free(att_strs[q]);
   free(att_strs);

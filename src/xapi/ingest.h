@@ -7,8 +7,10 @@
 #ifndef MG_XAPI_INGEST_H
 #define MG_XAPI_INGEST_H
 
-#include <jansson.h>
 #include <stdint.h>
+
+#include "core/arena.h"
+#include "core/json.h"
 
 #include "store/store.h"
 #include "xapi/multipart.h"
@@ -17,15 +19,16 @@
 typedef struct mg_xapi_ingest_ctx {
   mg_store *store;
   mg_xapi_version version;
-  json_t *authority;     /* borrowed; written into every statement */
+  mg_json *authority;    /* borrowed; linked into every statement */
   int64_t platform_id;
+  mg_arena *arena;       /* the request's arena: completed statements and ids live there */
 } mg_xapi_ingest_ctx;
 
 typedef struct mg_xapi_ingest_result {
   int status;            /* HTTP status: 200 on success, else 400/409/500 */
   char error[32];        /* short code, e.g. "invalid_statement" */
   char message[640];     /* what was wrong and where */
-  json_t *ids;           /* on success: array of statement ids (owned; free with json_decref) */
+  mg_json *ids;          /* on success: array of statement ids, in ctx->arena */
 } mg_xapi_ingest_result;
 
 /* Ingests statements (one object, or an array of objects) parsed from a request. put_id, when not
@@ -33,14 +36,15 @@ typedef struct mg_xapi_ingest_result {
  * equal. parts/n_parts are the attachment parts (without the leading JSON part), or NULL/0.
  * statements is modified (completed) in place. Returns MG_OK when res->status is 200; otherwise
  * MG_EINVAL / MG_ECONFLICT / MG_ESTORE with res filled. */
-int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, json_t *statements, const char *put_id,
+int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const char *put_id,
                    const mg_xapi_part *parts, size_t n_parts, mg_xapi_ingest_result *res);
 
-/* Parses a JSON request body strictly (duplicate keys and invalid UTF-8 rejected, depth and size
- * bounded). Returns a new reference or NULL with a message naming line/column in msg. */
-json_t *mg_xapi_parse_json(const char *data, size_t len, char *msg, size_t msgsize);
+/* Parses a JSON request body strictly into arena a (duplicate keys and invalid UTF-8 rejected,
+ * depth bounded). Returns the value, or NULL with a message naming line/column in msg. */
+mg_json *mg_xapi_parse_json(mg_arena *a, const char *data, size_t len, char *msg, size_t msgsize);
 
-/* The authority stamped on statements pushed with a platform credential. New reference. */
-json_t *mg_xapi_platform_authority(const char *base_url, const char *key, const char *name);
+/* The authority stamped on statements pushed with a platform credential, built in arena a. */
+mg_json *mg_xapi_platform_authority(mg_arena *a, const char *base_url, const char *key,
+                                    const char *name);
 
 #endif

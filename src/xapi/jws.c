@@ -37,26 +37,31 @@ static int fail(mg_xapi_error *err, const char *path, const char *fmt, ...) {
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
-/* Is the media type (before any ';' parameters) of s equal to lit, ignoring case? */
-static int media_is(const char *s, const char *lit) {
+/* Is the media type (before any ';' parameters) of s (n bytes) equal to lit, ignoring case? */
+static int media_is(const char *s, size_t n, const char *lit) {
   size_t i = 0, k = 0;
   if (!s) return 0;
-  while (s[i] == ' ' || s[i] == '\t') i++;
-  for (; s[i] && s[i] != ';' && s[i] != ' ' && s[i] != '\t'; i++, k++)
+  while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+  for (; i < n && s[i] != ';' && s[i] != ' ' && s[i] != '\t'; i++, k++)
     if (lit[k] == '\0' || lower(s[i]) != lower(lit[k])) return 0;
   return lit[k] == '\0';
 }
 
-static int is_signature(const json_t *att) {
-  const char *u = json_string_value(json_object_get(att, "usageType"));
-  return u && strcmp(u, MG_XAPI_SIGNATURE_USAGE) == 0;
+/* Is v a JSON string equal to lit? By length: parsed strings never hold NUL, built ones may. */
+static int str_is(const mg_json *v, const char *lit) {
+  size_t n = strlen(lit);
+  return mg_json_string_length(v) == n && memcmp(mg_json_string_value(v), lit, n) == 0;
 }
 
-int mg_xapi_jws_signature_index(const json_t *stmt) {
-  const json_t *list = json_object_get(stmt, "attachments");
+static int is_signature(const mg_json *att) {
+  return str_is(mg_json_object_get(att, "usageType"), MG_XAPI_SIGNATURE_USAGE);
+}
+
+int mg_xapi_jws_signature_index(const mg_json *stmt) {
+  const mg_json *list = mg_json_object_get(stmt, "attachments");
   size_t i;
-  for (i = 0; i < json_array_size(list) && i < INT_MAX; i++)
-    if (is_signature(json_array_get(list, i))) return (int)i;
+  for (i = 0; i < mg_json_array_size(list) && i < INT_MAX; i++)
+    if (is_signature(mg_json_array_get(list, i))) return (int)i;
   return -1;
 }
 
@@ -116,10 +121,10 @@ static int b64_decode(const char *in, size_t n, int url, unsigned char **out, si
 
 /* ---- RSA signature ----------------------------------------------------------------------- */
 
-static const EVP_MD *md_for_alg(const char *alg) {
-  if (strcmp(alg, "RS256") == 0) return EVP_sha256();
-  if (strcmp(alg, "RS384") == 0) return EVP_sha384();
-  if (strcmp(alg, "RS512") == 0) return EVP_sha512();
+static const EVP_MD *md_for_alg(const mg_json *alg) {
+  if (str_is(alg, "RS256")) return EVP_sha256();
+  if (str_is(alg, "RS384")) return EVP_sha384();
+  if (str_is(alg, "RS512")) return EVP_sha512();
   return NULL;
 }
 
@@ -173,26 +178,28 @@ out:
 /* ---- payload comparison ------------------------------------------------------------------ */
 
 /* Removes signature attachments; drops "attachments" when that leaves it empty. */
-static void strip_signatures(json_t *stmt) {
-  json_t *list = json_object_get(stmt, "attachments");
+static void strip_signatures(mg_json *stmt) {
+  mg_json *list = mg_json_object_get(stmt, "attachments");
   size_t i;
-  if (!json_is_array(list)) return;
-  for (i = json_array_size(list); i > 0; i--)
-    if (is_signature(json_array_get(list, i - 1))) json_array_remove(list, i - 1);
-  if (json_array_size(list) == 0) json_object_del(stmt, "attachments");
+  if (!mg_json_is_array(list)) return;
+  for (i = mg_json_array_size(list); i > 0; i--)
+    if (is_signature(mg_json_array_get(list, i - 1))) (void)mg_json_array_remove(list, i - 1);
+  if (mg_json_array_size(list) == 0) (void)mg_json_object_del(stmt, "attachments");
 }
 
 /* Truncates the seconds of holder.result.duration to 0.01 s (IEEE 9274.1.1 4.2.7: precision
  * beyond that is not compared) and drops trailing fraction zeros. MG_OK or MG_ENOMEM. */
-static int norm_duration(json_t *holder) {
-  json_t *d = json_object_get(json_object_get(holder, "result"), "duration");
-  const char *s = json_string_value(d);
+static int norm_duration(mg_arena *a, mg_json *holder) {
+  mg_json *result = mg_json_object_get(holder, "result");
+  mg_json *d = mg_json_object_get(result, "duration"), *nd;
+  const char *s = mg_json_string_value(d);
   const char *dot;
   char buf[128];
   size_t n, frac, keep, i;
 
   if (!s) return MG_OK;
-  n = strlen(s);
+  n = mg_json_string_length(d);
+  if (memchr(s, '\0', n)) return MG_OK; /* not a duration; compared as it is */
   if (n < 2 || n >= sizeof buf || s[n - 1] != 'S') return MG_OK;
   dot = strrchr(s, '.');
   if (!dot) return MG_OK;
@@ -203,18 +210,21 @@ static int norm_duration(json_t *holder) {
   while (keep > 0 && dot[keep] == '0') keep--;
   snprintf(buf, sizeof buf, "%.*s%s%.*sS", (int)(dot - s), s, keep ? "." : "", (int)keep,
            dot + 1);
-  return json_string_set(d, buf) == 0 ? MG_OK : MG_ENOMEM;
+  nd = mg_json_string(a, buf);
+  if (!nd) return MG_ENOMEM;
+  return mg_json_object_set(a, result, "duration", nd);
 }
 
-/* Is payload logically the statement stmt? Both copies are normalised in place (payload is
- * ours to change). *same gets the answer. MG_OK or MG_ENOMEM. */
-static int same_statement(const json_t *stmt, json_t *payload, int *same) {
+/* Is payload logically the statement stmt? A copy of stmt (in arena ar, like payload) and
+ * payload are normalised in place (payload is ours to change). *same gets the answer. MG_OK or
+ * MG_ENOMEM. */
+static int same_statement(mg_arena *ar, const mg_json *stmt, mg_json *payload, int *same) {
   static const char *const lrs_set[] = {"authority", "stored", "version"};
   static const char *const lrs_fill[] = {"id", "timestamp"};
-  const char *ida, *idb;
-  json_t *a = json_deep_copy(stmt), *obj;
+  const mg_json *ida, *idb;
+  mg_json *a = mg_json_deep_copy(ar, stmt), *obj;
   uint8_t da[32], db[32];
-  size_t i;
+  size_t i, n;
   int rc = MG_OK;
 
   *same = 0;
@@ -223,45 +233,46 @@ static int same_statement(const json_t *stmt, json_t *payload, int *same) {
   strip_signatures(payload);
   /* A signer that signed before adding any attachment: attachments are an immutability
    * exception (Data 2.3.1), so other attachments do not count then. */
-  if (!json_object_get(payload, "attachments")) json_object_del(a, "attachments");
+  if (!mg_json_object_get(payload, "attachments")) (void)mg_json_object_del(a, "attachments");
   /* The LRS may replace these whatever the client sent. */
   for (i = 0; i < sizeof lrs_set / sizeof lrs_set[0]; i++) {
-    json_object_del(a, lrs_set[i]);
-    json_object_del(payload, lrs_set[i]);
+    (void)mg_json_object_del(a, lrs_set[i]);
+    (void)mg_json_object_del(payload, lrs_set[i]);
   }
   /* The LRS fills these when absent; a value present on both sides must still agree. The ids
    * are settled here (UUIDs, either case) so the digest's treatment of id does not matter. */
-  ida = json_string_value(json_object_get(a, "id"));
-  idb = json_string_value(json_object_get(payload, "id"));
-  if (ida && idb) {
-    if (strlen(ida) != strlen(idb)) goto out;
-    for (i = 0; ida[i]; i++)
-      if (lower(ida[i]) != lower(idb[i])) goto out;
-    json_object_del(a, "id");
-    json_object_del(payload, "id");
+  ida = mg_json_object_get(a, "id");
+  idb = mg_json_object_get(payload, "id");
+  if (mg_json_is_string(ida) && mg_json_is_string(idb)) {
+    n = mg_json_string_length(ida);
+    if (n != mg_json_string_length(idb)) goto out;
+    for (i = 0; i < n; i++)
+      if (lower(ida->u.str[i]) != lower(idb->u.str[i])) goto out;
+    (void)mg_json_object_del(a, "id");
+    (void)mg_json_object_del(payload, "id");
   }
   for (i = 0; i < sizeof lrs_fill / sizeof lrs_fill[0]; i++) {
-    if (!json_object_get(a, lrs_fill[i]) || !json_object_get(payload, lrs_fill[i])) {
-      json_object_del(a, lrs_fill[i]);
-      json_object_del(payload, lrs_fill[i]);
+    if (!mg_json_object_get(a, lrs_fill[i]) || !mg_json_object_get(payload, lrs_fill[i])) {
+      (void)mg_json_object_del(a, lrs_fill[i]);
+      (void)mg_json_object_del(payload, lrs_fill[i]);
     }
   }
-  rc = norm_duration(a);
-  if (rc == MG_OK) rc = norm_duration(payload);
-  obj = json_object_get(a, "object");
-  if (rc == MG_OK && json_is_object(obj)) rc = norm_duration(obj);
-  obj = json_object_get(payload, "object");
-  if (rc == MG_OK && json_is_object(obj)) rc = norm_duration(obj);
+  rc = norm_duration(ar, a);
+  if (rc == MG_OK) rc = norm_duration(ar, payload);
+  obj = mg_json_object_get(a, "object");
+  if (rc == MG_OK && mg_json_is_object(obj)) rc = norm_duration(ar, obj);
+  obj = mg_json_object_get(payload, "object");
+  if (rc == MG_OK && mg_json_is_object(obj)) rc = norm_duration(ar, obj);
   if (rc != MG_OK) goto out;
 
-  if (json_equal(a, payload)) { /* the common case, and no reliance on digest rules */
+  if (mg_json_equal(a, payload)) { /* the common case, and no reliance on digest rules */
     *same = 1;
     goto out;
   }
   /* The digest expects a statement; anything lacking the required properties differs. */
-  if (!json_is_object(json_object_get(payload, "actor")) ||
-      !json_is_object(json_object_get(payload, "verb")) ||
-      !json_is_object(json_object_get(payload, "object")))
+  if (!mg_json_is_object(mg_json_object_get(payload, "actor")) ||
+      !mg_json_is_object(mg_json_object_get(payload, "verb")) ||
+      !mg_json_is_object(mg_json_object_get(payload, "object")))
     goto out;
   rc = mg_xapi_compare_digest(a, da);
   if (rc == MG_OK) rc = mg_xapi_compare_digest(payload, db);
@@ -270,21 +281,21 @@ static int same_statement(const json_t *stmt, json_t *payload, int *same) {
   *same = rc == MG_OK && memcmp(da, db, sizeof da) == 0;
   rc = MG_OK;
 out:
-  json_decref(a);
-  return rc;
+  return rc; /* the copy dies with the caller's arena */
 }
 
 /* ---- verification ------------------------------------------------------------------------ */
 
-int mg_xapi_jws_verify(const char *jws, size_t len, const json_t *stmt, const char *path,
+int mg_xapi_jws_verify(const char *jws, size_t len, const mg_json *stmt, const char *path,
                        mg_xapi_error *err) {
-  const char *d1, *d2, *alg;
+  const char *d1, *d2;
   unsigned char *hb = NULL, *pb = NULL, *sb = NULL, *der = NULL;
   size_t hlen, plen, slen, derlen;
-  json_t *hdr = NULL, *payload = NULL;
-  const json_t *x5c;
+  mg_arena tmp; /* header, payload and the normalised copies, all freed at out */
+  mg_json *hdr, *payload;
+  const mg_json *x5c, *alg;
   const EVP_MD *md;
-  json_error_t je;
+  mg_json_error je;
   int rc, same = 0;
   char why[160];
 
@@ -307,25 +318,28 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const json_t *stmt, const ch
     return fail(err, path, "the JWS has an empty header, payload or signature "
                            "(detached payloads are not supported)");
 
+  mg_arena_init(&tmp, 0, 0);
   rc = b64_decode(jws, (size_t)(d1 - jws), 1, &hb, &hlen);
   if (rc == MG_EINVAL) rc = fail(err, path, "the JWS header is not valid base64url");
   if (rc != MG_OK) goto out;
-  hdr = json_loadb((const char *)hb, hlen, JSON_REJECT_DUPLICATES, &je);
-  if (!json_is_object(hdr)) {
+  /* mg_json_parse rejects duplicate keys, so a second "alg" cannot hide behind the first. */
+  hdr = mg_json_parse(&tmp, (const char *)hb, hlen, 0, &je);
+  if (!mg_json_is_object(hdr)) {
     rc = fail(err, path, "the JWS header is not a JSON object");
     goto out;
   }
-  alg = json_string_value(json_object_get(hdr, "alg"));
-  if (!alg) {
+  alg = mg_json_object_get(hdr, "alg");
+  if (!mg_json_is_string(alg)) {
     rc = fail(err, path, "the JWS header has no alg");
     goto out;
   }
   md = md_for_alg(alg);
   if (!md) {
-    rc = fail(err, path, "JWS alg \"%.40s\" is not allowed: use RS256, RS384 or RS512", alg);
+    rc = fail(err, path, "JWS alg \"%.40s\" is not allowed: use RS256, RS384 or RS512",
+              mg_json_string_value(alg));
     goto out;
   }
-  if (json_object_get(hdr, "crit")) {
+  if (mg_json_object_get(hdr, "crit")) {
     rc = fail(err, path, "the JWS header has crit extensions the LRS does not understand");
     goto out;
   }
@@ -337,14 +351,14 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const json_t *stmt, const ch
   if (rc == MG_EINVAL) rc = fail(err, path, "the JWS signature is not valid base64url");
   if (rc != MG_OK) goto out;
 
-  x5c = json_object_get(hdr, "x5c");
+  x5c = mg_json_object_get(hdr, "x5c");
   if (x5c) {
-    const char *c0 = json_string_value(json_array_get(x5c, 0));
-    if (!json_is_array(x5c) || !c0) {
+    const mg_json *c0 = mg_json_array_get(x5c, 0);
+    if (!mg_json_is_array(x5c) || !mg_json_is_string(c0)) {
       rc = fail(err, path, "the JWS header x5c is not a non-empty array of strings");
       goto out;
     }
-    rc = b64_decode(c0, strlen(c0), 0, &der, &derlen);
+    rc = b64_decode(mg_json_string_value(c0), mg_json_string_length(c0), 0, &der, &derlen);
     if (rc == MG_EINVAL) rc = fail(err, path, "the JWS header x5c[0] is not valid base64");
     if (rc != MG_OK) goto out;
     rc = rsa_verify(md, der, derlen, jws, (size_t)(d2 - jws), sb, slen, why, sizeof why);
@@ -352,16 +366,16 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const json_t *stmt, const ch
     if (rc != MG_OK) goto out;
   }
 
-  payload = json_loadb((const char *)pb, plen, JSON_REJECT_DUPLICATES, &je);
+  payload = mg_json_parse(&tmp, (const char *)pb, plen, 0, &je);
   if (!payload) {
     rc = fail(err, path, "the JWS payload is not valid JSON: %.120s", je.text);
     goto out;
   }
-  if (!json_is_object(payload)) {
+  if (!mg_json_is_object(payload)) {
     rc = fail(err, path, "the JWS payload is not a JSON object");
     goto out;
   }
-  rc = same_statement(stmt, payload, &same);
+  rc = same_statement(&tmp, stmt, payload, &same);
   if (rc != MG_OK) goto out;
   if (!same) {
     rc = fail(err, path, "the JWS payload is not the statement that carries the signature");
@@ -369,8 +383,7 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const json_t *stmt, const ch
   }
   rc = MG_OK;
 out:
-  json_decref(hdr);
-  json_decref(payload);
+  mg_arena_free(&tmp);
   free(hb);
   free(pb);
   free(sb);
@@ -378,27 +391,32 @@ out:
   return rc;
 }
 
-int mg_xapi_jws_verify_statement(const json_t *stmt, const mg_xapi_part *parts, size_t n,
+int mg_xapi_jws_verify_statement(const mg_json *stmt, const mg_xapi_part *parts, size_t n,
                                  const char *prefix, mg_xapi_error *err) {
-  const json_t *list = json_object_get(stmt, "attachments");
+  const mg_json *list = mg_json_object_get(stmt, "attachments");
   size_t j;
   char path[256];
 
   if (!prefix) prefix = "";
-  for (j = 0; j < json_array_size(list); j++) {
-    const json_t *att = json_array_get(list, j);
+  for (j = 0; j < mg_json_array_size(list); j++) {
+    const mg_json *att = mg_json_array_get(list, j);
+    const mg_json *ctv, *sha2v;
     const char *ct, *sha2;
     const mg_xapi_part *part;
     int rc;
 
     if (!is_signature(att)) continue;
     snprintf(path, sizeof path, "%s%sattachments[%zu]", prefix, *prefix ? "." : "", j);
-    ct = json_string_value(json_object_get(att, "contentType"));
-    if (!media_is(ct, "application/octet-stream"))
+    ctv = mg_json_object_get(att, "contentType");
+    ct = mg_json_string_value(ctv);
+    if (!media_is(ct, mg_json_string_length(ctv), "application/octet-stream"))
       return fail(err, path, "a signature attachment must have contentType "
                              "application/octet-stream, not %.60s", ct ? ct : "(none)");
-    sha2 = json_string_value(json_object_get(att, "sha2"));
-    part = mg_xapi_part_find(parts, n, sha2);
+    sha2v = mg_json_object_get(att, "sha2");
+    sha2 = mg_json_string_value(sha2v);
+    /* part_find takes a C string: a (built) sha2 holding a NUL names no part */
+    part = sha2 && strlen(sha2) == mg_json_string_length(sha2v) ? mg_xapi_part_find(parts, n, sha2)
+                                                                 : NULL;
     if (!part) return fail(err, path, "the signature attachment has no part in the request");
     rc = mg_xapi_jws_verify((const char *)part->data, part->len, stmt, path, err);
     if (rc != MG_OK) return rc;

@@ -10,7 +10,7 @@
 #ifndef MG_XAPI_JWS_H
 #define MG_XAPI_JWS_H
 
-#include <jansson.h>
+#include "core/json.h"
 #include <stddef.h>
 
 #include "xapi/multipart.h"
@@ -19,7 +19,7 @@
 #define MG_XAPI_SIGNATURE_USAGE "http://adlnet.gov/expapi/attachments/signature"
 
 /* Index of the first signature attachment in stmt.attachments (by usageType), or -1 if none. */
-int mg_xapi_jws_signature_index(const json_t *stmt);
+int mg_xapi_jws_signature_index(const mg_json *stmt);
 
 /* Verifies one statement (as received, before mg_xapi_prepare adds id/stored/authority...) that
  * has signature attachments, using their parts among parts[0..n-1] (the attachment parts, as for
@@ -28,7 +28,7 @@ int mg_xapi_jws_signature_index(const json_t *stmt);
  * must pass mg_xapi_jws_verify. MG_OK if stmt has no signature attachment or all verify.
  * Otherwise MG_EINVAL with err->path under path_prefix (may be NULL), e.g.
  * "[2].attachments[1]", and a message; MG_ENOMEM possible. Does not modify stmt. */
-int mg_xapi_jws_verify_statement(const json_t *stmt, const mg_xapi_part *parts, size_t n,
+int mg_xapi_jws_verify_statement(const mg_json *stmt, const mg_xapi_part *parts, size_t n,
                                  const char *path_prefix, mg_xapi_error *err);
 
 /* Verifies the compact JWS jws (len bytes, surrounding whitespace tolerated) against stmt:
@@ -45,7 +45,7 @@ int mg_xapi_jws_verify_statement(const json_t *stmt, const mg_xapi_part *parts, 
  *    mg_xapi_compare_digest (key order, timestamps as instants).
  * The same returns as mg_xapi_jws_verify_statement; err->path is set to path_prefix. Call it on
  * statements as received, before mg_xapi_prepare (it also copes with prepared ones). */
-int mg_xapi_jws_verify(const char *jws, size_t len, const json_t *stmt, const char *path_prefix,
+int mg_xapi_jws_verify(const char *jws, size_t len, const mg_json *stmt, const char *path_prefix,
                        mg_xapi_error *err);
 
 #endif

@@ -467,37 +467,47 @@ const mg_xapi_part *mg_xapi_part_find(const mg_xapi_part *parts, size_t n, const
   return NULL;
 }
 
+/* Is v a JSON string equal to lit? By length: parsed strings never hold NUL, built ones may. */
+static int str_is(const mg_json *v, const char *lit) {
+  size_t n = strlen(lit);
+  return mg_json_string_length(v) == n && memcmp(mg_json_string_value(v), lit, n) == 0;
+}
+
 /* Checks the attachments array of one statement (or SubStatement, at path base) against the
  * parts, marking those referenced in used[]. */
-static int check_attachment_list(const json_t *stmt, const char *base, const mg_xapi_part *parts,
+static int check_attachment_list(const mg_json *stmt, const char *base, const mg_xapi_part *parts,
                                  size_t n, unsigned char *used, mg_xapi_error *err) {
-  const json_t *list = json_object_get(stmt, "attachments");
+  const mg_json *list = mg_json_object_get(stmt, "attachments");
   size_t j, k;
   char path[256];
 
   if (!list) return MG_OK;
-  if (!json_is_array(list))
+  if (!mg_json_is_array(list))
     return fail(err, base, "%s%sattachments is not an array", base, *base ? "." : "");
-  for (j = 0; j < json_array_size(list); j++) {
-    const json_t *att = json_array_get(list, j);
-    const char *sha2, *usage;
+  for (j = 0; j < mg_json_array_size(list); j++) {
+    const mg_json *att = mg_json_array_get(list, j);
+    const mg_json *sha2v, *usage;
+    const char *sha2;
+    size_t sl;
     int found = 0, is_sig;
 
     snprintf(path, sizeof path, "%s%sattachments[%zu]", base, *base ? "." : "", j);
-    if (!json_is_object(att)) return fail(err, path, "%s is not an object", path);
-    sha2 = json_string_value(json_object_get(att, "sha2"));
+    if (!mg_json_is_object(att)) return fail(err, path, "%s is not an object", path);
+    sha2v = mg_json_object_get(att, "sha2");
+    sha2 = mg_json_string_value(sha2v);
     if (!sha2) return fail(err, path, "%s has no sha2 string", path);
+    sl = mg_json_string_length(sha2v);
     for (k = 0; k < n; k++) {
-      if (parts[k].hash.p && hex_ieq(parts[k].hash.p, parts[k].hash.len, sha2, strlen(sha2))) {
+      if (parts[k].hash.p && hex_ieq(parts[k].hash.p, parts[k].hash.len, sha2, sl)) {
         used[k] = 1;
         found = 1;
       }
     }
-    usage = json_string_value(json_object_get(att, "usageType"));
-    is_sig = usage && strcmp(usage, MG_XAPI_SIGNATURE_USAGE) == 0;
-    if (!found && (is_sig || !json_object_get(att, "fileUrl"))) {
+    usage = mg_json_object_get(att, "usageType");
+    is_sig = str_is(usage, MG_XAPI_SIGNATURE_USAGE);
+    if (!found && (is_sig || !mg_json_object_get(att, "fileUrl"))) {
       char shown[80];
-      show(sha2, strlen(sha2), shown);
+      show(sha2, sl, shown);
       return fail(err, path, "%s%s sha2 %s has no matching part in the request", path,
                   is_sig ? " (signature)" : "", shown);
     }
@@ -505,18 +515,18 @@ static int check_attachment_list(const json_t *stmt, const char *base, const mg_
   return MG_OK;
 }
 
-static int check_one(const json_t *stmt, const char *prefix, const mg_xapi_part *parts, size_t n,
+static int check_one(const mg_json *stmt, const char *prefix, const mg_xapi_part *parts, size_t n,
                      unsigned char *used, mg_xapi_error *err) {
-  const json_t *obj;
+  const mg_json *obj;
   int rc;
 
-  if (!json_is_object(stmt)) return fail(err, prefix, "statement %s is not an object", prefix);
+  if (!mg_json_is_object(stmt)) return fail(err, prefix, "statement %s is not an object", prefix);
   rc = check_attachment_list(stmt, prefix, parts, n, used, err);
   if (rc != MG_OK) return rc;
-  obj = json_object_get(stmt, "object");
-  if (json_is_object(obj)) {
-    const char *ot = json_string_value(json_object_get(obj, "objectType"));
-    if (ot && strcmp(ot, "SubStatement") == 0) {
+  obj = mg_json_object_get(stmt, "object");
+  if (mg_json_is_object(obj)) {
+    const mg_json *ot = mg_json_object_get(obj, "objectType");
+    if (str_is(ot, "SubStatement")) {
       char sub[256];
       snprintf(sub, sizeof sub, "%s%sobject", prefix, *prefix ? "." : "");
       rc = check_attachment_list(obj, sub, parts, n, used, err);
@@ -526,7 +536,7 @@ static int check_one(const json_t *stmt, const char *prefix, const mg_xapi_part 
   return mg_xapi_jws_verify_statement(stmt, parts, n, prefix, err);
 }
 
-int mg_xapi_attachments_check(const json_t *statements, const mg_xapi_part *parts, size_t n,
+int mg_xapi_attachments_check(const mg_json *statements, const mg_xapi_part *parts, size_t n,
                               mg_xapi_error *err) {
   unsigned char *used = NULL;
   size_t i;
@@ -537,11 +547,11 @@ int mg_xapi_attachments_check(const json_t *statements, const mg_xapi_part *part
     used = calloc(n, 1);
     if (!used) return MG_ENOMEM;
   }
-  if (json_is_array(statements)) {
-    for (i = 0; i < json_array_size(statements); i++) {
+  if (mg_json_is_array(statements)) {
+    for (i = 0; i < mg_json_array_size(statements); i++) {
       char prefix[32];
       snprintf(prefix, sizeof prefix, "[%zu]", i);
-      rc = check_one(json_array_get(statements, i), prefix, parts, n, used, err);
+      rc = check_one(mg_json_array_get(statements, i), prefix, parts, n, used, err);
       if (rc != MG_OK) goto out;
     }
   } else {

@@ -13,7 +13,7 @@
 #ifndef MG_XAPI_MULTIPART_H
 #define MG_XAPI_MULTIPART_H
 
-#include <jansson.h>
+#include "core/json.h"
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -94,7 +94,7 @@ int mg_xapi_multipart_check_parts(const mg_xapi_part *parts, size_t n, mg_xapi_e
  * statement) or "part[2]" (counting the JSON part as 0) and a message naming the sha2, e.g.
  * "[1].attachments[0] sha2 495395e7... has no matching part in the request". MG_ENOMEM
  * possible. */
-int mg_xapi_attachments_check(const json_t *statements, const mg_xapi_part *parts, size_t n,
+int mg_xapi_attachments_check(const mg_json *statements, const mg_xapi_part *parts, size_t n,
                               mg_xapi_error *err);
 
 /* Finds the part whose X-Experience-API-Hash equals sha2 (hex, case-insensitive). NULL if none. */

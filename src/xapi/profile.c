@@ -275,24 +275,24 @@ static const mg_xapi_rule rules[] = {
 };
 
 /* ---- JSON access ---------------------------------------------------------------------------- */
-static const json_t *get(const json_t *o, const char *key) {
-  return json_is_object(o) ? json_object_get(o, key) : NULL;
+static const mg_json *get(const mg_json *o, const char *key) {
+  return mg_json_is_object(o) ? mg_json_object_get(o, key) : NULL;
 }
 
 /* The string value of j, or NULL if j is not a string or hides a NUL. */
-static const char *str_of(const json_t *j) {
-  if (!json_is_string(j)) return NULL;
-  const char *s = json_string_value(j);
-  return strlen(s) == json_string_length(j) ? s : NULL;
+static const char *str_of(const mg_json *j) {
+  if (!mg_json_is_string(j)) return NULL;
+  const char *s = mg_json_string_value(j);
+  return strlen(s) == mg_json_string_length(j) ? s : NULL;
 }
 
 /* The objects that hold checked properties, looked up once per statement. */
 typedef struct parts {
-  const json_t *stmt, *account, *ctx, *ctx_ext, *ctx_act, *res, *score, *res_ext, *obj_def;
+  const mg_json *stmt, *account, *ctx, *ctx_ext, *ctx_act, *res, *score, *res_ext, *obj_def;
 } parts;
 
-static void split(const json_t *stmt, parts *p) {
-  const json_t *actor = get(stmt, "actor");
+static void split(const mg_json *stmt, parts *p) {
+  const mg_json *actor = get(stmt, "actor");
   const char *actor_type = str_of(get(actor, "objectType"));
   p->stmt = stmt;
   /* a group is never a student, even one identified by an account */
@@ -306,7 +306,7 @@ static void split(const json_t *stmt, parts *p) {
   p->obj_def = get(get(stmt, "object"), "definition");
 }
 
-static const json_t *locate(const parts *p, const mg_xapi_field *f) {
+static const mg_json *locate(const parts *p, const mg_xapi_field *f) {
   switch (f->loc) {
   case MG_XAPI_LOC_STATEMENT: return get(p->stmt, f->key);
   case MG_XAPI_LOC_ACCOUNT: return get(p->account, f->key);
@@ -328,17 +328,17 @@ static int in_list(const char *s, const char *const *values) {
   return 0;
 }
 
-static int activity_has_type(const json_t *a, const char *type) {
+static int activity_has_type(const mg_json *a, const char *type) {
   const char *t = str_of(get(get(a, "definition"), "type"));
   return t && strcmp(t, type) == 0;
 }
 
 /* contextActivities lists are arrays; 1.0.3 clients may send a single activity. */
-static int list_has_type(const json_t *list, const char *type) {
-  if (json_is_object(list)) return activity_has_type(list, type);
-  if (!json_is_array(list)) return 0;
-  for (size_t i = 0; i < json_array_size(list); i++)
-    if (activity_has_type(json_array_get(list, i), type)) return 1;
+static int list_has_type(const mg_json *list, const char *type) {
+  if (mg_json_is_object(list)) return activity_has_type(list, type);
+  if (!mg_json_is_array(list)) return 0;
+  for (size_t i = 0; i < mg_json_array_size(list); i++)
+    if (activity_has_type(mg_json_array_get(list, i), type)) return 1;
   return 0;
 }
 
@@ -397,10 +397,10 @@ static int valid_ip(const char *s) {
   return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-static int valid_cameras(const json_t *j) {
-  if (!json_is_array(j) || json_array_size(j) == 0) return 0;
-  for (size_t i = 0; i < json_array_size(j); i++) {
-    const json_t *c = json_array_get(j, i);
+static int valid_cameras(const mg_json *j) {
+  if (!mg_json_is_array(j) || mg_json_array_size(j) == 0) return 0;
+  for (size_t i = 0; i < mg_json_array_size(j); i++) {
+    const mg_json *c = mg_json_array_get(j, i);
     const char *dev = str_of(get(c, "device-id"));
     if (!in_list(str_of(get(c, "role")), camera_roles) || !dev || !*dev) return 0;
   }
@@ -408,9 +408,9 @@ static int valid_cameras(const json_t *j) {
 }
 
 /* 1 if j (present) has the form f requires. */
-static int valid_value(const json_t *j, const mg_xapi_field *f) {
+static int valid_value(const mg_json *j, const mg_xapi_field *f) {
   const char *s = str_of(j);
-  double d = json_is_number(j) ? json_number_value(j) : 0;
+  double d = mg_json_is_number(j) ? mg_json_number_value(j) : 0;
   uint8_t uuid[16];
   mg_timestamp ts;
   switch (f->type) {
@@ -420,15 +420,15 @@ static int valid_value(const json_t *j, const mg_xapi_field *f) {
   case MG_XAPI_T_IP: return s && valid_ip(s);
   case MG_XAPI_T_TIMESTAMP: return s && mg_time_parse_iso(s, 0, &ts) == MG_OK && ts.has_tz;
   case MG_XAPI_T_DURATION: return s && mg_time_parse_duration(s, &d) == MG_OK;
-  case MG_XAPI_T_NUMBER: return json_is_number(j);
-  case MG_XAPI_T_NONNEG: return json_is_number(j) && d >= 0;
-  case MG_XAPI_T_POSITIVE: return json_is_number(j) && d > 0;
-  case MG_XAPI_T_FRACTION: return json_is_number(j) && d >= 0 && d <= 1;
-  case MG_XAPI_T_COUNT: return json_is_integer(j) && json_integer_value(j) >= 0;
-  case MG_XAPI_T_ORDINAL: return json_is_integer(j) && json_integer_value(j) >= 1;
-  case MG_XAPI_T_BOOL: return json_is_boolean(j);
-  case MG_XAPI_T_TRUE: return json_is_true(j);
-  case MG_XAPI_T_FALSE: return json_is_false(j);
+  case MG_XAPI_T_NUMBER: return mg_json_is_number(j);
+  case MG_XAPI_T_NONNEG: return mg_json_is_number(j) && d >= 0;
+  case MG_XAPI_T_POSITIVE: return mg_json_is_number(j) && d > 0;
+  case MG_XAPI_T_FRACTION: return mg_json_is_number(j) && d >= 0 && d <= 1;
+  case MG_XAPI_T_COUNT: return mg_json_is_integer(j) && mg_json_integer_value(j) >= 0;
+  case MG_XAPI_T_ORDINAL: return mg_json_is_integer(j) && mg_json_integer_value(j) >= 1;
+  case MG_XAPI_T_BOOL: return mg_json_is_boolean(j);
+  case MG_XAPI_T_TRUE: return mg_json_is_true(j);
+  case MG_XAPI_T_FALSE: return mg_json_is_false(j);
   case MG_XAPI_T_ENUM: return in_list(s, f->values);
   case MG_XAPI_T_SPEED: return s && mg_xapi_profile_parse_speed(s, NULL) == MG_OK;
   case MG_XAPI_T_SEGMENTS: return s && valid_segments(s);
@@ -527,15 +527,15 @@ static void fail(mg_xapi_error *err, const char *path, const char *fmt, ...) {
 }
 
 /* ---- classification and checking ------------------------------------------------------------ */
-int mg_xapi_profile_claims(const json_t *stmt) {
-  const json_t *cat = get(get(get(stmt, "context"), "contextActivities"), "category");
-  if (json_is_object(cat)) {
+int mg_xapi_profile_claims(const mg_json *stmt) {
+  const mg_json *cat = get(get(get(stmt, "context"), "contextActivities"), "category");
+  if (mg_json_is_object(cat)) {
     const char *id = str_of(get(cat, "id"));
     return id && strcmp(id, MG_XAPI_PROFILE_IRI) == 0;
   }
-  if (!json_is_array(cat)) return 0;
-  for (size_t i = 0; i < json_array_size(cat); i++) {
-    const char *id = str_of(get(json_array_get(cat, i), "id"));
+  if (!mg_json_is_array(cat)) return 0;
+  for (size_t i = 0; i < mg_json_array_size(cat); i++) {
+    const char *id = str_of(get(mg_json_array_get(cat, i), "id"));
     if (id && strcmp(id, MG_XAPI_PROFILE_IRI) == 0) return 1;
   }
   return 0;
@@ -571,7 +571,7 @@ static int check_list(const parts *p, const mg_xapi_rule *r, const mg_xapi_field
                       size_t n, mg_xapi_error *err) {
   for (size_t i = 0; i < n; i++) {
     const mg_xapi_field *f = &fields[i];
-    const json_t *j = locate(p, f);
+    const mg_json *j = locate(p, f);
     if (f->type == MG_XAPI_T_ACTIVITY) {
       if (f->required && !valid_value(j, f)) {
         fail_field(err, r, f, 0);
@@ -592,9 +592,9 @@ static int check_list(const parts *p, const mg_xapi_rule *r, const mg_xapi_field
   return MG_OK;
 }
 
-static const char *verb_of(const json_t *stmt) { return str_of(get(get(stmt, "verb"), "id")); }
+static const char *verb_of(const mg_json *stmt) { return str_of(get(get(stmt, "verb"), "id")); }
 
-int mg_xapi_profile_check(const json_t *stmt, mg_xapi_error *err) {
+int mg_xapi_profile_check(const mg_json *stmt, mg_xapi_error *err) {
   if (!mg_xapi_profile_claims(stmt)) return MG_OK;
   const char *verb = verb_of(stmt);
   if (!verb) {
@@ -617,7 +617,7 @@ int mg_xapi_profile_check(const json_t *stmt, mg_xapi_error *err) {
   return rc;
 }
 
-mg_xapi_kind mg_xapi_profile_kind(const json_t *stmt) {
+mg_xapi_kind mg_xapi_profile_kind(const mg_json *stmt) {
   if (!mg_xapi_profile_claims(stmt)) return MG_XAPI_KIND_NONE;
   const char *verb = verb_of(stmt);
   if (!verb) return MG_XAPI_KIND_NONE;

@@ -13,7 +13,7 @@
 #ifndef MG_XAPI_PROFILE_H
 #define MG_XAPI_PROFILE_H
 
-#include <jansson.h>
+#include "core/json.h"
 #include <stddef.h>
 
 #include "xapi/validate.h"
@@ -192,7 +192,7 @@ typedef struct mg_xapi_rule {
 /* Returns 1 if context.contextActivities.category (an array, or a single activity as 1.0.3
  * clients may send) holds an activity whose id is MG_XAPI_PROFILE_IRI; 0 otherwise or if stmt is
  * not an object. */
-int mg_xapi_profile_claims(const json_t *stmt);
+int mg_xapi_profile_claims(const mg_json *stmt);
 
 /* Checks a statement that already passed mg_xapi_validate_statement against the profile.
  * Returns MG_OK if the statement does not claim the profile, is a voiding statement, or meets
@@ -200,11 +200,11 @@ int mg_xapi_profile_claims(const json_t *stmt);
  * wrong property (e.g. `context.extensions["https://moocguard.org/xapi/ext/device-id"]`, or
  * "verb.id" for a verb the profile does not define) and err->message saying what the profile
  * requires. err may be NULL. Never allocates; malformed input is reported, never trusted. */
-int mg_xapi_profile_check(const json_t *stmt, mg_xapi_error *err);
+int mg_xapi_profile_check(const mg_json *stmt, mg_xapi_error *err);
 
 /* The record kind of a statement that claims the profile (its requirements are not checked);
  * MG_XAPI_KIND_NONE if it does not claim the profile or no row matches. */
-mg_xapi_kind mg_xapi_profile_kind(const json_t *stmt);
+mg_xapi_kind mg_xapi_profile_kind(const mg_json *stmt);
 
 /* "video-played" etc.; "none" for MG_XAPI_KIND_NONE or an out-of-range value. Static storage. */
 const char *mg_xapi_profile_kind_name(mg_xapi_kind kind);

@@ -174,46 +174,44 @@ static int fail_missing(vctx *c, const char *key) {
     if (rc_) return rc_;                                                                           \
   } while (0)
 
-static const char *jtype(const json_t *j) {
-  switch (json_typeof(j)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "an array";
-  case JSON_STRING: return "a string";
-  case JSON_INTEGER:
-  case JSON_REAL: return "a number";
-  case JSON_TRUE:
-  case JSON_FALSE: return "a boolean";
+static const char *jtype(const mg_json *j) {
+  switch (mg_json_typeof(j)) {
+  case MG_JSON_OBJECT: return "an object";
+  case MG_JSON_ARRAY: return "an array";
+  case MG_JSON_STRING: return "a string";
+  case MG_JSON_INTEGER:
+  case MG_JSON_REAL: return "a number";
+  case MG_JSON_TRUE:
+  case MG_JSON_FALSE: return "a boolean";
   default: return "null";
   }
 }
 
 /* Exact comparison with a literal, immune to embedded NULs in the JSON string. */
-static int jstr_eq(const json_t *j, const char *lit, size_t n) {
-  return json_string_length(j) == n && memcmp(json_string_value(j), lit, n) == 0;
+static int jstr_eq(const mg_json *j, const char *lit, size_t n) {
+  return mg_json_string_length(j) == n && memcmp(mg_json_string_value(j), lit, n) == 0;
 }
 #define JSTR_IS(j, lit) jstr_eq((j), (lit), sizeof(lit) - 1)
 
 /* A string that must follow a format: an embedded NUL would hide the rest from C checks. */
-static const char *fmt_string(const json_t *j) {
-  if (!json_is_string(j)) return NULL;
-  const char *s = json_string_value(j);
-  return strlen(s) == json_string_length(j) ? s : NULL;
+static const char *fmt_string(const mg_json *j) {
+  if (!mg_json_is_string(j)) return NULL;
+  const char *s = mg_json_string_value(j);
+  return strlen(s) == mg_json_string_length(j) ? s : NULL;
 }
 
 /* Matches every key of obj against names (the properties allowed here) and stores the values
  * in slots (same index, NULL when absent). The first key not allowed is the error. */
-static int collect(vctx *c, const json_t *obj, const char *const *names, size_t n,
-                   const json_t **slots) {
-  const char *key;
-  size_t klen;
-  json_t *val;
-  /* the iteration API takes a non-const object; it does not modify it */
-  json_object_keylen_foreach((json_t *)obj, key, klen, val) {
-    size_t i = strlen(key) == klen ? 0 : n; /* a key with a NUL matches nothing */
+static int collect(vctx *c, const mg_json *obj, const char *const *names, size_t n,
+                   const mg_json **slots) {
+  for (size_t k = 0, size = mg_json_object_size(obj); k < size; k++) {
+    const mg_json_member *m = &obj->u.members[k];
+    const char *key = m->key;
+    size_t i = strlen(key) == m->key_len ? 0 : n; /* a key with a NUL matches nothing */
     for (; i < n; i++)
       if (names[i][0] == key[0] && strcmp(names[i], key) == 0) break;
     if (i == n) return fail_at(c, key, "unknown property \"%s\"", CLIP(key));
-    slots[i] = val;
+    slots[i] = m->value;
   }
   return MG_OK;
 }
@@ -356,27 +354,27 @@ int mg_xapi_valid_language_tag(const char *tag) {
 
 /* ---- leaf types ---- */
 
-static int v_string(vctx *c, const json_t *j) {
-  if (!json_is_string(j)) return fail(c, "must be a string, not %s", jtype(j));
+static int v_string(vctx *c, const mg_json *j) {
+  if (!mg_json_is_string(j)) return fail(c, "must be a string, not %s", jtype(j));
   return MG_OK;
 }
 
-static int v_bool(vctx *c, const json_t *j) {
-  if (!json_is_boolean(j)) return fail(c, "must be a boolean, not %s", jtype(j));
+static int v_bool(vctx *c, const mg_json *j) {
+  if (!mg_json_is_boolean(j)) return fail(c, "must be a boolean, not %s", jtype(j));
   return MG_OK;
 }
 
-static int v_iri(vctx *c, const json_t *j) {
-  if (!json_is_string(j)) return fail(c, "must be an IRI string, not %s", jtype(j));
+static int v_iri(vctx *c, const mg_json *j) {
+  if (!mg_json_is_string(j)) return fail(c, "must be an IRI string, not %s", jtype(j));
   const char *s = fmt_string(j);
   if (!s || !mg_xapi_valid_iri(s))
     return fail(c, "must be an absolute IRI with a scheme, e.g. \"http://example.com/x\"");
   return MG_OK;
 }
 
-static int v_uuid(vctx *c, const json_t *j) {
+static int v_uuid(vctx *c, const mg_json *j) {
   uint8_t b[16];
-  if (!json_is_string(j)) return fail(c, "must be a UUID string, not %s", jtype(j));
+  if (!mg_json_is_string(j)) return fail(c, "must be a UUID string, not %s", jtype(j));
   const char *s = fmt_string(j);
   if (!s || mg_uuid_parse(s, b) != MG_OK)
     return fail(c, "must be a UUID in standard form (8-4-4-4-12 hex digits)");
@@ -387,36 +385,32 @@ static int v_uuid(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_langmap(vctx *c, const json_t *j) {
-  if (!json_is_object(j)) return fail(c, "must be a language map object, not %s", jtype(j));
-  const char *key;
-  size_t klen;
-  json_t *val;
-  json_object_keylen_foreach((json_t *)j, key, klen, val) {
-    if (strlen(key) != klen || !mg_xapi_valid_language_tag(key))
-      return fail(c, "\"%s\" is not a valid RFC 5646 language tag", CLIP(key));
-    if (!json_is_string(val)) return fail_at(c, key, "must be a string, not %s", jtype(val));
+static int v_langmap(vctx *c, const mg_json *j) {
+  if (!mg_json_is_object(j)) return fail(c, "must be a language map object, not %s", jtype(j));
+  for (size_t k = 0, size = mg_json_object_size(j); k < size; k++) {
+    const mg_json_member *m = &j->u.members[k];
+    if (strlen(m->key) != m->key_len || !mg_xapi_valid_language_tag(m->key))
+      return fail(c, "\"%s\" is not a valid RFC 5646 language tag", CLIP(m->key));
+    if (!mg_json_is_string(m->value))
+      return fail_at(c, m->key, "must be a string, not %s", jtype(m->value));
   }
   return MG_OK;
 }
 
-static int v_extensions(vctx *c, const json_t *j) {
-  if (!json_is_object(j)) return fail(c, "must be an object, not %s", jtype(j));
-  const char *key;
-  size_t klen;
-  json_t *val;
+static int v_extensions(vctx *c, const mg_json *j) {
+  if (!mg_json_is_object(j)) return fail(c, "must be an object, not %s", jtype(j));
   /* values are free-form (even null): only the keys are constrained */
-  json_object_keylen_foreach((json_t *)j, key, klen, val) {
-    (void)val;
-    if (strlen(key) != klen || !mg_xapi_valid_iri(key))
-      return fail(c, "extension key \"%s\" is not an absolute IRI", CLIP(key));
+  for (size_t k = 0, size = mg_json_object_size(j); k < size; k++) {
+    const mg_json_member *m = &j->u.members[k];
+    if (strlen(m->key) != m->key_len || !mg_xapi_valid_iri(m->key))
+      return fail(c, "extension key \"%s\" is not an absolute IRI", CLIP(m->key));
   }
   return MG_OK;
 }
 
-static int v_timestamp(vctx *c, const json_t *j) {
+static int v_timestamp(vctx *c, const mg_json *j) {
   mg_timestamp ts;
-  if (!json_is_string(j)) return fail(c, "must be a timestamp string, not %s", jtype(j));
+  if (!mg_json_is_string(j)) return fail(c, "must be a timestamp string, not %s", jtype(j));
   const char *s = fmt_string(j);
   int rfc = c->v == MG_XAPI_V200;
   if (!s || mg_time_parse_iso(s, rfc, &ts) != MG_OK)
@@ -438,8 +432,8 @@ static int v_timestamp(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_version(vctx *c, const json_t *j) {
-  if (!json_is_string(j)) return fail(c, "must be a version string, not %s", jtype(j));
+static int v_version(vctx *c, const mg_json *j) {
+  if (!mg_json_is_string(j)) return fail(c, "must be a version string, not %s", jtype(j));
   const char *s = fmt_string(j);
   /* "1.0" or "1.0.<digits>"; a 2.0 LRS also takes "2.0" and "2.0.<digits>" */
   if (s && (s[0] == '1' || (s[0] == '2' && c->v == MG_XAPI_V200)) && s[1] == '.' && s[2] == '0') {
@@ -467,8 +461,8 @@ enum role {
   ROLE_PARAM,
 };
 
-static int v_mbox(vctx *c, const json_t *j) {
-  if (!json_is_string(j)) return fail(c, "must be a mailto IRI string, not %s", jtype(j));
+static int v_mbox(vctx *c, const mg_json *j) {
+  if (!mg_json_is_string(j)) return fail(c, "must be a mailto IRI string, not %s", jtype(j));
   const char *s = fmt_string(j);
   if (!s || strncmp(s, "mailto:", 7) != 0 || !mg_xapi_valid_iri(s))
     return fail(c, "must be a mailto IRI, e.g. \"mailto:learner@example.com\"");
@@ -478,19 +472,19 @@ static int v_mbox(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_sha1sum(vctx *c, const json_t *j) {
-  if (!json_is_string(j)) return fail(c, "must be a string, not %s", jtype(j));
-  const char *s = json_string_value(j);
-  size_t n = json_string_length(j), i = 0;
+static int v_sha1sum(vctx *c, const mg_json *j) {
+  if (!mg_json_is_string(j)) return fail(c, "must be a string, not %s", jtype(j));
+  const char *s = mg_json_string_value(j);
+  size_t n = mg_json_string_length(j), i = 0;
   while (i < n && is_hex((unsigned char)s[i])) i++;
   if (n != 40 || i != 40) return fail(c, "must be a SHA-1 hash as 40 hexadecimal digits");
   return MG_OK;
 }
 
-static int v_account(vctx *c, const json_t *j) {
+static int v_account(vctx *c, const mg_json *j) {
   static const char *const names[] = {"homePage", "name"};
-  const json_t *s[2] = {0};
-  if (!json_is_object(j)) return fail(c, "must be an account object, not %s", jtype(j));
+  const mg_json *s[2] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be an account object, not %s", jtype(j));
   CHECK(collect(c, j, names, 2, s));
   if (!s[0]) return fail_missing(c, "homePage");
   CHECK_AT(c, "homePage", v_iri(c, s[0]));
@@ -503,19 +497,19 @@ enum { A_OBJECTTYPE, A_NAME, A_MBOX, A_SHA1, A_OPENID, A_ACCOUNT, A_MEMBER, A_N 
 static const char *const actor_names[A_N] = {"objectType", "name",    "mbox",  "mbox_sha1sum",
                                              "openid",     "account", "member"};
 
-static int v_actor(vctx *c, const json_t *j, enum role role);
+static int v_actor(vctx *c, const mg_json *j, enum role role);
 
-static int v_members(vctx *c, const json_t *j) {
-  if (!json_is_array(j)) return fail(c, "must be an array of Agents, not %s", jtype(j));
-  for (size_t i = 0, n = json_array_size(j); i < n; i++)
-    CHECK_IDX(c, i, v_actor(c, json_array_get(j, i), ROLE_MEMBER));
+static int v_members(vctx *c, const mg_json *j) {
+  if (!mg_json_is_array(j)) return fail(c, "must be an array of Agents, not %s", jtype(j));
+  for (size_t i = 0, n = mg_json_array_size(j); i < n; i++)
+    CHECK_IDX(c, i, v_actor(c, mg_json_array_get(j, i), ROLE_MEMBER));
   return MG_OK;
 }
 
-static int v_actor(vctx *c, const json_t *j, enum role role) {
-  const json_t *s[A_N] = {0};
+static int v_actor(vctx *c, const mg_json *j, enum role role) {
+  const mg_json *s[A_N] = {0};
   int group = 0;
-  if (!json_is_object(j)) {
+  if (!mg_json_is_object(j)) {
     if (role == ROLE_TEAM || role == ROLE_CTX_GROUP)
       return fail(c, "must be a Group object, not %s", jtype(j));
     if (role == ROLE_MEMBER || role == ROLE_CTX_AGENT)
@@ -524,14 +518,15 @@ static int v_actor(vctx *c, const json_t *j, enum role role) {
   }
   CHECK(collect(c, j, actor_names, A_N, s));
 
-  const json_t *ot = s[A_OBJECTTYPE];
+  const mg_json *ot = s[A_OBJECTTYPE];
   if (ot) {
-    if (!json_is_string(ot)) return fail_at(c, "objectType", "must be a string, not %s", jtype(ot));
+    if (!mg_json_is_string(ot))
+      return fail_at(c, "objectType", "must be a string, not %s", jtype(ot));
     if (JSTR_IS(ot, "Group"))
       group = 1;
     else if (!JSTR_IS(ot, "Agent"))
       return fail_at(c, "objectType", "must be \"Agent\" or \"Group\", not \"%s\"",
-                     CLIP(json_string_value(ot)));
+                     CLIP(mg_json_string_value(ot)));
   } else if (role == ROLE_TEAM || role == ROLE_CTX_GROUP) {
     return fail_at(c, "objectType",
                    "required property \"objectType\" is missing: a Group "
@@ -583,7 +578,7 @@ static int v_actor(vctx *c, const json_t *j, enum role role) {
     return MG_OK;
   }
   CHECK_AT(c, "member", v_members(c, s[A_MEMBER]));
-  size_t members = json_array_size(s[A_MEMBER]);
+  size_t members = mg_json_array_size(s[A_MEMBER]);
   if (n_ifi == 0 && members == 0)
     return fail_at(c, "member", "an anonymous Group must have at least one member");
   if (role == ROLE_AUTHORITY && members != 2)
@@ -618,18 +613,24 @@ static uint32_t hash_str(const char *s, size_t n) {
   return h;
 }
 
-static int same_id(const json_t *a, const json_t *b) {
-  size_t n = json_string_length(a);
-  return n == json_string_length(b) && memcmp(json_string_value(a), json_string_value(b), n) == 0;
+static int same_id(const mg_json *a, const mg_json *b) {
+  size_t n = mg_json_string_length(a);
+  return n == mg_json_string_length(b) &&
+         memcmp(mg_json_string_value(a), mg_json_string_value(b), n) == 0;
+}
+
+/* The id of component i of a component list. */
+static const mg_json *comp_id(const mg_json *arr, size_t i) {
+  return mg_json_object_get(mg_json_array_get(arr, i), "id");
 }
 
 /* Component ids must be distinct. A hash table keeps this linear even for a hostile list of
  * thousands of components; it lives on the stack for any realistic list and is only allocated
  * for lists longer than 512. Ids are known to be strings here. */
-static int unique_ids(vctx *c, const json_t *arr) {
+static int unique_ids(vctx *c, const mg_json *arr) {
   enum { STACK_SLOTS = 1024 };
   uint32_t stack_tab[STACK_SLOTS];
-  size_t n = json_array_size(arr), dup = 0;
+  size_t n = mg_json_array_size(arr), dup = 0;
   int found = 0;
   if (n < 2) return MG_OK;
   if (n > UINT32_MAX / 4) return fail(c, "too many interaction components");
@@ -647,10 +648,10 @@ static int unique_ids(vctx *c, const json_t *arr) {
     memset(tab, 0, cap * sizeof *tab);
   }
   for (size_t i = 0; i < n && !found; i++) {
-    const json_t *id = json_object_get(json_array_get(arr, i), "id");
-    size_t h = hash_str(json_string_value(id), json_string_length(id)) & (cap - 1);
+    const mg_json *id = comp_id(arr, i);
+    size_t h = hash_str(mg_json_string_value(id), mg_json_string_length(id)) & (cap - 1);
     for (; tab[h]; h = (h + 1) & (cap - 1))
-      if (same_id(json_object_get(json_array_get(arr, tab[h] - 1), "id"), id)) {
+      if (same_id(comp_id(arr, tab[h] - 1), id)) {
         dup = i;
         found = 1;
         break;
@@ -661,15 +662,15 @@ static int unique_ids(vctx *c, const json_t *arr) {
   if (!found) return MG_OK;
   mark m = push_index(c, dup);
   int rc = fail_at(c, "id", "duplicate interaction component id \"%s\"",
-                   CLIP(json_string_value(json_object_get(json_array_get(arr, dup), "id"))));
+                   CLIP(mg_json_string_value(comp_id(arr, dup))));
   pop(c, m);
   return rc;
 }
 
-static int v_component(vctx *c, const json_t *j) {
+static int v_component(vctx *c, const mg_json *j) {
   static const char *const names[] = {"id", "description"};
-  const json_t *s[2] = {0};
-  if (!json_is_object(j))
+  const mg_json *s[2] = {0};
+  if (!mg_json_is_object(j))
     return fail(c, "must be an interaction component object, not %s", jtype(j));
   CHECK(collect(c, j, names, 2, s));
   if (!s[0]) return fail_missing(c, "id");
@@ -678,11 +679,11 @@ static int v_component(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_components(vctx *c, const json_t *j) {
-  if (!json_is_array(j))
+static int v_components(vctx *c, const mg_json *j) {
+  if (!mg_json_is_array(j))
     return fail(c, "must be an array of interaction components, not %s", jtype(j));
-  for (size_t i = 0, n = json_array_size(j); i < n; i++)
-    CHECK_IDX(c, i, v_component(c, json_array_get(j, i)));
+  for (size_t i = 0, n = mg_json_array_size(j); i < n; i++)
+    CHECK_IDX(c, i, v_component(c, mg_json_array_get(j, i)));
   return unique_ids(c, j);
 }
 
@@ -714,9 +715,10 @@ static const char *const def_names[D_N] = {"name",
                                            "target",
                                            "steps"};
 
-static int v_definition(vctx *c, const json_t *j) {
-  const json_t *s[D_N] = {0};
-  if (!json_is_object(j)) return fail(c, "must be an Activity definition object, not %s", jtype(j));
+static int v_definition(vctx *c, const mg_json *j) {
+  const mg_json *s[D_N] = {0};
+  if (!mg_json_is_object(j))
+    return fail(c, "must be an Activity definition object, not %s", jtype(j));
   CHECK(collect(c, j, def_names, D_N, s));
   if (s[D_NAME]) CHECK_AT(c, "name", v_langmap(c, s[D_NAME]));
   if (s[D_DESCRIPTION]) CHECK_AT(c, "description", v_langmap(c, s[D_DESCRIPTION]));
@@ -726,8 +728,8 @@ static int v_definition(vctx *c, const json_t *j) {
 
   const struct itype *it = NULL;
   if (s[D_ITYPE]) {
-    const json_t *t = s[D_ITYPE];
-    if (!json_is_string(t))
+    const mg_json *t = s[D_ITYPE];
+    if (!mg_json_is_string(t))
       return fail_at(c, "interactionType", "must be a string, not %s", jtype(t));
     for (size_t i = 0; i < sizeof itypes / sizeof *itypes; i++)
       if (jstr_eq(t, itypes[i].name, strlen(itypes[i].name))) it = &itypes[i];
@@ -736,17 +738,17 @@ static int v_definition(vctx *c, const json_t *j) {
                      "\"%s\" is not an interaction type (true-false, "
                      "choice, fill-in, long-fill-in, matching, performance, sequencing, likert, "
                      "numeric or other)",
-                     CLIP(json_string_value(t)));
+                     CLIP(mg_json_string_value(t)));
   }
   if (s[D_CRP]) {
-    const json_t *a = s[D_CRP];
+    const mg_json *a = s[D_CRP];
     if (!it) return fail_at(c, "correctResponsesPattern", "needs an interactionType");
-    if (!json_is_array(a))
+    if (!mg_json_is_array(a))
       return fail_at(c, "correctResponsesPattern", "must be an array of strings, not %s", jtype(a));
     mark m = push_key(c, "correctResponsesPattern");
-    for (size_t i = 0, n = json_array_size(a); i < n; i++) {
-      const json_t *e = json_array_get(a, i);
-      if (!json_is_string(e)) {
+    for (size_t i = 0, n = mg_json_array_size(a); i < n; i++) {
+      const mg_json *e = mg_json_array_get(a, i);
+      if (!mg_json_is_string(e)) {
         mark mi = push_index(c, i);
         int rc = fail(c, "must be a string, not %s", jtype(e));
         pop(c, mi);
@@ -769,17 +771,17 @@ static int v_definition(vctx *c, const json_t *j) {
 
 /* An Activity; objectType, when present, has already been found to be "Activity" by the
  * caller, or is checked here for context activities. */
-static int v_activity(vctx *c, const json_t *j) {
+static int v_activity(vctx *c, const mg_json *j) {
   static const char *const names[] = {"objectType", "id", "definition"};
-  const json_t *s[3] = {0};
-  if (!json_is_object(j)) return fail(c, "must be an Activity object, not %s", jtype(j));
+  const mg_json *s[3] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be an Activity object, not %s", jtype(j));
   CHECK(collect(c, j, names, 3, s));
   if (s[0]) {
-    if (!json_is_string(s[0]))
+    if (!mg_json_is_string(s[0]))
       return fail_at(c, "objectType", "must be a string, not %s", jtype(s[0]));
     if (!JSTR_IS(s[0], "Activity"))
       return fail_at(c, "objectType", "must be \"Activity\", not \"%s\"",
-                     CLIP(json_string_value(s[0])));
+                     CLIP(mg_json_string_value(s[0])));
   }
   if (!s[1]) return fail_missing(c, "id");
   CHECK_AT(c, "id", v_iri(c, s[1]));
@@ -787,13 +789,13 @@ static int v_activity(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_statement_ref(vctx *c, const json_t *j) {
+static int v_statement_ref(vctx *c, const mg_json *j) {
   static const char *const names[] = {"objectType", "id"};
-  const json_t *s[2] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a StatementRef object, not %s", jtype(j));
+  const mg_json *s[2] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a StatementRef object, not %s", jtype(j));
   CHECK(collect(c, j, names, 2, s));
   if (!s[0]) return fail_missing(c, "objectType");
-  if (!json_is_string(s[0]) || !JSTR_IS(s[0], "StatementRef"))
+  if (!mg_json_is_string(s[0]) || !JSTR_IS(s[0], "StatementRef"))
     return fail_at(c, "objectType", "must be \"StatementRef\"");
   if (!s[1]) return fail_missing(c, "id");
   CHECK_AT(c, "id", v_uuid(c, s[1]));
@@ -802,33 +804,34 @@ static int v_statement_ref(vctx *c, const json_t *j) {
 
 /* ---- result ---- */
 
-static int v_number(vctx *c, const json_t *j) {
-  if (!json_is_number(j)) return fail(c, "must be a number, not %s", jtype(j));
+static int v_number(vctx *c, const mg_json *j) {
+  if (!mg_json_is_number(j)) return fail(c, "must be a number, not %s", jtype(j));
   return MG_OK;
 }
 
-static int v_score(vctx *c, const json_t *j) {
+static int v_score(vctx *c, const mg_json *j) {
   static const char *const names[] = {"scaled", "raw", "min", "max"};
-  const json_t *s[4] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a score object, not %s", jtype(j));
+  const mg_json *s[4] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a score object, not %s", jtype(j));
   CHECK(collect(c, j, names, 4, s));
   for (int k = 0; k < 4; k++)
     if (s[k]) CHECK_AT(c, names[k], v_number(c, s[k]));
   if (s[0]) {
-    double v = json_number_value(s[0]);
+    double v = mg_json_number_value(s[0]);
     if (v < -1.0 || v > 1.0) return fail_at(c, "scaled", "must be between -1 and 1");
   }
-  double raw = s[1] ? json_number_value(s[1]) : 0, mn = s[2] ? json_number_value(s[2]) : 0,
-         mx = s[3] ? json_number_value(s[3]) : 0;
+  double raw = s[1] ? mg_json_number_value(s[1]) : 0, mn = s[2] ? mg_json_number_value(s[2]) : 0,
+         mx = s[3] ? mg_json_number_value(s[3]) : 0;
   if (s[2] && s[3] && !(mn < mx)) return fail_at(c, "min", "must be less than max");
   if (s[1] && s[2] && raw < mn) return fail_at(c, "raw", "must not be less than min");
   if (s[1] && s[3] && raw > mx) return fail_at(c, "raw", "must not be greater than max");
   return MG_OK;
 }
 
-static int v_duration(vctx *c, const json_t *j) {
+static int v_duration(vctx *c, const mg_json *j) {
   double secs;
-  if (!json_is_string(j)) return fail(c, "must be an ISO 8601 duration string, not %s", jtype(j));
+  if (!mg_json_is_string(j))
+    return fail(c, "must be an ISO 8601 duration string, not %s", jtype(j));
   const char *s = fmt_string(j);
   if (!s || mg_time_parse_duration(s, &secs) != MG_OK)
     return fail(c, "must be an ISO 8601 duration, e.g. \"PT1H30M5.25S\"");
@@ -843,11 +846,11 @@ static int v_duration(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_result(vctx *c, const json_t *j) {
+static int v_result(vctx *c, const mg_json *j) {
   static const char *const names[] = {"score",    "success",  "completion",
                                       "response", "duration", "extensions"};
-  const json_t *s[6] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a result object, not %s", jtype(j));
+  const mg_json *s[6] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a result object, not %s", jtype(j));
   CHECK(collect(c, j, names, 6, s));
   if (s[0]) CHECK_AT(c, "score", v_score(c, s[0]));
   if (s[1]) CHECK_AT(c, "success", v_bool(c, s[1]));
@@ -860,21 +863,21 @@ static int v_result(vctx *c, const json_t *j) {
 
 /* ---- context ---- */
 
-static int v_context_activities(vctx *c, const json_t *j) {
+static int v_context_activities(vctx *c, const mg_json *j) {
   static const char *const names[] = {"parent", "grouping", "category", "other"};
-  const json_t *s[4] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a contextActivities object, not %s", jtype(j));
+  const mg_json *s[4] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a contextActivities object, not %s", jtype(j));
   CHECK(collect(c, j, names, 4, s));
   for (int k = 0; k < 4; k++) {
-    const json_t *v = s[k];
+    const mg_json *v = s[k];
     if (!v) continue;
-    if (json_is_object(v)) {
+    if (mg_json_is_object(v)) {
       CHECK_AT(c, names[k], v_activity(c, v));
-    } else if (json_is_array(v)) {
+    } else if (mg_json_is_array(v)) {
       mark m = push_key(c, names[k]);
-      for (size_t i = 0, n = json_array_size(v); i < n; i++) {
+      for (size_t i = 0, n = mg_json_array_size(v); i < n; i++) {
         mark mi = push_index(c, i);
-        int rc = v_activity(c, json_array_get(v, i));
+        int rc = v_activity(c, mg_json_array_get(v, i));
         pop(c, mi);
         if (rc) {
           pop(c, m);
@@ -890,23 +893,23 @@ static int v_context_activities(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_relevant_types(vctx *c, const json_t *j) {
-  if (!json_is_array(j)) return fail(c, "must be an array of IRIs, not %s", jtype(j));
-  size_t n = json_array_size(j);
+static int v_relevant_types(vctx *c, const mg_json *j) {
+  if (!mg_json_is_array(j)) return fail(c, "must be an array of IRIs, not %s", jtype(j));
+  size_t n = mg_json_array_size(j);
   if (n == 0) return fail(c, "must contain at least one IRI");
-  for (size_t i = 0; i < n; i++) CHECK_IDX(c, i, v_iri(c, json_array_get(j, i)));
+  for (size_t i = 0; i < n; i++) CHECK_IDX(c, i, v_iri(c, mg_json_array_get(j, i)));
   return MG_OK;
 }
 
 /* 2.0 contextAgents / contextGroups entries. */
-static int v_context_actor(vctx *c, const json_t *j, int is_group) {
+static int v_context_actor(vctx *c, const mg_json *j, int is_group) {
   const char *const names[] = {"objectType", is_group ? "group" : "agent", "relevantTypes"};
   const char *ot = is_group ? "contextGroup" : "contextAgent";
-  const json_t *s[3] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a %s object, not %s", ot, jtype(j));
+  const mg_json *s[3] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a %s object, not %s", ot, jtype(j));
   CHECK(collect(c, j, names, 3, s));
   if (!s[0]) return fail_missing(c, "objectType");
-  if (!json_is_string(s[0]) || !jstr_eq(s[0], ot, strlen(ot)))
+  if (!mg_json_is_string(s[0]) || !jstr_eq(s[0], ot, strlen(ot)))
     return fail_at(c, "objectType", "must be \"%s\"", ot);
   if (!s[1]) return fail_missing(c, names[1]);
   CHECK_AT(c, names[1], v_actor(c, s[1], is_group ? ROLE_CTX_GROUP : ROLE_CTX_AGENT));
@@ -914,12 +917,12 @@ static int v_context_actor(vctx *c, const json_t *j, int is_group) {
   return MG_OK;
 }
 
-static int v_context_actors(vctx *c, const json_t *j, int is_group) {
-  if (!json_is_array(j))
+static int v_context_actors(vctx *c, const mg_json *j, int is_group) {
+  if (!mg_json_is_array(j))
     return fail(c, "must be an array of %s objects, not %s",
                 is_group ? "contextGroup" : "contextAgent", jtype(j));
-  for (size_t i = 0, n = json_array_size(j); i < n; i++)
-    CHECK_IDX(c, i, v_context_actor(c, json_array_get(j, i), is_group));
+  for (size_t i = 0, n = mg_json_array_size(j); i < n; i++)
+    CHECK_IDX(c, i, v_context_actor(c, mg_json_array_get(j, i), is_group));
   return MG_OK;
 }
 
@@ -941,9 +944,9 @@ static const char *const context_names[C_N] = {
     "registration", "instructor", "team",       "contextActivities", "revision",     "platform",
     "language",     "statement",  "extensions", "contextAgents",     "contextGroups"};
 
-static int v_context(vctx *c, const json_t *j, int object_is_activity) {
-  const json_t *s[C_N] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a context object, not %s", jtype(j));
+static int v_context(vctx *c, const mg_json *j, int object_is_activity) {
+  const mg_json *s[C_N] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a context object, not %s", jtype(j));
   /* contextAgents and contextGroups are 2.0 additions: unknown properties in 1.0.3 */
   CHECK(collect(c, j, context_names, c->v == MG_XAPI_V200 ? C_N : C_CONTEXTAGENTS, s));
   if (s[C_REGISTRATION]) CHECK_AT(c, "registration", v_uuid(c, s[C_REGISTRATION]));
@@ -962,12 +965,12 @@ static int v_context(vctx *c, const json_t *j, int object_is_activity) {
       return fail_at(c, "platform", "is only allowed when the statement's object is an Activity");
   }
   if (s[C_LANGUAGE]) {
-    const json_t *l = s[C_LANGUAGE];
-    if (!json_is_string(l)) return fail_at(c, "language", "must be a string, not %s", jtype(l));
+    const mg_json *l = s[C_LANGUAGE];
+    if (!mg_json_is_string(l)) return fail_at(c, "language", "must be a string, not %s", jtype(l));
     const char *tag = fmt_string(l);
     if (!tag || !mg_xapi_valid_language_tag(tag))
       return fail_at(c, "language", "\"%s\" is not a valid RFC 5646 language tag",
-                     CLIP(json_string_value(l)));
+                     CLIP(mg_json_string_value(l)));
   }
   if (s[C_STATEMENT]) CHECK_AT(c, "statement", v_statement_ref(c, s[C_STATEMENT]));
   if (s[C_EXTENSIONS]) CHECK_AT(c, "extensions", v_extensions(c, s[C_EXTENSIONS]));
@@ -997,12 +1000,12 @@ static int valid_media_type(const char *s) {
   return 1;
 }
 
-static int v_attachment(vctx *c, const json_t *j) {
+static int v_attachment(vctx *c, const mg_json *j) {
   enum { T_USAGE, T_DISPLAY, T_DESCRIPTION, T_CTYPE, T_LENGTH, T_SHA2, T_FILEURL, T_N };
   static const char *const names[T_N] = {"usageType", "display", "description", "contentType",
                                          "length",    "sha2",    "fileUrl"};
-  const json_t *s[T_N] = {0};
-  if (!json_is_object(j)) return fail(c, "must be an attachment object, not %s", jtype(j));
+  const mg_json *s[T_N] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be an attachment object, not %s", jtype(j));
   CHECK(collect(c, j, names, T_N, s));
   if (!s[T_USAGE]) return fail_missing(c, "usageType");
   CHECK_AT(c, "usageType", v_iri(c, s[T_USAGE]));
@@ -1010,22 +1013,23 @@ static int v_attachment(vctx *c, const json_t *j) {
   CHECK_AT(c, "display", v_langmap(c, s[T_DISPLAY]));
   if (s[T_DESCRIPTION]) CHECK_AT(c, "description", v_langmap(c, s[T_DESCRIPTION]));
   if (!s[T_CTYPE]) return fail_missing(c, "contentType");
-  const json_t *ct = s[T_CTYPE];
-  if (!json_is_string(ct)) return fail_at(c, "contentType", "must be a string, not %s", jtype(ct));
+  const mg_json *ct = s[T_CTYPE];
+  if (!mg_json_is_string(ct))
+    return fail_at(c, "contentType", "must be a string, not %s", jtype(ct));
   const char *cts = fmt_string(ct);
   if (!cts || !valid_media_type(cts))
     return fail_at(c, "contentType", "must be an Internet media type such as \"image/png\"");
   if (!s[T_LENGTH]) return fail_missing(c, "length");
-  const json_t *len = s[T_LENGTH];
-  if (!json_is_integer(len))
+  const mg_json *len = s[T_LENGTH];
+  if (!mg_json_is_integer(len))
     return fail_at(c, "length", "must be an integer, not %s",
-                   json_is_real(len) ? "a fraction" : jtype(len));
-  if (json_integer_value(len) < 0) return fail_at(c, "length", "must not be negative");
+                   mg_json_is_real(len) ? "a fraction" : jtype(len));
+  if (mg_json_integer_value(len) < 0) return fail_at(c, "length", "must not be negative");
   if (!s[T_SHA2]) return fail_missing(c, "sha2");
-  const json_t *h = s[T_SHA2];
-  if (!json_is_string(h)) return fail_at(c, "sha2", "must be a string, not %s", jtype(h));
-  size_t hn = json_string_length(h), i = 0;
-  const char *hs = json_string_value(h);
+  const mg_json *h = s[T_SHA2];
+  if (!mg_json_is_string(h)) return fail_at(c, "sha2", "must be a string, not %s", jtype(h));
+  size_t hn = mg_json_string_length(h), i = 0;
+  const char *hs = mg_json_string_value(h);
   while (i < hn && is_hex((unsigned char)hs[i])) i++;
   if (i != hn || (hn != 56 && hn != 64 && hn != 96 && hn != 128))
     return fail_at(c, "sha2", "must be a SHA-2 hash in hexadecimal (SHA-224/256/384/512)");
@@ -1033,19 +1037,20 @@ static int v_attachment(vctx *c, const json_t *j) {
   return MG_OK;
 }
 
-static int v_attachments(vctx *c, const json_t *j) {
-  if (!json_is_array(j)) return fail(c, "must be an array of attachment objects, not %s", jtype(j));
-  for (size_t i = 0, n = json_array_size(j); i < n; i++)
-    CHECK_IDX(c, i, v_attachment(c, json_array_get(j, i)));
+static int v_attachments(vctx *c, const mg_json *j) {
+  if (!mg_json_is_array(j))
+    return fail(c, "must be an array of attachment objects, not %s", jtype(j));
+  for (size_t i = 0, n = mg_json_array_size(j); i < n; i++)
+    CHECK_IDX(c, i, v_attachment(c, mg_json_array_get(j, i)));
   return MG_OK;
 }
 
 /* ---- verb, object, statement ---- */
 
-static int v_verb(vctx *c, const json_t *j) {
+static int v_verb(vctx *c, const mg_json *j) {
   static const char *const names[] = {"id", "display"};
-  const json_t *s[2] = {0};
-  if (!json_is_object(j)) return fail(c, "must be a Verb object, not %s", jtype(j));
+  const mg_json *s[2] = {0};
+  if (!mg_json_is_object(j)) return fail(c, "must be a Verb object, not %s", jtype(j));
   CHECK(collect(c, j, names, 2, s));
   if (!s[0]) return fail_missing(c, "id");
   CHECK_AT(c, "id", v_iri(c, s[0]));
@@ -1055,18 +1060,19 @@ static int v_verb(vctx *c, const json_t *j) {
 
 enum okind { K_ACTIVITY, K_AGENT, K_STATEMENTREF, K_SUBSTATEMENT };
 
-static int v_statement(vctx *c, const json_t *j, int is_sub);
+static int v_statement(vctx *c, const mg_json *j, int is_sub);
 
-static int v_object(vctx *c, const json_t *j, int in_sub, enum okind *kind) {
+static int v_object(vctx *c, const mg_json *j, int in_sub, enum okind *kind) {
   *kind = K_ACTIVITY;
-  if (!json_is_object(j))
+  if (!mg_json_is_object(j))
     return fail(c,
                 "must be an Activity, Agent, Group, StatementRef or SubStatement object, "
                 "not %s",
                 jtype(j));
-  const json_t *ot = json_object_get(j, "objectType");
+  const mg_json *ot = mg_json_object_get(j, "objectType");
   if (!ot) return v_activity(c, j); /* objectType defaults to Activity */
-  if (!json_is_string(ot)) return fail_at(c, "objectType", "must be a string, not %s", jtype(ot));
+  if (!mg_json_is_string(ot))
+    return fail_at(c, "objectType", "must be a string, not %s", jtype(ot));
   if (JSTR_IS(ot, "Activity")) return v_activity(c, j);
   if (JSTR_IS(ot, "Agent") || JSTR_IS(ot, "Group")) {
     *kind = K_AGENT;
@@ -1084,7 +1090,7 @@ static int v_object(vctx *c, const json_t *j, int in_sub, enum okind *kind) {
   return fail_at(c, "objectType",
                  "must be \"Activity\", \"Agent\", \"Group\", \"StatementRef\" "
                  "or \"SubStatement\", not \"%s\"",
-                 CLIP(json_string_value(ot)));
+                 CLIP(mg_json_string_value(ot)));
 }
 
 enum {
@@ -1106,10 +1112,10 @@ static const char *const stmt_names[S_N] = {"id",        "actor",   "verb",     
                                             "result",    "context", "timestamp",   "stored",
                                             "authority", "version", "attachments", "objectType"};
 
-static int v_statement(vctx *c, const json_t *j, int is_sub) {
-  const json_t *s[S_N] = {0};
+static int v_statement(vctx *c, const mg_json *j, int is_sub) {
+  const mg_json *s[S_N] = {0};
   enum okind kind;
-  if (!json_is_object(j)) return fail(c, "a statement must be a JSON object, not %s", jtype(j));
+  if (!mg_json_is_object(j)) return fail(c, "a statement must be a JSON object, not %s", jtype(j));
   /* objectType is last so that a top-level statement treats it as unknown */
   CHECK(collect(c, j, stmt_names, is_sub ? S_N : S_OBJECTTYPE, s));
   if (is_sub) {
@@ -1126,7 +1132,8 @@ static int v_statement(vctx *c, const json_t *j, int is_sub) {
   CHECK_AT(c, "verb", v_verb(c, s[S_VERB]));
   if (!s[S_OBJECT]) return fail_missing(c, "object");
   CHECK_AT(c, "object", v_object(c, s[S_OBJECT], is_sub, &kind));
-  if (!is_sub && kind != K_STATEMENTREF && JSTR_IS(json_object_get(s[S_VERB], "id"), VOIDED_VERB))
+  if (!is_sub && kind != K_STATEMENTREF &&
+      JSTR_IS(mg_json_object_get(s[S_VERB], "id"), VOIDED_VERB))
     return fail_at(c, "object", "a voiding statement's object must be a StatementRef");
   if (s[S_RESULT]) CHECK_AT(c, "result", v_result(c, s[S_RESULT]));
   if (s[S_CONTEXT]) CHECK_AT(c, "context", v_context(c, s[S_CONTEXT], kind == K_ACTIVITY));
@@ -1151,7 +1158,7 @@ static void ctx_init(vctx *c, mg_xapi_version v, const char *prefix, mg_xapi_err
   if (prefix && *prefix) push_raw(c, prefix, strlen(prefix), 0);
 }
 
-int mg_xapi_validate_statement(const json_t *stmt, mg_xapi_version v, const char *path_prefix,
+int mg_xapi_validate_statement(const mg_json *stmt, mg_xapi_version v, const char *path_prefix,
                                mg_xapi_error *err) {
   mg_xapi_error scratch;
   vctx c;
@@ -1161,7 +1168,7 @@ int mg_xapi_validate_statement(const json_t *stmt, mg_xapi_version v, const char
   return v_statement(&c, stmt, 0);
 }
 
-int mg_xapi_validate_agent_param(const json_t *agent, mg_xapi_version v, mg_xapi_error *err) {
+int mg_xapi_validate_agent_param(const mg_json *agent, mg_xapi_version v, mg_xapi_error *err) {
   mg_xapi_error scratch;
   vctx c;
   ctx_init(&c, v, "agent", err ? err : &scratch);

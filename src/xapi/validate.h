@@ -1,13 +1,13 @@
 /* xapi/validate.h — full validation of xAPI statements against the specification.
  *
- * Input is a statement already parsed by jansson with JSON_REJECT_DUPLICATES (the parser rejects
+ * Input is a statement already parsed by mg_json_parse (core/json.h, which rejects
  * invalid UTF-8 and duplicate keys). Every rule of the Data chapter of xAPI 1.0.3 and of
  * IEEE 9274.1.1 (2.0.0) that an LRS must enforce is checked; the first violation is reported with
  * the JSON path of the offending property, e.g. "context.contextActivities.parent[0].id". */
 #ifndef MG_XAPI_VALIDATE_H
 #define MG_XAPI_VALIDATE_H
 
-#include <jansson.h>
+#include "core/json.h"
 
 #include "xapi/version.h"
 
@@ -20,11 +20,11 @@ typedef struct mg_xapi_error {
  * NULL) is prepended to paths, e.g. "[3]" for the fourth statement of a batch. Returns MG_OK, or
  * MG_EINVAL with *err filled. Does not modify stmt. Properties the LRS assigns (stored, authority)
  * are accepted here when present; the caller decides whether to honour them. */
-int mg_xapi_validate_statement(const json_t *stmt, mg_xapi_version v, const char *path_prefix,
+int mg_xapi_validate_statement(const mg_json *stmt, mg_xapi_version v, const char *path_prefix,
                                mg_xapi_error *err);
 
 /* Validates an Agent or identified Group given as the `agent` query parameter (one IFI). */
-int mg_xapi_validate_agent_param(const json_t *agent, mg_xapi_version v, mg_xapi_error *err);
+int mg_xapi_validate_agent_param(const mg_json *agent, mg_xapi_version v, mg_xapi_error *err);
 
 /* Checks a language tag per RFC 5646 (well-formedness). Returns 1 if valid. */
 int mg_xapi_valid_language_tag(const char *tag);

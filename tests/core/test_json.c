@@ -68,6 +68,10 @@ static void parses_and_dumps_in_order(void **state) {
     n++;
   }
   assert_int_equal(n, 3);
+  /* empty containers before any member was seen (clang UBSan caught NULL + 0 here once) */
+  assert_string_equal(dump(parse("{}")), "{}");
+  assert_string_equal(dump(parse("[{}]")), "[{}]");
+  assert_string_equal(dump(parse("{\"a\":{},\"b\":[]}")), "{\"a\":{},\"b\":[]}");
   assert_int_equal(mg_json_integer_value(parse("-9223372036854775808")), INT64_MIN);
   assert_int_equal(mg_json_integer_value(parse("9223372036854775807")), INT64_MAX);
 }

@@ -35,13 +35,26 @@ static void tdir_make(tdir *t) {
 }
 
 static void tdir_remove(tdir *t) {
-  static const char *const sfx[] = {"", "-wal", "-shm"};
+  static const char *const sfx[] = {"", "-wal", "-shm", "-mgwriter"};
   char p[700];
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < 4; i++) {
     snprintf(p, sizeof p, "%s%s", t->db, sfx[i]);
     unlink(p);
   }
   rmdir(t->dir);
+}
+
+/* Statements per flushed segment for the stores a test opens (0: the default). Small values make
+ * the tests run through flushed segments as well as the in-memory tail. */
+static void set_segment(void **state) {
+  const int *seg = state ? *state : NULL;
+  if (seg && *seg) {
+    char v[32];
+    snprintf(v, sizeof v, "%d", *seg);
+    setenv("MG_STORE_SQLITE_SEGMENT", v, 1);
+  } else {
+    unsetenv("MG_STORE_SQLITE_SEGMENT");
+  }
 }
 
 static mg_store *open_store(tdir *t) {
@@ -50,6 +63,19 @@ static mg_store *open_store(tdir *t) {
   assert_int_equal(mg_store_open(t->db, &s, &applied), MG_OK);
   assert_non_null(s);
   return s;
+}
+
+/* One integer from the store file, read behind the store's back (to check its layout). */
+static int64_t db_int(const tdir *t, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_open_v2(t->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
 }
 
 /* ---- statements built for tests ---------------------------------------------------------- */
@@ -184,7 +210,7 @@ static void expect_query(mg_store *s, const mg_store_query *q, const int *ns, si
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
 static void test_open_migrate_reopen(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = NULL;
@@ -245,7 +271,7 @@ static void test_open_migrate_reopen(void **state) {
 /* ---- insert / get / same / conflict ---------------------------------------------------- */
 
 static void test_insert_get(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -301,7 +327,7 @@ static void test_insert_get(void **state) {
 }
 
 static void test_same_and_conflict(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -365,11 +391,11 @@ static void test_same_and_conflict(void **state) {
   q.agent_key = "mbox:mailto:new@x";
   expect_query(s, &q, NULL, 0);
 
-  /* and the store still works: seqs continue densely */
+  /* and the store still works: seqs keep growing (rolled-back ones are not reused) */
   tst g;
   tst_init(&g, 6, "mbox:mailto:new@x", "v:new", "act:new");
   assert_int_equal(put1(s, &g, &r), MG_OK);
-  assert_int_equal(seq_of(s, 6), 3);
+  assert_true(seq_of(s, 6) > seq_of(s, 3));
   int want[] = {6};
   expect_query(s, &q, want, 1);
 
@@ -387,7 +413,7 @@ static void test_same_and_conflict(void **state) {
 /* ---- voiding ------------------------------------------------------------------------------ */
 
 static void test_voiding(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -481,7 +507,7 @@ static void test_voiding(void **state) {
 /* ---- StatementRef filter rule ------------------------------------------------------------- */
 
 static void test_statement_refs(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -650,7 +676,7 @@ static int row_matches(const mrow *m, int agent, int rel_ag, int verb, int act, 
 }
 
 static void test_filters(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -813,7 +839,7 @@ static void test_filters(void **state) {
 
 /* since/until when stored runs backwards between commits. */
 static void test_since_until_clock_back(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -867,7 +893,7 @@ static void test_since_until_clock_back(void **state) {
 
 /* Timestamp windows both narrow (gathered through the index) and wide (checked per row). */
 static void test_timestamp_windows(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -940,7 +966,7 @@ static void page(mg_store *s, mg_store_query *q, got *g, int *more) {
 }
 
 static void test_paging_snapshot(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -998,6 +1024,11 @@ typedef struct wargs {
   int failures;
   int conflicts;
 } wargs;
+
+static int cmp_seq(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
 
 static void *writer_thread(void *p) {
   wargs *w = p;
@@ -1063,7 +1094,7 @@ static void *reader_thread(void *p) {
 }
 
 static void test_concurrent_inserts(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -1089,16 +1120,16 @@ static void test_concurrent_inserts(void **state) {
   assert_int_equal(mg_store_stmt_count(s, &count), MG_OK);
   assert_int_equal(count, total);
 
-  /* every statement present once, seqs unique and dense */
+  /* every statement present once, seqs unique */
   char *seen = calloc((size_t)total + 1, 1);
-  char *seen_seq = calloc((size_t)total + 1, 1);
+  int64_t *seqs = calloc((size_t)total, sizeof *seqs);
   assert_non_null(seen);
-  assert_non_null(seen_seq);
-  for (int n = 1; n <= total; n++) {
-    int64_t seq = seq_of(s, n);
-    assert_true(seq >= 1 && seq <= total);
-    assert_int_equal(seen_seq[seq], 0);
-    seen_seq[seq] = 1;
+  assert_non_null(seqs);
+  for (int n = 1; n <= total; n++) seqs[n - 1] = seq_of(s, n);
+  qsort(seqs, (size_t)total, sizeof *seqs, cmp_seq);
+  for (int i = 0; i < total; i++) {
+    assert_true(seqs[i] >= 1);
+    if (i) assert_true(seqs[i] > seqs[i - 1]);
   }
   got *g = calloc(1, sizeof *g);
   assert_non_null(g);
@@ -1147,7 +1178,7 @@ static void test_concurrent_inserts(void **state) {
   assert_int_equal(g->len, total);
   free(g);
   free(seen);
-  free(seen_seq);
+  free(seqs);
   mg_store_close(s);
   tdir_remove(&t);
 }
@@ -1155,7 +1186,7 @@ static void test_concurrent_inserts(void **state) {
 /* ---- attachments, credentials, settings ------------------------------------------------- */
 
 static void test_attachments(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -1226,7 +1257,7 @@ static int cred_cb(void *ud, const mg_store_credential *c) {
 }
 
 static void test_credentials(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -1290,7 +1321,7 @@ static void test_credentials(void **state) {
 }
 
 static void test_settings(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -1323,7 +1354,7 @@ static int stop_cb(void *ud, int64_t seq, const char *json, size_t len) {
 }
 
 static void test_query_callback_stop(void **state) {
-  (void)state;
+  set_segment(state);
   tdir t;
   tdir_make(&t);
   mg_store *s = open_store(&t);
@@ -1342,6 +1373,105 @@ static void test_query_callback_stop(void **state) {
   tdir_remove(&t);
 }
 
+/* The in-memory tail is rebuilt from the rows after a reopen (as after a crash), with part of the
+ * statements in flushed segments and part not. */
+static void test_reopen_rebuilds_tail(void **state) {
+  set_segment(state);
+  tdir t;
+  tdir_make(&t);
+  mg_store *s = open_store(&t);
+  for (int n = 1; n <= 90; n++) {
+    tst a;
+    tst_init(&a, n, n % 3 ? "mbox:mailto:x@x" : "mbox:mailto:y@x", n % 2 ? "v:odd" : "v:even",
+             "act:1");
+    if (n == 40) tst_ref(&a, 95); /* a StatementRef whose target comes after the reopen */
+    assert_int_equal(put1(s, &a, NULL), MG_OK);
+  }
+  mg_store_close(s);
+  s = open_store(&t);
+  mg_store_query q = {0};
+  q.agent_key = "mbox:mailto:y@x";
+  q.ascending = 1;
+  got *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  query_all(s, &q, g);
+  assert_int_equal(g->len, 30);
+  for (size_t i = 0; i < g->len; i++) assert_int_equal(g->n[i], 3 * (int)(i + 1));
+  /* ids of the earlier life are still known: a re-post is SAME, a changed one conflicts */
+  tst a;
+  mg_store_put_result r;
+  tst_init(&a, 7, "mbox:mailto:x@x", "v:odd", "act:1");
+  assert_int_equal(put1(s, &a, &r), MG_OK);
+  assert_int_equal(r, MG_STORE_PUT_SAME);
+  a.st.cmp_hash[9] ^= 1;
+  assert_int_equal(put1(s, &a, &r), MG_ECONFLICT);
+  /* the late target reaches statement 40, wherever it lives now */
+  tst_init(&a, 95, "mbox:mailto:late@x", "v:late", "act:late");
+  assert_int_equal(put1(s, &a, &r), MG_OK);
+  memset(&q, 0, sizeof q);
+  q.verb_id = "v:late";
+  int want[] = {95, 40};
+  expect_query(s, &q, want, 2);
+  q.verb_id = "v:even";
+  q.agent_key = "mbox:mailto:x@x";
+  q.limit = 7;
+  query_all(s, &q, g);
+  assert_int_equal(g->len, 30); /* even n not divisible by 3 */
+  int64_t count = 0;
+  assert_int_equal(mg_store_stmt_count(s, &count), MG_OK);
+  assert_int_equal(count, 91);
+  /* with small segments most of this went through flushed segments; else all in the tail */
+  int64_t segs = db_int(&t, "SELECT count(*) FROM segments");
+  int64_t flushed = db_int(&t, "SELECT count(*) FROM statement_ids");
+  if (state && *state) {
+    assert_true(segs >= 4);
+    assert_true(flushed >= 64);
+  } else {
+    assert_int_equal(segs, 0);
+    assert_int_equal(flushed, 0);
+  }
+  free(g);
+  mg_store_close(s);
+  tdir_remove(&t);
+}
+
+/* A second handle on the same file reads what the first writes; only one handle writes. */
+static void test_second_handle(void **state) {
+  set_segment(state);
+  tdir t;
+  tdir_make(&t);
+  mg_store *w = open_store(&t);
+  mg_store *r = open_store(&t);
+  insert_range(w, 1, 20);
+  mg_store_query q = {0};
+  q.agent_key = "mbox:mailto:p@x";
+  got *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  query_all(r, &q, g);
+  assert_int_equal(g->len, 20);
+  insert_range(w, 21, 45);
+  query_all(r, &q, g);
+  assert_int_equal(g->len, 45);
+  assert_int_equal(g->n[0], 45);
+  uint8_t id[16];
+  make_id(id, 44);
+  mg_store_stmt_info info;
+  assert_int_equal(mg_store_stmt_get(r, id, &info, NULL, NULL), MG_OK);
+  tst a;
+  tst_init(&a, 100, "mbox:mailto:p@x", "v:x", "act:1");
+  assert_int_equal(put1(r, &a, NULL), MG_EBUSY); /* w holds the writer lock */
+  mg_store_close(w);
+  assert_int_equal(put1(r, &a, NULL), MG_OK);
+  query_all(r, &q, g);
+  assert_int_equal(g->len, 46);
+  assert_int_equal(g->n[0], 100);
+  free(g);
+  mg_store_close(r);
+  tdir_remove(&t);
+}
+
+static int seg_small = 16, seg_tiny = 3;
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_migrate_reopen),
@@ -1358,6 +1488,20 @@ int main(void) {
       cmocka_unit_test(test_credentials),
       cmocka_unit_test(test_settings),
       cmocka_unit_test(test_query_callback_stop),
+      cmocka_unit_test(test_reopen_rebuilds_tail),
+      cmocka_unit_test(test_second_handle),
+      /* the same again with most statements in flushed segments */
+      cmocka_unit_test_prestate(test_insert_get, &seg_tiny),
+      cmocka_unit_test_prestate(test_same_and_conflict, &seg_tiny),
+      cmocka_unit_test_prestate(test_voiding, &seg_tiny),
+      cmocka_unit_test_prestate(test_statement_refs, &seg_tiny),
+      cmocka_unit_test_prestate(test_filters, &seg_small),
+      cmocka_unit_test_prestate(test_since_until_clock_back, &seg_tiny),
+      cmocka_unit_test_prestate(test_timestamp_windows, &seg_small),
+      cmocka_unit_test_prestate(test_paging_snapshot, &seg_tiny),
+      cmocka_unit_test_prestate(test_concurrent_inserts, &seg_small),
+      cmocka_unit_test_prestate(test_reopen_rebuilds_tail, &seg_small),
+      cmocka_unit_test_prestate(test_second_handle, &seg_tiny),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

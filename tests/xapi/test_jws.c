@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "xapi/jws.h"
 #include "xapi/multipart.h"
 
@@ -168,44 +170,72 @@ static void sha256_hex(const char *s, size_t n, char out[65]) {
   for (i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-/* The received statement: the payload (or `received` when given) plus the signature attachment
- * for jws. */
-static json_t *received_for(const char *received, const char *jws, const char *content_type) {
-  json_error_t je;
-  json_t *st = json_loads(received ? received : PAYLOAD, JSON_REJECT_DUPLICATES, &je);
-  json_t *list;
+/* Parses JSON text into arena a; the test fails on a parse error. */
+static mg_json *parse(mg_arena *a, const char *text) {
+  mg_json_error je;
+  mg_json *v = mg_json_parse(a, text, strlen(text), 0, &je);
+  if (!v) fail_msg("test JSON does not parse: %s", je.text);
+  return v;
+}
+
+/* The compact serialisation of v; the caller frees it. */
+static char *dump(const mg_json *v) {
+  mg_buf t;
+  char *js;
+  mg_buf_init(&t, 1 << 20);
+  assert_int_equal(mg_json_dump(v, &t), MG_OK);
+  js = mg_buf_take(&t);
+  assert_non_null(js);
+  return js;
+}
+
+/* The received statement (in arena a): the payload (or `received` when given) plus the
+ * signature attachment for jws. */
+static mg_json *received_for(mg_arena *a, const char *received, const char *jws,
+                             const char *content_type) {
+  mg_json *st = parse(a, received ? received : PAYLOAD);
+  mg_json *list;
+  mg_buf t;
   char h[65];
-  assert_non_null(st);
   sha256_hex(jws, strlen(jws), h);
-  list = json_object_get(st, "attachments");
+  list = mg_json_object_get(st, "attachments");
   if (!list) {
-    list = json_array();
-    json_object_set_new(st, "attachments", list);
+    list = mg_json_array(a);
+    assert_non_null(list);
+    assert_int_equal(mg_json_object_set(a, st, "attachments", list), MG_OK);
   }
-  json_array_append_new(list, json_pack("{s:s, s:{s:s}, s:s, s:i, s:s}", "usageType",
-                                        MG_XAPI_SIGNATURE_USAGE, "display", "en-US", "sig",
-                                        "contentType", content_type, "length", (int)strlen(jws),
-                                        "sha2", h));
+  mg_buf_init(&t, 1 << 16);
+  assert_int_equal(mg_buf_addf(&t,
+                               "{\"usageType\":\"%s\",\"display\":{\"en-US\":\"sig\"},"
+                               "\"contentType\":\"%s\",\"length\":%d,\"sha2\":\"%s\"}",
+                               MG_XAPI_SIGNATURE_USAGE, content_type, (int)strlen(jws), h),
+                   0);
+  assert_int_equal(mg_json_array_append(a, list, parse(a, t.data)), MG_OK);
+  mg_buf_free(&t);
   return st;
 }
 
 /* Verifies jws against `received` (PAYLOAD when NULL) through the attachment path. */
 static int verify_via_statement(const char *received, const char *jws, mg_xapi_error *err) {
-  json_t *st = received_for(received, jws, "application/octet-stream");
+  mg_arena ar;
+  mg_json *st;
   const char *sha2;
   mg_xapi_part part;
   int rc;
-  size_t last = json_array_size(json_object_get(st, "attachments")) - 1;
+  size_t last;
 
-  sha2 = json_string_value(
-      json_object_get(json_array_get(json_object_get(st, "attachments"), last), "sha2"));
+  mg_arena_init(&ar, 0, 0);
+  st = received_for(&ar, received, jws, "application/octet-stream");
+  last = mg_json_array_size(mg_json_object_get(st, "attachments")) - 1;
+  sha2 = mg_json_string_value(
+      mg_json_object_get(mg_json_array_get(mg_json_object_get(st, "attachments"), last), "sha2"));
   memset(&part, 0, sizeof part);
   part.hash.p = sha2;
   part.hash.len = strlen(sha2);
   part.data = (const unsigned char *)jws;
   part.len = strlen(jws);
   rc = mg_xapi_jws_verify_statement(st, &part, 1, "[0]", err);
-  json_decref(st);
+  mg_arena_free(&ar);
   return rc;
 }
 
@@ -228,11 +258,14 @@ static void test_good_signatures(void **state) {
 
 static void test_signature_index(void **state) {
   char *j = sign(PAYLOAD, "RS256", NULL, g_a.key);
-  json_t *st = received_for(NULL, j, "application/octet-stream");
+  mg_arena ar;
+  mg_json *st;
+  mg_arena_init(&ar, 0, 0);
+  st = received_for(&ar, NULL, j, "application/octet-stream");
   assert_int_equal(mg_xapi_jws_signature_index(st), 0);
-  json_object_del(st, "attachments");
+  assert_int_equal(mg_json_object_del(st, "attachments"), MG_OK);
   assert_int_equal(mg_xapi_jws_signature_index(st), -1);
-  json_decref(st);
+  mg_arena_free(&ar);
   free(j);
 }
 
@@ -279,8 +312,11 @@ static void test_malformed_serialisation(void **state) {
   char *j = sign(PAYLOAD, "RS256", &g_a, g_a.key);
   char *d1 = strchr(j, '.'), *d2 = strchr(d1 + 1, '.');
   mg_buf b;
-  json_t *st = json_loads(PAYLOAD, 0, NULL);
+  mg_arena ar;
+  mg_json *st;
 
+  mg_arena_init(&ar, 0, 0);
+  st = parse(&ar, PAYLOAD);
   mg_buf_init(&b, 1 << 20);
   /* not three parts */
   assert_int_equal(mg_xapi_jws_verify(j, (size_t)(d2 - j), st, "p", &err), MG_EINVAL);
@@ -314,7 +350,7 @@ static void test_malformed_serialisation(void **state) {
   assert_int_equal(mg_buf_addf(&b, "\r\n %s\r\n", j), 0);
   assert_int_equal(mg_xapi_jws_verify(b.data, b.len, st, "p", &err), MG_OK);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
   free(j);
 }
 
@@ -361,27 +397,42 @@ static void test_payload_mismatch(void **state) {
 static void test_allowed_differences(void **state) {
   mg_xapi_error err;
   char *j;
-  json_t *p = json_loads(PAYLOAD, 0, NULL), *r;
+  mg_arena ar;
+  mg_json *p, *r, *rev;
   char *ptxt, *rtxt;
+  size_t i;
 
+  mg_arena_init(&ar, 0, 0);
+  p = parse(&ar, PAYLOAD);
   /* payload without id/timestamp; received has them, plus authority/version/stored */
-  json_object_del(p, "id");
-  json_object_del(p, "timestamp");
-  ptxt = json_dumps(p, JSON_COMPACT);
-  r = json_loads(PAYLOAD, 0, NULL);
-  json_object_set_new(r, "version", json_string("1.0.3"));
-  json_object_set_new(r, "stored", json_string("2024-05-04T17:00:01.000Z"));
-  json_object_set_new(r, "authority", json_pack("{s:s}", "mbox", "mailto:lrs@example.org"));
-  /* upper-case id, key order changed: still the same statement */
-  json_object_set_new(r, "id", json_string("8F2B3A4C-1D2E-4F50-9A6B-7C8D9E0F1A2B"));
-  rtxt = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_int_equal(mg_json_object_del(p, "id"), MG_OK);
+  assert_int_equal(mg_json_object_del(p, "timestamp"), MG_OK);
+  ptxt = dump(p);
+  r = parse(&ar, PAYLOAD);
+  assert_int_equal(mg_json_object_set(&ar, r, "version", mg_json_string(&ar, "1.0.3")), MG_OK);
+  assert_int_equal(
+      mg_json_object_set(&ar, r, "stored", mg_json_string(&ar, "2024-05-04T17:00:01.000Z")),
+      MG_OK);
+  assert_int_equal(mg_json_object_set(&ar, r, "authority",
+                                      parse(&ar, "{\"mbox\":\"mailto:lrs@example.org\"}")),
+                   MG_OK);
+  /* upper-case id, key order changed (reversed): still the same statement */
+  assert_int_equal(
+      mg_json_object_set(&ar, r, "id", mg_json_string(&ar, "8F2B3A4C-1D2E-4F50-9A6B-7C8D9E0F1A2B")),
+      MG_OK);
+  rev = mg_json_object(&ar);
+  assert_non_null(rev);
+  for (i = mg_json_object_size(r); i > 0; i--)
+    assert_int_equal(
+        mg_json_object_set(&ar, rev, r->u.members[i - 1].key, r->u.members[i - 1].value), MG_OK);
+  rtxt = dump(rev);
+  assert_int_equal(strncmp(rtxt, "{\"authority\":", 13), 0); /* the order did change */
   j = sign(ptxt, "RS512", &g_a, g_a.key);
   assert_int_equal(verify_via_statement(rtxt, j, &err), MG_OK);
   free(j);
   free(rtxt);
   free(ptxt);
-  json_decref(r);
-  json_decref(p);
+  mg_arena_free(&ar);
 
   /* duration precision beyond 0.01 s is not compared (the v2_0 4.2.7 suite case) */
   {
@@ -406,15 +457,21 @@ static void test_allowed_differences(void **state) {
 
 static void test_other_attachments(void **state) {
   mg_xapi_error err;
-  json_t *p = json_loads(PAYLOAD, 0, NULL);
+  mg_arena ar;
+  mg_json *p;
   char *ptxt, *j;
-  json_object_set_new(p, "attachments",
-                      json_pack("[{s:s, s:{s:s}, s:s, s:i, s:s, s:s}]", "usageType",
-                                "http://example.org/usage", "display", "en-US", "doc",
-                                "contentType", "text/plain", "length", 3, "sha2",
-                                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                                "fileUrl", "http://example.org/abc.txt"));
-  ptxt = json_dumps(p, JSON_COMPACT);
+  mg_arena_init(&ar, 0, 0);
+  p = parse(&ar, PAYLOAD);
+  assert_int_equal(
+      mg_json_object_set(
+          &ar, p, "attachments",
+          parse(&ar, "[{\"usageType\":\"http://example.org/usage\","
+                     "\"display\":{\"en-US\":\"doc\"},\"contentType\":\"text/plain\","
+                     "\"length\":3,\"sha2\":"
+                     "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\","
+                     "\"fileUrl\":\"http://example.org/abc.txt\"}]")),
+      MG_OK);
+  ptxt = dump(p);
   /* signed with the other attachment in it: the received one has it plus the signature */
   j = sign(ptxt, "RS256", &g_a, g_a.key);
   assert_int_equal(verify_via_statement(ptxt, j, &err), MG_OK);
@@ -428,7 +485,7 @@ static void test_other_attachments(void **state) {
   assert_int_equal(verify_via_statement(NULL, j, &err), MG_EINVAL);
   free(j);
   free(ptxt);
-  json_decref(p);
+  mg_arena_free(&ar);
 }
 
 static void test_bad_signature_and_wrong_cert(void **state) {
@@ -482,10 +539,13 @@ static void test_bad_signature_and_wrong_cert(void **state) {
 static void test_signature_attachment_rules(void **state) {
   mg_xapi_error err;
   char *j = sign(PAYLOAD, "RS256", &g_a, g_a.key);
-  json_t *st = received_for(NULL, j, "text/plain; charset=ascii");
+  mg_arena ar;
+  mg_json *st;
   mg_xapi_part part;
   char sha2[65];
 
+  mg_arena_init(&ar, 0, 0);
+  st = received_for(&ar, NULL, j, "text/plain; charset=ascii");
   sha256_hex(j, strlen(j), sha2);
   memset(&part, 0, sizeof part);
   part.hash.p = sha2;
@@ -497,18 +557,47 @@ static void test_signature_attachment_rules(void **state) {
   assert_string_equal(err.path, "attachments[0]");
   assert_string_equal(err.message, "a signature attachment must have contentType "
                                    "application/octet-stream, not text/plain; charset=ascii");
-  json_decref(st);
   /* a signature with no part, even with a fileUrl */
-  st = received_for(NULL, j, "application/octet-stream");
-  json_object_set_new(json_array_get(json_object_get(st, "attachments"), 0), "fileUrl",
-                      json_string("http://example.org/sig"));
+  st = received_for(&ar, NULL, j, "application/octet-stream");
+  assert_int_equal(mg_json_object_set(&ar,
+                                      mg_json_array_get(mg_json_object_get(st, "attachments"), 0),
+                                      "fileUrl", mg_json_string(&ar, "http://example.org/sig")),
+                   MG_OK);
   assert_int_equal(mg_xapi_jws_verify_statement(st, NULL, 0, NULL, &err), MG_EINVAL);
   assert_string_equal(err.message, "the signature attachment has no part in the request");
   assert_int_equal(mg_xapi_attachments_check(st, NULL, 0, &err), MG_EINVAL);
   assert_string_equal(err.path, "attachments[0]");
   assert_non_null(strstr(err.message, "(signature)"));
   assert_int_equal(mg_xapi_attachments_check(st, &part, 1, &err), MG_OK);
-  json_decref(st);
+  mg_arena_free(&ar);
+  free(j);
+}
+
+/* A NUL must not cut a string comparison short, or "RS256\u0000x" would pass for RS256 and a
+ * look-alike usageType for a signature. The parser refuses \u0000 (as jansson did), but
+ * constructed mg_json strings may hold NUL. */
+static void test_nul_in_strings(void **state) {
+  mg_xapi_error err;
+  mg_arena ar;
+  mg_json *st;
+  char *j;
+
+  j = make_jws("{\"alg\":\"RS256\\u0000x\"}", PAYLOAD, "RS256", g_a.key);
+  assert_int_equal(verify_via_statement(NULL, j, &err), MG_EINVAL);
+  assert_string_equal(err.message, "the JWS header is not a JSON object");
+  free(j);
+  j = sign(PAYLOAD, "RS256", NULL, g_a.key);
+  mg_arena_init(&ar, 0, 0);
+  st = received_for(&ar, NULL, j, "application/octet-stream");
+  assert_int_equal(mg_xapi_jws_signature_index(st), 0);
+  assert_int_equal(
+      mg_json_object_set(&ar, mg_json_array_get(mg_json_object_get(st, "attachments"), 0),
+                         "usageType",
+                         mg_json_stringn(&ar, MG_XAPI_SIGNATURE_USAGE "\0x",
+                                         strlen(MG_XAPI_SIGNATURE_USAGE) + 2)),
+      MG_OK);
+  assert_int_equal(mg_xapi_jws_signature_index(st), -1);
+  mg_arena_free(&ar);
   free(j);
 }
 
@@ -517,7 +606,8 @@ static void test_signature_attachment_rules(void **state) {
 static int post_like_suite(const char *alg, const char *att_ct, int break_json) {
   const char *bd = "-------------1234567";
   char *payload = strdup(PAYLOAD), *j, *js, ct[100];
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_multipart mp;
   mg_xapi_error err;
@@ -525,16 +615,18 @@ static int post_like_suite(const char *alg, const char *att_ct, int break_json) 
 
   if (break_json) *strchr(payload, '"') = '\'';
   j = sign(payload, alg, NULL, strcmp(alg, "HS256") == 0 ? NULL : g_a.key);
-  st = received_for(NULL, j, att_ct);
-  js = json_dumps(st, JSON_COMPACT);
+  mg_arena_init(&ar, 0, 0);
+  st = received_for(&ar, NULL, j, att_ct);
+  js = dump(st);
   mg_buf_init(&b, 1 << 20);
   assert_int_equal(mg_buf_addf(&b,
                                "\r\n--%s\r\nContent-Type:application/json\r\n\r\n%s"
                                "\r\n--%s\r\nContent-Type:%s\r\nContent-Transfer-Encoding:binary\r\n"
                                "X-Experience-API-Hash:%s\r\n\r\n%s\r\n--%s--",
                                bd, js, bd, att_ct,
-                               json_string_value(json_object_get(
-                                   json_array_get(json_object_get(st, "attachments"), 0), "sha2")),
+                               mg_json_string_value(mg_json_object_get(
+                                   mg_json_array_get(mg_json_object_get(st, "attachments"), 0),
+                                   "sha2")),
                                j, bd),
                    0);
   snprintf(ct, sizeof ct, "multipart/mixed; boundary=%s", bd);
@@ -543,15 +635,17 @@ static int post_like_suite(const char *alg, const char *att_ct, int break_json) 
   rc = mg_xapi_multipart_check_parts(mp.parts, mp.n, &err);
   assert_int_equal(rc, MG_OK);
   {
-    json_t *parsed = json_loadb((const char *)mp.parts[0].data, mp.parts[0].len,
-                                JSON_REJECT_DUPLICATES, NULL);
+    mg_arena pa;
+    mg_json *parsed;
+    mg_arena_init(&pa, 0, 0);
+    parsed = mg_json_parse(&pa, (const char *)mp.parts[0].data, mp.parts[0].len, 0, NULL);
     assert_non_null(parsed);
     rc = mg_xapi_attachments_check(parsed, mp.parts + 1, mp.n - 1, &err);
-    json_decref(parsed);
+    mg_arena_free(&pa);
   }
   mg_xapi_multipart_free(&mp);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
   free(js);
   free(j);
   free(payload);
@@ -579,6 +673,7 @@ int main(void) {
       cmocka_unit_test(test_other_attachments),
       cmocka_unit_test(test_bad_signature_and_wrong_cert),
       cmocka_unit_test(test_signature_attachment_rules),
+      cmocka_unit_test(test_nul_in_strings),
       cmocka_unit_test(test_suite_cases_end_to_end),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "xapi/multipart.h"
 
 #define B "-------314159265358979323846"
@@ -32,21 +34,50 @@ static void hex_digest(const EVP_MD *md, const void *p, size_t n, char *out) {
 
 static void sha256_hex(const char *s, char out[65]) { hex_digest(EVP_sha256(), s, strlen(s), out); }
 
-/* A statement with one attachment per hash (NULL-terminated list); fileUrl added when url. */
-static json_t *stmt_with(const char *const *hashes, int url) {
-  json_t *st = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:[]}", "actor", "mbox",
-                         "mailto:a@example.org", "verb", "id", "http://example.org/v", "object",
-                         "id", "http://example.org/a", "attachments");
-  json_t *list = json_object_get(st, "attachments");
-  assert_non_null(st);
-  for (; *hashes; hashes++) {
-    json_t *att = json_pack("{s:s, s:{s:s}, s:s, s:i, s:s}", "usageType",
-                            "http://example.org/usage", "display", "en-US", "att", "contentType",
-                            "text/plain", "length", 27, "sha2", *hashes);
-    if (url) json_object_set_new(att, "fileUrl", json_string("http://example.org/f.txt"));
-    json_array_append_new(list, att);
+/* Parses JSON text into arena a; the test fails on a parse error. */
+static mg_json *parse(mg_arena *a, const char *text) {
+  mg_json_error je;
+  mg_json *v = mg_json_parse(a, text, strlen(text), 0, &je);
+  if (!v) fail_msg("test JSON does not parse: %s", je.text);
+  return v;
+}
+
+/* A statement (in arena a) with one attachment per hash (NULL-terminated list); fileUrl added
+ * when url. */
+static mg_json *stmt_with(mg_arena *a, const char *const *hashes, int url) {
+  mg_buf t;
+  const char *sep = "";
+  mg_json *st;
+  mg_buf_init(&t, 1 << 20);
+  assert_int_equal(mg_buf_adds(&t, "{\"actor\":{\"mbox\":\"mailto:a@example.org\"},"
+                                   "\"verb\":{\"id\":\"http://example.org/v\"},"
+                                   "\"object\":{\"id\":\"http://example.org/a\"},"
+                                   "\"attachments\":["),
+                   0);
+  for (; *hashes; hashes++, sep = ",") {
+    assert_int_equal(mg_buf_addf(&t,
+                                 "%s{\"usageType\":\"http://example.org/usage\","
+                                 "\"display\":{\"en-US\":\"att\"},\"contentType\":\"text/plain\","
+                                 "\"length\":27,\"sha2\":\"%s\"%s}",
+                                 sep, *hashes,
+                                 url ? ",\"fileUrl\":\"http://example.org/f.txt\"" : ""),
+                     0);
   }
+  assert_int_equal(mg_buf_adds(&t, "]}"), 0);
+  st = parse(a, t.data);
+  mg_buf_free(&t);
   return st;
+}
+
+/* The compact serialisation of st; the caller frees it. */
+static char *dump(const mg_json *st) {
+  mg_buf t;
+  char *js;
+  mg_buf_init(&t, 1 << 20);
+  assert_int_equal(mg_json_dump(st, &t), MG_OK);
+  js = mg_buf_take(&t);
+  assert_non_null(js);
+  return js;
 }
 
 /* Appends one attachment part, CRLF style. */
@@ -57,9 +88,8 @@ static void add_part(mg_buf *b, const char *data, const char *hash, const char *
   assert_int_equal(mg_buf_addf(b, CRLF "%s" CRLF, data), 0);
 }
 
-static void add_json(mg_buf *b, const json_t *st) {
-  char *js = json_dumps(st, JSON_COMPACT);
-  assert_non_null(js);
+static void add_json(mg_buf *b, const mg_json *st) {
+  char *js = dump(st);
   assert_int_equal(mg_buf_addf(b, "--" B CRLF "Content-Type: application/json" CRLF CRLF "%s" CRLF,
                                js),
                    0);
@@ -67,7 +97,7 @@ static void add_json(mg_buf *b, const json_t *st) {
 }
 
 /* Parses, checks parts, then cross-checks with st. Returns the first failing code. */
-static int run_all(const char *ct, const mg_buf *b, const json_t *st, mg_xapi_error *err) {
+static int run_all(const char *ct, const mg_buf *b, const mg_json *st, mg_xapi_error *err) {
   mg_xapi_multipart mp;
   int rc = mg_xapi_multipart_parse(ct, b->data, b->len, 0, &mp, err);
   if (rc != MG_OK) return rc;
@@ -134,13 +164,15 @@ static void test_one_to_three_attachments(void **state) {
   for (i = 0; i < 3; i++) sha256_hex(texts[i], h[i]);
   for (k = 1; k <= 3; k++) {
     const char *hashes[4] = {NULL, NULL, NULL, NULL};
-    json_t *st;
+    mg_arena ar;
+    mg_json *st;
     mg_buf b;
     mg_xapi_multipart mp;
     mg_xapi_error err;
 
     for (i = 0; i < k; i++) hashes[i] = h[i];
-    st = stmt_with(hashes, 0);
+    mg_arena_init(&ar, 0, 0);
+    st = stmt_with(&ar, hashes, 0);
     mg_buf_init(&b, 1 << 20);
     add_json(&b, st);
     for (i = 0; i < k; i++) add_part(&b, texts[i], h[i], "binary");
@@ -166,7 +198,7 @@ static void test_one_to_three_attachments(void **state) {
     mg_xapi_multipart_free(&mp);
     assert_null(mp.parts);
     mg_buf_free(&b);
-    json_decref(st);
+    mg_arena_free(&ar);
   }
 }
 
@@ -175,7 +207,8 @@ static void test_one_to_three_attachments(void **state) {
 static void test_suite_layout_and_quoted_boundary(void **state) {
   char h[65], H[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_error err;
   char *js;
@@ -183,8 +216,9 @@ static void test_suite_layout_and_quoted_boundary(void **state) {
 
   sha256_hex(TXT1, h);
   for (i = 0; i < 65; i++) H[i] = (h[i] >= 'a' && h[i] <= 'f') ? (char)(h[i] - 32) : h[i];
-  st = stmt_with(hashes, 0);
-  js = json_dumps(st, JSON_COMPACT);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
+  js = dump(st);
   mg_buf_init(&b, 1 << 20);
   assert_int_equal(mg_buf_addf(&b,
                                CRLF "--" B CRLF "Content-Type:application/json" CRLF CRLF "%s" CRLF
@@ -196,21 +230,23 @@ static void test_suite_layout_and_quoted_boundary(void **state) {
   assert_int_equal(run_all("multipart/mixed; boundary=\"" B "\"", &b, st, &err), MG_OK);
   free(js);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_bare_lf_preamble_epilogue(void **state) {
   char h[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_multipart mp;
   mg_xapi_error err;
   char *js;
 
   sha256_hex(TXT2, h);
-  st = stmt_with(hashes, 0);
-  js = json_dumps(st, JSON_COMPACT);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
+  js = dump(st);
   mg_buf_init(&b, 1 << 20);
   assert_int_equal(mg_buf_addf(&b,
                                "This is a preamble.\n\n--" B "\nContent-Type: application/json\n\n"
@@ -230,21 +266,23 @@ static void test_bare_lf_preamble_epilogue(void **state) {
   mg_xapi_multipart_free(&mp);
   free(js);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 /* Lines that start like the boundary but continue are content; so is a CRLF inside data. */
 static void test_boundary_prefix_in_content(void **state) {
   char h[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_multipart mp;
   mg_xapi_error err;
   static const char tricky[] = "a\r\n--" B "X\r\n--" B "--more\r\nend";
 
   sha256_hex(tricky, h);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, tricky, h, "binary");
@@ -256,19 +294,21 @@ static void test_boundary_prefix_in_content(void **state) {
   mg_xapi_multipart_free(&mp);
   assert_int_equal(run_all(CT, &b, st, &err), MG_OK);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_sha384_sha512_hashes(void **state) {
   char h384[97], h512[129];
   const char *hashes[3] = {h384, h512, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_error err;
 
   hex_digest(EVP_sha384(), TXT1, strlen(TXT1), h384);
   hex_digest(EVP_sha512(), TXT2, strlen(TXT2), h512);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT1, h384, "binary");
@@ -276,7 +316,7 @@ static void test_sha384_sha512_hashes(void **state) {
   assert_int_equal(mg_buf_adds(&b, "--" B "--"), 0);
   assert_int_equal(run_all(CT, &b, st, &err), MG_OK);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_empty_parts_allowed(void **state) {
@@ -298,12 +338,14 @@ static void test_empty_parts_allowed(void **state) {
 static void test_wrong_hash(void **state) {
   char h[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_error err;
 
   sha256_hex(TXT1, h);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT2, h, "binary"); /* content is TXT2, hash is TXT1's */
@@ -330,18 +372,20 @@ static void test_wrong_hash(void **state) {
   assert_string_equal(err.message,
                       "part[1] X-Experience-API-Hash xyz is not a hex SHA-256, SHA-384 or SHA-512");
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_missing_hash_header_and_bad_cte(void **state) {
   char h[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_error err;
 
   sha256_hex(TXT1, h);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT1, NULL, "binary");
@@ -358,20 +402,22 @@ static void test_missing_hash_header_and_bad_cte(void **state) {
   assert_string_equal(err.message,
                       "part[1] has Content-Transfer-Encoding base64; it must be binary");
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_missing_part(void **state) {
   char h1[65], h2[65];
   const char *hashes[3] = {h1, h2, NULL};
-  json_t *st, *batch;
+  mg_arena ar;
+  mg_json *st, *batch, *list;
   mg_buf b;
   mg_xapi_error err;
   char want[200];
 
   sha256_hex(TXT1, h1);
   sha256_hex(TXT2, h2);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT1, h1, "binary");
@@ -382,13 +428,20 @@ static void test_missing_part(void **state) {
   assert_string_equal(err.message, want);
 
   /* in a batch the statement index leads the path */
-  batch = json_array();
-  json_array_append_new(batch, json_deep_copy(st));
-  json_array_append_new(batch, json_deep_copy(st));
-  json_array_remove(json_object_get(json_array_get(batch, 0), "attachments"), 1);
-  json_object_set_new(json_array_get(batch, 1), "attachments", json_array());
-  json_array_append(json_object_get(json_array_get(batch, 1), "attachments"),
-                    json_array_get(json_object_get(st, "attachments"), 1));
+  batch = mg_json_array(&ar);
+  assert_non_null(batch);
+  assert_int_equal(mg_json_array_append(&ar, batch, mg_json_deep_copy(&ar, st)), MG_OK);
+  assert_int_equal(mg_json_array_append(&ar, batch, mg_json_deep_copy(&ar, st)), MG_OK);
+  assert_int_equal(
+      mg_json_array_remove(mg_json_object_get(mg_json_array_get(batch, 0), "attachments"), 1),
+      MG_OK);
+  list = mg_json_array(&ar);
+  assert_non_null(list);
+  assert_int_equal(mg_json_object_set(&ar, mg_json_array_get(batch, 1), "attachments", list),
+                   MG_OK);
+  assert_int_equal(mg_json_array_append(
+                       &ar, list, mg_json_array_get(mg_json_object_get(st, "attachments"), 1)),
+                   MG_OK);
   assert_int_equal(run_all(CT, &b, batch, &err), MG_EINVAL);
   assert_string_equal(err.path, "[1].attachments[0]");
   assert_non_null(strstr(err.message, "[1].attachments[0] sha2 "));
@@ -396,25 +449,25 @@ static void test_missing_part(void **state) {
   /* application/json request (no parts): fileUrl attachments pass, others do not */
   assert_int_equal(mg_xapi_attachments_check(st, NULL, 0, &err), MG_EINVAL);
   assert_string_equal(err.path, "attachments[0]");
-  json_decref(st);
-  st = stmt_with(hashes, 1);
+  st = stmt_with(&ar, hashes, 1);
   assert_int_equal(mg_xapi_attachments_check(st, NULL, 0, &err), MG_OK);
-  json_decref(st);
-  json_decref(batch);
+  mg_arena_free(&ar);
   mg_buf_free(&b);
 }
 
 static void test_unreferenced_part(void **state) {
   char h1[65], h3[65];
   const char *hashes[2] = {h1, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_error err;
   char want[200];
 
   sha256_hex(TXT1, h1);
   sha256_hex(TXT3, h3);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT1, h1, "binary");
@@ -443,21 +496,25 @@ static void test_unreferenced_part(void **state) {
   assert_int_equal(mg_buf_adds(&b, "--" B "--" CRLF), 0);
   assert_int_equal(run_all(CT, &b, st, &err), MG_OK);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_substatement_attachments(void **state) {
   char h1[65];
   const char *hashes[2] = {h1, NULL};
-  json_t *st, *sub;
+  mg_arena ar;
+  mg_json *st, *sub;
   mg_buf b;
   mg_xapi_error err;
 
   sha256_hex(TXT1, h1);
-  sub = stmt_with(hashes, 0);
-  json_object_set_new(sub, "objectType", json_string("SubStatement"));
-  st = json_pack("{s:{s:s}, s:{s:s}, s:o}", "actor", "mbox", "mailto:a@example.org", "verb",
-                 "id", "http://example.org/v", "object", sub);
+  mg_arena_init(&ar, 0, 0);
+  sub = stmt_with(&ar, hashes, 0);
+  assert_int_equal(mg_json_object_set(&ar, sub, "objectType", mg_json_string(&ar, "SubStatement")),
+                   MG_OK);
+  st = parse(&ar, "{\"actor\":{\"mbox\":\"mailto:a@example.org\"},"
+                  "\"verb\":{\"id\":\"http://example.org/v\"}}");
+  assert_int_equal(mg_json_object_set(&ar, st, "object", sub), MG_OK);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT1, h1, "binary");
@@ -466,20 +523,22 @@ static void test_substatement_attachments(void **state) {
   assert_int_equal(mg_xapi_attachments_check(st, NULL, 0, &err), MG_EINVAL);
   assert_string_equal(err.path, "object.attachments[0]");
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_truncated_and_missing_delimiters(void **state) {
   char h[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_multipart mp;
   mg_xapi_error err;
   size_t cut;
 
   sha256_hex(TXT1, h);
-  st = stmt_with(hashes, 0);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
   mg_buf_init(&b, 1 << 20);
   add_json(&b, st);
   add_part(&b, TXT1, h, "binary");
@@ -514,7 +573,7 @@ static void test_truncated_and_missing_delimiters(void **state) {
   assert_string_equal(err.message, "the body has a close delimiter but no part");
   assert_int_equal(mg_xapi_multipart_parse(CT, NULL, 0, 0, &mp, &err), MG_EINVAL);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 /* The suite's XAPI-00131 body: the statement sits before the first delimiter (preamble), so the
@@ -522,15 +581,17 @@ static void test_truncated_and_missing_delimiters(void **state) {
 static void test_content_before_first_boundary(void **state) {
   char h[65];
   const char *hashes[2] = {h, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   mg_buf b;
   mg_xapi_multipart mp;
   mg_xapi_error err;
   char *js;
 
   sha256_hex(TXT1, h);
-  st = stmt_with(hashes, 0);
-  js = json_dumps(st, JSON_COMPACT);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
+  js = dump(st);
   mg_buf_init(&b, 1 << 20);
   assert_int_equal(mg_buf_addf(&b, "Content-Type: application/json" CRLF CRLF "%s" CRLF, js), 0);
   add_part(&b, TXT1, h, "binary");
@@ -544,7 +605,7 @@ static void test_content_before_first_boundary(void **state) {
   mg_xapi_multipart_free(&mp);
   free(js);
   mg_buf_free(&b);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 static void test_header_errors(void **state) {
@@ -611,7 +672,7 @@ static void test_random_bodies(void **state) {
     }
     if (mg_xapi_multipart_parse("multipart/mixed; boundary=ab", buf, n, 8, &mp, &err) == MG_OK) {
       (void)mg_xapi_multipart_check_parts(mp.parts, mp.n, &err);
-      (void)mg_xapi_attachments_check(json_null(), mp.parts + 1, mp.n - 1, &err);
+      (void)mg_xapi_attachments_check(mg_json_null(), mp.parts + 1, mp.n - 1, &err);
       mg_xapi_multipart_free(&mp);
     }
     free(buf);
@@ -623,7 +684,8 @@ static void test_random_bodies(void **state) {
 static void test_writer_round_trip(void **state) {
   char h1[65], h3[65];
   const char *hashes[3] = {h1, h3, NULL};
-  json_t *st;
+  mg_arena ar;
+  mg_json *st;
   char *js;
   mg_buf out;
   mg_xapi_mpw w, w2;
@@ -632,8 +694,9 @@ static void test_writer_round_trip(void **state) {
 
   sha256_hex(TXT1, h1);
   sha256_hex(TXT3, h3);
-  st = stmt_with(hashes, 0);
-  js = json_dumps(st, JSON_COMPACT);
+  mg_arena_init(&ar, 0, 0);
+  st = stmt_with(&ar, hashes, 0);
+  js = dump(st);
   mg_buf_init(&out, 1 << 20);
   assert_int_equal(mg_xapi_mpw_begin(&w, &out), MG_OK);
   assert_int_equal(strlen(w.boundary), 32);
@@ -663,7 +726,7 @@ static void test_writer_round_trip(void **state) {
   assert_string_not_equal(w.boundary, w2.boundary);
   free(js);
   mg_buf_free(&out);
-  json_decref(st);
+  mg_arena_free(&ar);
 }
 
 int main(void) {

@@ -1,11 +1,13 @@
 -- 001_statements.sql: statements, their filter keys, attachments, credentials and settings.
 --
--- Filter keys (agents, verbs, activities) are interned into small integer ids so the hot index
--- tables stay narrow. Every filterable key of a statement lives in a WITHOUT ROWID relation table
--- clustered on (key, seq), so each GET filter is one ordered range scan and several filters are a
--- merge of ordered seq streams. A statement whose object is a StatementRef also carries the keys of
--- the statement it targets (transitively), as xAPI's filter rule for StatementRefs requires; the
--- `keys` column keeps that effective set in compact form so it can be copied onward.
+-- Write path: a commit writes the statement row only (seq is the INTEGER PRIMARY KEY, so rows are
+-- appended). Its filter keys are kept in the `keys` column and, for the newest statements, in an
+-- in-memory posting index; every 65536 statements that index is flushed as one segment: one
+-- `postings` row per (segment, key) holding the segment's seqs for the key, and one
+-- `statement_ids` row per statement. After a crash the unflushed tail is rebuilt from the rows.
+--
+-- Filter keys share one integer space: (interned id << 3) | kind, kinds 1 agent, 2 activity,
+-- 3 verb, 4 registration, 5 platform (platform_id itself, not interned).
 
 CREATE TABLE agents (
   id INTEGER PRIMARY KEY,
@@ -22,10 +24,18 @@ CREATE TABLE activities (
   iri TEXT NOT NULL UNIQUE
 );
 
--- seq is the commit order; stored_us is the caller's clock (see store.h).
+CREATE TABLE registrations (
+  id INTEGER PRIMARY KEY,
+  uuid BLOB NOT NULL UNIQUE CHECK (length(uuid) = 16)
+);
+
+-- seq is the commit order; stored_us is the caller's clock (see store.h). id is unique: the store
+-- checks it against statement_ids and its in-memory tail before inserting (a UNIQUE index here
+-- would cost a random B-tree write per statement). keys: the statement's effective filter keys
+-- (its own and, for a StatementRef, its target's), sorted, varint-encoded (key << 1 | direct).
 CREATE TABLE statements (
   seq INTEGER PRIMARY KEY,
-  id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+  id BLOB NOT NULL CHECK (length(id) = 16),
   stored_us INTEGER NOT NULL,
   timestamp_us INTEGER NOT NULL,
   actor_id INTEGER REFERENCES agents (id),
@@ -42,48 +52,45 @@ CREATE TABLE statements (
   json TEXT NOT NULL
 );
 
-CREATE INDEX statements_platform ON statements (platform_id);
-CREATE INDEX statements_timestamp ON statements (timestamp_us);
 -- Who targets a statement: used when a target arrives after its referrers (voiding, key copy).
 CREATE INDEX statements_object_ref ON statements (object_ref) WHERE object_ref IS NOT NULL;
 
--- direct = 1: the agent is the actor or the object (of the statement or, through StatementRefs,
--- of a statement it targets); 0: it appears only elsewhere (related_agents=true matches both).
-CREATE TABLE statement_agents (
-  agent_id INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  direct INTEGER NOT NULL,
-  PRIMARY KEY (agent_id, seq)
+-- id -> seq of every statement in a flushed segment.
+CREATE TABLE statement_ids (
+  id BLOB PRIMARY KEY,
+  seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- direct = 1: the activity is the object; 0: context or sub-statement only.
-CREATE TABLE statement_activities (
-  activity_id INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  direct INTEGER NOT NULL,
-  PRIMARY KEY (activity_id, seq)
-) WITHOUT ROWID;
+-- Flushed segments: statements lo_seq..hi_seq.
+CREATE TABLE segments (
+  hi_seq INTEGER PRIMARY KEY,
+  lo_seq INTEGER NOT NULL,
+  statements INTEGER NOT NULL
+);
 
-CREATE TABLE statement_verbs (
-  verb_id INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  PRIMARY KEY (verb_id, seq)
-) WITHOUT ROWID;
-
-CREATE TABLE statement_registrations (
-  registration BLOB NOT NULL,
-  seq INTEGER NOT NULL,
-  PRIMARY KEY (registration, seq)
+-- Posting lists: the seqs of segment `segment` (its hi_seq) carrying `key`, ascending, as
+-- varints: first (seq - lo_seq) << 1 | direct, then (seq - previous) << 1 | direct. direct = 1:
+-- the agent is actor or object, the activity is the object (also through StatementRefs); verbs,
+-- registrations and platforms are always direct. Clustered on (segment, key) so a flush appends.
+CREATE TABLE postings (
+  segment INTEGER NOT NULL,
+  key INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  seqs BLOB NOT NULL,
+  PRIMARY KEY (segment, key)
 ) WITHOUT ROWID;
 
 -- One row per committed write transaction: seq is its last statement, pmax_us the highest stored
 -- of every statement up to seq, floor_us the lowest stored inside the transaction, total the
--- statement count so far. pmax_us grows with seq, so since/until map to seq ranges through it.
+-- statement count so far, min_ts_us..max_ts_us the span of its timestamps (a zone map for the
+-- timestamp filters). pmax_us grows with seq, so since/until map to seq ranges through it.
 CREATE TABLE stored_marks (
   pmax_us INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   floor_us INTEGER NOT NULL,
   total INTEGER NOT NULL,
+  min_ts_us INTEGER NOT NULL,
+  max_ts_us INTEGER NOT NULL,
   PRIMARY KEY (pmax_us, seq)
 ) WITHOUT ROWID;
 
