@@ -335,6 +335,47 @@ static void paging_and_voiding(void **state) {
   mg_test_resp_free(&r);
 }
 
+/* moocguard's extension: filter on the statement's own timestamp (event time), not on stored. */
+static void timestamp_filters(void **state) {
+  (void)state;
+  static const char *const ts[] = {"2026-03-01T08:00:00+08:00", "2026-03-02T00:00:00Z",
+                                   "2026-03-02T23:59:59.999Z", "2026-03-03T00:00:00Z"};
+  char body[2048];
+  mg_test_resp r;
+  for (int i = 0; i < 4; i++) {
+    snprintf(body, sizeof body,
+             "{\"actor\":{\"account\":{\"homePage\":\"https://id.pku.edu.cn\",\"name\":\"s-ts\"}},"
+             "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/experienced\"},"
+             "\"object\":{\"id\":\"https://mooc.example.cn/ts\"},\"timestamp\":\"%s\"}", ts[i]);
+    assert_int_equal(post(body, &r), 0);
+    assert_int_equal(r.status, 200);
+    mg_test_resp_free(&r);
+  }
+  const char *agent = "agent=%7B%22account%22%3A%7B%22homePage%22%3A%22https%3A%2F%2Fid.pku.edu.cn"
+                      "%22%2C%22name%22%3A%22s-ts%22%7D%7D";
+  char q[1024];
+  /* [2026-03-02T00:00Z, 2026-03-03T00:00Z): the second and third; +08:00 is 2026-03-01T00:00Z */
+  snprintf(q, sizeof q, "%s&timestamp_since=2026-03-02T00:00:00Z&timestamp_until=2026-03-03T00:00:00Z", agent);
+  assert_int_equal(mg_test_count_statements(&g_srv, q), 2);
+  snprintf(q, sizeof q, "%s&timestamp_until=2026-03-01T00:00:00.001Z", agent);
+  assert_int_equal(mg_test_count_statements(&g_srv, q), 1);
+  snprintf(q, sizeof q, "%s&timestamp_since=2026-03-01T00:00:00%%2B08:00", agent);
+  assert_int_equal(mg_test_count_statements(&g_srv, q), 4);
+  /* stored-time filters are separate: all four were stored just now */
+  snprintf(q, sizeof q, "%s&since=2026-01-01T00:00:00Z", agent);
+  assert_int_equal(mg_test_count_statements(&g_srv, q), 4);
+  snprintf(q, sizeof q, "%s&until=2026-01-01T00:00:00Z", agent);
+  assert_int_equal(mg_test_count_statements(&g_srv, q), 0);
+  /* a bad timestamp is a 400 */
+  char h[1024], target[1200];
+  hdrs(h, sizeof h, NULL);
+  snprintf(target, sizeof target, "/xapi/statements?%s&timestamp_since=yesterday", agent);
+  assert_int_equal(mg_test_http(g_srv.port, "GET", target, h, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 400);
+  assert_non_null(strstr(r.body.data, "timestamp_since"));
+  mg_test_resp_free(&r);
+}
+
 static void cors_preflight(void **state) {
   (void)state;
   mg_test_resp r;
@@ -358,6 +399,7 @@ int main(void) {
       cmocka_unit_test(batch_is_atomic),
       cmocka_unit_test(bad_input_is_rejected_and_stores_nothing),
       cmocka_unit_test(paging_and_voiding),
+      cmocka_unit_test(timestamp_filters),
       cmocka_unit_test(cors_preflight),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,7 @@
 #include "support.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -166,6 +167,12 @@ int mg_test_server_start(const char *name, const char *const *extra_args, mg_tes
   sodium_bin2base64(b64, sizeof b64, (const unsigned char *)userpass, strlen(userpass),
                     sodium_base64_VARIANT_ORIGINAL);
   snprintf(srv->auth_header, sizeof srv->auth_header, "Authorization: Basic %s\r\n", b64);
+  return mg_test_server_restart(srv, extra_args);
+}
+
+int mg_test_server_restart(mg_test_server *srv, const char *const *extra_args) {
+  char store[600];
+  snprintf(store, sizeof store, "%s/moocguard.db", srv->dir);
   srv->port = free_port();
   if (srv->port <= 0) return -1;
   char port[16], logpath[600];
@@ -201,6 +208,31 @@ int mg_test_server_start(const char *name, const char *const *extra_args, mg_tes
     nanosleep(&ts, NULL);
   }
   mg_test_server_stop(srv);
+  return -1;
+}
+
+long mg_test_count_statements(mg_test_server *srv, const char *query) {
+  char target[4096], h[1024];
+  long total = 0;
+  snprintf(target, sizeof target, "/xapi/statements?%s", query);
+  snprintf(h, sizeof h, "%sX-Experience-API-Version: 2.0.0\r\n", srv->auth_header);
+  for (int pages = 0; pages < 100000; pages++) {
+    mg_test_resp r;
+    if (mg_test_http(srv->port, "GET", target, h, NULL, 0, &r) != 0 || r.status != 200) {
+      mg_test_resp_free(&r);
+      return -1;
+    }
+    json_error_t e;
+    json_t *j = json_loads(r.body.data, 0, &e);
+    mg_test_resp_free(&r);
+    if (!j) return -1;
+    total += (long)json_array_size(json_object_get(j, "statements"));
+    const char *more = json_string_value(json_object_get(j, "more"));
+    target[0] = '\0';
+    if (more) snprintf(target, sizeof target, "%s", more);
+    json_decref(j);
+    if (!target[0]) return total;
+  }
   return -1;
 }
 

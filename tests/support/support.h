@@ -48,6 +48,11 @@ typedef struct mg_test_server {
  * /xapi/about answers. extra_args (NULL-terminated, may be NULL) are appended to serve's argv.
  * Returns 0 or -1. */
 int mg_test_server_start(const char *name, const char *const *extra_args, mg_test_server *srv);
+/* Starts the server again on the same directory, store and credential (after a stop). */
+int mg_test_server_restart(mg_test_server *srv, const char *const *extra_args);
+/* Counts the statements a query returns, following `more` links; -1 on error. query is the
+ * part after '?', e.g. "registration=...". */
+long mg_test_count_statements(mg_test_server *srv, const char *query);
 /* Sends SIGTERM, waits for exit; returns the exit status (or -1). */
 int mg_test_server_stop(mg_test_server *srv);
 
