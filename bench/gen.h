@@ -247,7 +247,7 @@ static inline void gen_local_iso(int64_t unix_s, int ms, char out[40]) {
            (int)(sod / 60 % 60), (int)(sod % 60), ms);
 }
 
-/* Statement kinds and their weights (per 10,000) in the mix; heartbeats dominate, as on real
+/* Statement kinds and their relative weights in the mix; heartbeats (45%) dominate, as on real
  * platforms that report video progress every 30 seconds. */
 enum {
   GK_HEARTBEAT, GK_PLAYED, GK_PAUSED, GK_SEEKED, GK_INTERACTED, GK_VINIT, GK_VTERM, GK_VCOMPLETED,

@@ -34,6 +34,8 @@ static int buf_reserve(mg_buf *b, size_t extra) {
   return MG_OK;
 }
 
+int mg_buf_reserve(mg_buf *b, size_t n) { return buf_reserve(b, n); }
+
 int mg_buf_add(mg_buf *b, const void *p, size_t n) {
   int rc = buf_reserve(b, n);
   if (rc) return rc;

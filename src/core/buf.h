@@ -18,6 +18,9 @@ typedef struct mg_buf {
 
 /* Initialises an empty buffer that may grow to max bytes. Allocates nothing yet. */
 void mg_buf_init(mg_buf *b, size_t max);
+/* Makes room for n more bytes without growing again (e.g. a body whose length is announced).
+ * MG_ETOOBIG past max, MG_ENOMEM on allocation failure. */
+int mg_buf_reserve(mg_buf *b, size_t n);
 /* Appends n bytes. MG_ETOOBIG past max, MG_ENOMEM on allocation failure; b unchanged then. */
 int mg_buf_add(mg_buf *b, const void *p, size_t n);
 /* Appends a NUL-terminated string. */

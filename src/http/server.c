@@ -304,6 +304,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       char *end;
       unsigned long long n = strtoull(cl, &end, 10);
       if (*end == '\0' && n > srv->cfg.max_body) rc->too_big = 1;
+      /* one allocation for an announced body instead of log2(n) regrowths and copies */
+      else if (*end == '\0' && n > 0 && mg_buf_reserve(&rc->req.body, (size_t)n) != MG_OK)
+        rc->too_big = 1;
     }
     return MHD_YES;
   }
@@ -388,12 +391,12 @@ int mg_http_server_start(mg_http_server *srv) {
   } else {
     flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
   }
+  /* the logger goes first so it also receives errors about the options that follow */
   srv->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)srv->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-      pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
+      flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+      4096u, pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
   if (!srv->daemon) return MG_EIO;
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
   srv->port = di ? di->port : srv->cfg.port;

@@ -97,6 +97,7 @@ enum {
   Q_SET_KEYS,
   Q_ID_SEQ,
   Q_ID_INS,
+  Q_ID_ALL,
   Q_MAX_SEQ,
   Q_SEG_MAX,
   Q_SEG_OF,
@@ -163,6 +164,7 @@ static const char *const SQL[Q_COUNT_] = {
     [Q_SET_KEYS] = "UPDATE statements SET keys = ?2 WHERE seq = ?1",
     [Q_ID_SEQ] = "SELECT seq FROM statement_ids WHERE id = ?1",
     [Q_ID_INS] = "INSERT INTO statement_ids (id, seq) VALUES (?1, ?2)",
+    [Q_ID_ALL] = "SELECT id FROM statement_ids",
     [Q_MAX_SEQ] = "SELECT max(seq) FROM statements",
     [Q_SEG_MAX] = "SELECT max(hi_seq) FROM segments",
     [Q_SEG_OF] = "SELECT hi_seq, lo_seq FROM segments WHERE hi_seq >= ?1 ORDER BY hi_seq LIMIT 1",
@@ -171,11 +173,13 @@ static const char *const SQL[Q_COUNT_] = {
                      "ORDER BY hi_seq",
     [Q_SEG_LIST_D] = "SELECT hi_seq, lo_seq FROM segments WHERE hi_seq >= ?1 AND lo_seq <= ?2 "
                      "ORDER BY hi_seq DESC",
-    [Q_SEG_COUNT] = "SELECT count(*), max(hi_seq) FROM segments WHERE hi_seq >= ?1 AND lo_seq <= ?2",
+    [Q_SEG_COUNT] = "SELECT count(*), max(hi_seq) FROM segments "
+                    "WHERE hi_seq >= ?1 AND lo_seq <= ?2",
     [Q_POST_GET] = "SELECT n, seqs FROM postings WHERE segment = ?1 AND key = ?2",
     [Q_POST_PUT] = "INSERT INTO postings (segment, key, n, seqs) VALUES (?1, ?2, ?3, ?4) "
                    "ON CONFLICT (segment, key) DO UPDATE SET n = excluded.n, seqs = excluded.seqs",
-    [Q_TAIL_ROWS] = "SELECT seq, id, keys FROM statements WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+    [Q_TAIL_ROWS] = "SELECT seq, id, keys FROM statements WHERE seq > ?1 AND seq <= ?2 "
+                    "ORDER BY seq",
     [Q_MARK_LAST] = "SELECT pmax_us, seq, total FROM stored_marks "
                     "ORDER BY pmax_us DESC, seq DESC LIMIT 1",
     [Q_MARK_INS] = "INSERT INTO stored_marks (pmax_us, seq, floor_us, total, min_ts_us, max_ts_us) "
@@ -331,6 +335,10 @@ static int conn_open(const char *path, int kind, conn **out) {
   sqlite3_extended_result_codes(c->db, 1);
   sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
   if (kind == CONN_WRITER) {
+    /* 16 KiB pages: statements (~1-2 KB) append densely and a commit writes fewer WAL frames
+     * (measured: about a quarter less writer CPU per statement than 4 KiB). Takes effect only
+     * when the file is created. */
+    if ((err = exec_sql(c->db, "PRAGMA page_size = 16384"))) goto out;
     sqlite3_stmt *st = NULL;
     rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_step(st);
@@ -398,6 +406,12 @@ static int u64_push(u64vec *a, uint64_t x) {
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return x < y ? -1 : x > y;
+}
+
+static uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
 }
 
 static int64_t sat_add(int64_t a, int64_t b) {
@@ -504,7 +518,10 @@ static int keys_has(const u64vec *k, int64_t key, int need_direct) {
   return a < k->n && (int64_t)(k->v[a] >> 1) == key && (!need_direct || (k->v[a] & 1));
 }
 
-/* ---- intern caches (leader only) --------------------------------------------------------- */
+/* ---- intern caches ----------------------------------------------------------------------- */
+
+/* The shared caches hold committed ids only: callers read them under a read lock to resolve their
+ * batch in parallel with the writer; the leader adds what its round interned after COMMIT. */
 
 typedef struct ientry {
   char *key; /* NULL: empty slot */
@@ -572,6 +589,75 @@ static void icache_put(icache *c, const void *k, size_t len, uint64_t h, int64_t
   c->n++;
 }
 
+/* ---- a scalable Bloom filter over the ids of flushed statements ---------------------------- */
+
+/* Lets the writer (and readers of the same handle) skip the statement_ids probe for ids never
+ * stored, which is nearly every new statement. A chain of filters, each twice the capacity of the
+ * previous, so it grows without rebuilding; 16 bits and 6 probes per id (~0.05% false hits). */
+typedef struct bloom1 {
+  uint64_t *bits;
+  uint64_t mask; /* bit count - 1 */
+  size_t n, cap;
+} bloom1;
+
+typedef struct bloom {
+  bloom1 *f;
+  size_t nf;
+  int valid; /* built: holds every flushed id */
+} bloom;
+
+static void bloom_hashes(const uint8_t id[16], uint64_t *h1, uint64_t *h2) {
+  uint64_t a, b;
+  memcpy(&a, id, 8);
+  memcpy(&b, id + 8, 8);
+  *h1 = mix64(a ^ mix64(b));
+  *h2 = mix64(b + 0x9e3779b97f4a7c15ull) | 1;
+}
+
+static int bloom_add(bloom *bf, const uint8_t id[16]) {
+  if (!bf->nf || bf->f[bf->nf - 1].n >= bf->f[bf->nf - 1].cap) {
+    size_t cap = bf->nf ? bf->f[bf->nf - 1].cap * 2 : 65536;
+    bloom1 *nfv = realloc(bf->f, (bf->nf + 1) * sizeof *nfv);
+    if (!nfv) return MG_ENOMEM;
+    bf->f = nfv;
+    uint64_t *bits = calloc(cap * 16 / 64, sizeof *bits);
+    if (!bits) return MG_ENOMEM;
+    bf->f[bf->nf++] = (bloom1){bits, (uint64_t)cap * 16 - 1, 0, cap};
+  }
+  bloom1 *f = &bf->f[bf->nf - 1];
+  uint64_t h1, h2;
+  bloom_hashes(id, &h1, &h2);
+  for (int i = 0; i < 6; i++) {
+    uint64_t b = (h1 + (uint64_t)i * h2) & f->mask;
+    f->bits[b >> 6] |= 1ull << (b & 63);
+  }
+  f->n++;
+  return MG_OK;
+}
+
+/* 0: id certainly not flushed; 1: maybe (or the filter is not built). */
+static int bloom_maybe(const bloom *bf, const uint8_t id[16]) {
+  if (!bf->valid) return 1;
+  uint64_t h1, h2;
+  bloom_hashes(id, &h1, &h2);
+  for (size_t k = 0; k < bf->nf; k++) {
+    const bloom1 *f = &bf->f[k];
+    int all = 1;
+    for (int i = 0; i < 6 && all; i++) {
+      uint64_t b = (h1 + (uint64_t)i * h2) & f->mask;
+      all = (f->bits[b >> 6] >> (b & 63)) & 1;
+    }
+    if (all) return 1;
+  }
+  return 0;
+}
+
+static void bloom_free(bloom *bf) {
+  for (size_t k = 0; k < bf->nf; k++) free(bf->f[k].bits);
+  free(bf->f);
+  memset(bf, 0, sizeof *bf);
+}
+
 /* ---- the tail: postings and ids of statements not yet flushed ----------------------------- */
 
 typedef struct plist {
@@ -595,6 +681,9 @@ typedef struct tail {
   int64_t upto;           /* every existing seq <= upto has its postings here or flushed */
   size_t count;           /* statements held */
   int authoritative;      /* this handle is the writer: no other handle adds statements */
+  bloom flushed_ids;      /* built by the writer handle */
+  pthread_cond_t applied_cv;
+  uint64_t applied;       /* rounds whose postings are in (writer handle; see apply_round) */
 } tail;
 
 static void tail_free_tables(tail *t) {
@@ -605,12 +694,6 @@ static void tail_free_tables(tail *t) {
   t->ids = NULL;
   t->pcap = t->pn = t->icap = t->in = t->idel = 0;
   t->count = 0;
-}
-
-static uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 static plist *plist_find(const tail *t, int64_t key) {
@@ -683,20 +766,6 @@ static int tail_add(tail *t, int64_t key, int64_t seq, int direct, uint64_t *old
   p->e[at] = e;
   p->n++;
   return MG_OK;
-}
-
-/* Undoes tail_add: restores old, or removes seq when old is 0. */
-static void tail_undo_add(tail *t, int64_t key, int64_t seq, uint64_t old) {
-  plist *p = plist_find(t, key);
-  if (!p) return;
-  size_t at = plist_lower(p, seq);
-  if (at >= p->n || (int64_t)(p->e[at] >> 1) != seq) return;
-  if (old) {
-    p->e[at] = old;
-  } else {
-    memmove(p->e + at, p->e + at + 1, (p->n - at - 1) * sizeof *p->e);
-    p->n--;
-  }
 }
 
 static idslot *id_slot(const tail *t, const uint8_t id[16], int for_insert) {
@@ -817,11 +886,21 @@ static int tail_copy(const tail *t, int64_t key, u64vec *out) {
 
 /* ---- backend state ------------------------------------------------------------------------ */
 
+/* A statement's interned ids and own filter keys. Its caller works them out from the shared
+ * caches, in parallel with the writer; the leader finishes those with strings not cached yet. */
+typedef struct prep {
+  int64_t actor, verb, oact, oagent, reg;
+  uint64_t *keys; /* own keys (key << 1 | direct), normalized; room for all, in the batch's arena */
+  uint32_t nkeys;
+  int complete;   /* every id was found */
+} prep;
+
 enum { J_QUEUED, J_TAKEN, J_DONE };
 
 /* One caller's batch waiting for (or being served by) a group commit. */
 typedef struct job {
   mg_store_stmt *stmts;
+  prep *pre; /* one per statement */
   size_t n;
   mg_store_put_result *results;
   size_t bad;
@@ -830,19 +909,20 @@ typedef struct job {
   struct job *next;
 } job;
 
-/* Interned ids of one statement of the current round. */
-typedef struct srec {
-  int64_t actor, verb, oact, oagent, reg;
-  size_t ag_off, ag_n, ac_off, ac_n; /* into wctx.ids */
-} srec;
 
-/* What to undo in the tail when a batch or the transaction rolls back. */
-typedef struct undo {
-  int64_t key; /* 0: an id entry */
-  int64_t seq;
-  uint64_t old;
-  uint8_t id[16];
-} undo;
+/* A posting made by a round, applied to the tail once the round has committed. */
+typedef struct pend {
+  int64_t key;
+  uint64_t e; /* seq << 1 | direct */
+} posting;
+
+/* A committed round's postings, handed from the leader to the round's own thread. */
+typedef struct roundpost {
+  posting *p;
+  size_t n;
+  int64_t max_seq;
+  uint64_t ticket; /* rounds apply in commit order */
+} roundpost;
 
 /* Facts carried through a write transaction; copied at each savepoint so a failed batch rolls
  * them back with its rows. */
@@ -857,11 +937,10 @@ typedef struct rstate {
 
 /* Scratch of the writer, reused across rounds (leader only). */
 typedef struct wctx {
-  srec *recs;
-  size_t crecs;
-  int64_t *ids;
-  size_t nids, cids;
-  undo *undo;
+  icache pending[4]; /* ids interned by this round, published to the shared caches at COMMIT */
+  posting *pend;     /* this round's postings */
+  size_t npend, cpend;
+  uint8_t (*undo)[16]; /* ids this round put in the tail's id map, removed if it rolls back */
   size_t nundo, cundo;
   u64vec own, tgt, tmp;
   mg_buf blob;
@@ -876,8 +955,10 @@ typedef struct sq {
   int leader;         /* the writer connection is in use */
   int lock_fd;        /* advisory writer lock, -1 until the first insert */
   int64_t next_seq;   /* leader only */
+  uint64_t tickets;   /* committed rounds numbered (leader only) */
   size_t segment;     /* statements per flushed segment */
-  icache agents, verbs, acts, regs;
+  pthread_rwlock_t cache_lock; /* shared caches: read by callers, written by the leader */
+  icache cache[4];              /* by kind - 1: agents, activities, verbs, registrations */
   wctx wx;
   tail t;
   pthread_mutex_t pool_mu;
@@ -888,7 +969,7 @@ typedef struct sq {
   pthread_mutex_t sync_mu;
   pthread_cond_t sync_cv;
   uint64_t committed, synced;
-  int syncing;
+  uint64_t covering; /* highest commit an in-flight sync will cover */
   int wal_fd;
   int wal_frames; /* after the last commit (WAL hook, writer role) */
   /* background checkpointer */
@@ -1012,30 +1093,32 @@ static int open_wal(sq *s, int *fd) {
   return MG_OK;
 }
 
-/* Returns once commit gen is on disk: syncs the WAL, unless a sync that started after gen was
- * committed is running (then waits for it). */
+/* Returns once commit gen is on disk. Waits for a sync already covering gen, else syncs the WAL
+ * itself; syncs may overlap (the kernel and disk batch them), so a commit made while another sync
+ * runs does not wait for it to finish before its own starts. */
 static int wait_durable(sq *s, uint64_t gen) {
   int rc = MG_OK;
   pthread_mutex_lock(&s->sync_mu);
-  while (s->synced < gen && !rc) {
-    if (s->syncing) {
+  if (s->wal_fd < 0 && (rc = open_wal(s, &s->wal_fd))) s->wal_fd = -1;
+  while (!rc && s->synced < gen) {
+    if (s->covering >= gen) {
       pthread_cond_wait(&s->sync_cv, &s->sync_mu);
       continue;
     }
-    s->syncing = 1;
     uint64_t target = s->committed;
+    s->covering = target;
     int fd = s->wal_fd;
     pthread_mutex_unlock(&s->sync_mu);
-    if (fd < 0) rc = open_wal(s, &fd);
-    if (!rc && fdatasync(fd) != 0) {
-      mg_log(MG_LOG_ERROR, "store.sqlite.error", "op", "fdatasync wal", "msg", strerror(errno),
-             NULL);
-      rc = MG_EIO;
-    }
+    int failed = fdatasync(fd) != 0;
+    int err = errno;
     pthread_mutex_lock(&s->sync_mu);
-    if (fd >= 0) s->wal_fd = fd;
-    s->syncing = 0;
-    if (!rc && target > s->synced) s->synced = target;
+    if (failed) {
+      mg_log(MG_LOG_ERROR, "store.sqlite.error", "op", "fdatasync wal", "msg", strerror(err), NULL);
+      rc = MG_EIO;
+      s->covering = s->synced; /* others must not count on it */
+    } else if (target > s->synced) {
+      s->synced = target;
+    }
     pthread_cond_broadcast(&s->sync_cv);
   }
   pthread_mutex_unlock(&s->sync_mu);
@@ -1112,6 +1195,21 @@ static int writer_release(sq *s, int rc, int committed) {
   return rc;
 }
 
+/* Fills the Bloom filter with every flushed id (writer role, tail lock held). */
+static int bloom_load(sq *s) {
+  bloom_free(&s->t.flushed_ids);
+  sqlite3_stmt *st = use(s->w, Q_ID_ALL);
+  if (!st) return MG_ESTORE;
+  int r, rc = MG_OK;
+  while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
+    if (sqlite3_column_bytes(st, 0) == 16)
+      rc = bloom_add(&s->t.flushed_ids, sqlite3_column_blob(st, 0));
+  if (!rc && r != SQLITE_DONE) rc = db_fail(s->w->db, r, "bloom load");
+  sqlite3_reset(st);
+  s->t.flushed_ids.valid = !rc;
+  return rc;
+}
+
 /* First insert of this handle: take the advisory writer lock and rebuild the tail from the rows
  * (the authoritative copy from now on). Leader only. */
 static int become_writer(sq *s) {
@@ -1141,10 +1239,12 @@ static int become_writer(sq *s) {
   pthread_mutex_lock(&s->t.mu);
   tail_free_tables(&s->t);
   s->t.flushed = s->t.upto = flushed;
-  rc = tail_load_rows(s, s->w, flushed, maxseq);
+  rc = bloom_load(s);
+  if (!rc) rc = tail_load_rows(s, s->w, flushed, maxseq);
   if (!rc) {
     s->t.upto = maxseq > flushed ? maxseq : flushed;
     s->t.authoritative = 1;
+    s->t.applied = s->tickets;
   }
   pthread_mutex_unlock(&s->t.mu);
   conn_quiesce(s->w);
@@ -1184,21 +1284,23 @@ static int mark_last(conn *c, int64_t *pmax, int64_t *seq, int64_t *total) {
   return MG_OK;
 }
 
-/* Interns a string (agents, verbs, activities) or a 16-byte registration into *id. */
+static const int INTERN_SEL[4] = {Q_AGENT_SEL, Q_ACT_SEL, Q_VERB_SEL, Q_REG_SEL};
+static const int INTERN_INS[4] = {Q_AGENT_INS, Q_ACT_INS, Q_VERB_INS, Q_REG_INS};
+
+/* Looks key up in the shared cache of kind (caller holds the read lock, or is the leader). */
+static int64_t cached_id(const sq *s, int kind, const void *key, size_t len) {
+  return icache_get(&s->cache[kind - 1], key, len, fnv1a(key, len));
+}
+
+/* Leader: interns a string (agents, activities, verbs) or a 16-byte registration into *id. */
 static int intern(sq *s, int kind, const void *key, size_t len, int64_t *id) {
-  icache *c;
-  int sel, ins;
-  switch (kind) {
-  case K_AGENT: c = &s->agents, sel = Q_AGENT_SEL, ins = Q_AGENT_INS; break;
-  case K_VERB: c = &s->verbs, sel = Q_VERB_SEL, ins = Q_VERB_INS; break;
-  case K_ACTIVITY: c = &s->acts, sel = Q_ACT_SEL, ins = Q_ACT_INS; break;
-  default: c = &s->regs, sel = Q_REG_SEL, ins = Q_REG_INS; break;
-  }
+  icache *pc = &s->wx.pending[kind - 1];
   if (len > INT_MAX) return MG_ETOOBIG;
   uint64_t h = fnv1a(key, len);
-  if ((*id = icache_get(c, key, len, h))) return MG_OK;
-  for (int pass = 0; pass < 2; pass++) {
-    sqlite3_stmt *st = use(s->w, pass ? ins : sel);
+  if ((*id = icache_get(&s->cache[kind - 1], key, len, h))) return MG_OK;
+  if ((*id = icache_get(pc, key, len, h))) return MG_OK;
+  for (int pass = 0; pass < 2 && !*id; pass++) {
+    sqlite3_stmt *st = use(s->w, pass ? INTERN_INS[kind - 1] : INTERN_SEL[kind - 1]);
     if (!st) return MG_ESTORE;
     if (kind == K_REGISTRATION)
       sqlite3_bind_blob(st, 1, key, (int)len, SQLITE_STATIC);
@@ -1210,57 +1312,115 @@ static int intern(sq *s, int kind, const void *key, size_t len, int64_t *id) {
     if (pass ? rc != SQLITE_DONE : rc != SQLITE_ROW && rc != SQLITE_DONE)
       return db_fail(s->w->db, rc, "intern");
     if (pass) *id = sqlite3_last_insert_rowid(s->w->db);
-    if (*id) break;
   }
-  icache_put(c, key, len, h, *id);
+  icache_put(pc, key, len, h, *id);
   return MG_OK;
 }
 
-/* Interns every key of the round (outside the batches' savepoints, so a rolled-back batch cannot
- * leave ids in the cache that the database no longer has). */
-static int intern_round(sq *s, job *list) {
+/* Leader, after COMMIT: what the round interned becomes visible to callers. */
+static void publish_interned(sq *s) {
   wctx *w = &s->wx;
-  size_t total = 0;
-  for (job *j = list; j; j = j->next) total += j->n;
-  if (grow((void **)&w->recs, &w->crecs, total, sizeof *w->recs)) return MG_ENOMEM;
-  w->nids = 0;
-  size_t r = 0;
-  int rc = MG_OK;
-  for (job *j = list; j; j = j->next) {
-    for (size_t i = 0; i < j->n; i++, r++) {
-      const mg_store_stmt *st = &j->stmts[i];
-      srec *rec = &w->recs[r];
-      memset(rec, 0, sizeof *rec);
-      if (st->actor_key && (rc = intern(s, K_AGENT, st->actor_key, strlen(st->actor_key),
-                                        &rec->actor)))
-        return rc;
-      if ((rc = intern(s, K_VERB, st->verb_id, strlen(st->verb_id), &rec->verb))) return rc;
-      if (st->object_activity_id &&
-          (rc = intern(s, K_ACTIVITY, st->object_activity_id, strlen(st->object_activity_id),
-                       &rec->oact)))
-        return rc;
-      if (st->object_agent_key &&
-          (rc = intern(s, K_AGENT, st->object_agent_key, strlen(st->object_agent_key),
-                       &rec->oagent)))
-        return rc;
-      if (st->has_registration &&
-          (rc = intern(s, K_REGISTRATION, st->registration, 16, &rec->reg)))
-        return rc;
-      rec->ag_off = w->nids;
-      for (size_t k = 0; k < st->n_related_agents + st->n_related_activities; k++) {
-        int is_ag = k < st->n_related_agents;
-        const char *str =
-            is_ag ? st->related_agents[k] : st->related_activities[k - st->n_related_agents];
-        int64_t id;
-        if ((rc = intern(s, is_ag ? K_AGENT : K_ACTIVITY, str, strlen(str), &id))) return rc;
-        if (grow((void **)&w->ids, &w->cids, w->nids + 1, sizeof *w->ids)) return MG_ENOMEM;
-        w->ids[w->nids++] = id;
-        if (is_ag) rec->ag_n++;
-      }
-      rec->ac_off = rec->ag_off + rec->ag_n;
-      rec->ac_n = st->n_related_activities;
-    }
+  pthread_rwlock_wrlock(&s->cache_lock);
+  for (int k = 0; k < 4; k++) {
+    icache *p = &w->pending[k];
+    for (size_t i = 0; i < p->cap; i++)
+      if (p->e[i].key) icache_put(&s->cache[k], p->e[i].key, p->e[i].len, p->e[i].hash, p->e[i].id);
   }
+  pthread_rwlock_unlock(&s->cache_lock);
+  for (int k = 0; k < 4; k++) icache_clear(&w->pending[k]);
+}
+
+/* Room a statement's own keys may need in the arena. */
+static size_t keys_room(const mg_store_stmt *st) {
+  return st->n_related_agents + st->n_related_activities + 6;
+}
+
+/* Resolves a statement's ids with get (the shared cache, or intern) and builds its own keys into
+ * p->keys. Returns MG_OK with p->complete = 0 when get reported an unknown id (caller side). */
+typedef int (*resolve_fn)(sq *s, int kind, const void *key, size_t len, int64_t *id);
+
+static int cache_only(sq *s, int kind, const void *key, size_t len, int64_t *id) {
+  *id = cached_id(s, kind, key, len);
+  return MG_OK;
+}
+
+static int resolve_stmt(sq *s, const mg_store_stmt *st, prep *p, resolve_fn get) {
+  int rc = MG_OK;
+  int64_t id;
+  p->complete = 0;
+  p->nkeys = 0;
+#define RESOLVE(kind, key, len, out) \
+  do { \
+    if ((rc = get(s, kind, key, len, out))) return rc; \
+    if (!*(out)) return MG_OK; \
+  } while (0)
+#define PUSHK(idv, kind, direct) (p->keys[p->nkeys++] = ((uint64_t)KEY(idv, kind) << 1) | (direct))
+  p->actor = p->oagent = p->oact = p->reg = 0;
+  if (st->actor_key) RESOLVE(K_AGENT, st->actor_key, strlen(st->actor_key), &p->actor);
+  RESOLVE(K_VERB, st->verb_id, strlen(st->verb_id), &p->verb);
+  if (st->object_activity_id)
+    RESOLVE(K_ACTIVITY, st->object_activity_id, strlen(st->object_activity_id), &p->oact);
+  if (st->object_agent_key)
+    RESOLVE(K_AGENT, st->object_agent_key, strlen(st->object_agent_key), &p->oagent);
+  if (st->has_registration) RESOLVE(K_REGISTRATION, st->registration, 16, &p->reg);
+  if (p->actor) PUSHK(p->actor, K_AGENT, 1);
+  if (p->oagent) PUSHK(p->oagent, K_AGENT, 1);
+  if (p->oact) PUSHK(p->oact, K_ACTIVITY, 1);
+  PUSHK(p->verb, K_VERB, 1);
+  if (p->reg) PUSHK(p->reg, K_REGISTRATION, 1);
+  if (st->platform_id > 0) PUSHK(st->platform_id, K_PLATFORM, 1);
+  for (size_t k = 0; k < st->n_related_agents; k++) {
+    const char *a = st->related_agents[k];
+    RESOLVE(K_AGENT, a, strlen(a), &id);
+    PUSHK(id, K_AGENT, 0);
+  }
+  for (size_t k = 0; k < st->n_related_activities; k++) {
+    const char *a = st->related_activities[k];
+    RESOLVE(K_ACTIVITY, a, strlen(a), &id);
+    PUSHK(id, K_ACTIVITY, 0);
+  }
+#undef RESOLVE
+#undef PUSHK
+  u64vec v = {p->keys, p->nkeys, p->nkeys};
+  keys_normalize(&v);
+  p->nkeys = (uint32_t)v.n;
+  p->complete = 1;
+  return MG_OK;
+}
+
+/* Caller side: works out what the shared caches allow for a batch, outside the writer. *arena
+ * (caller frees) holds the keys. */
+static int prepare_batch(sq *s, const mg_store_stmt *stmts, size_t n, prep **out,
+                         uint64_t **arena) {
+  size_t room = 0;
+  for (size_t i = 0; i < n; i++) room += keys_room(&stmts[i]);
+  prep *p = calloc(n, sizeof *p);
+  uint64_t *a = malloc(room * sizeof *a);
+  if (!p || !a) {
+    free(p);
+    free(a);
+    return MG_ENOMEM;
+  }
+  pthread_rwlock_rdlock(&s->cache_lock);
+  for (size_t i = 0, off = 0; i < n; off += keys_room(&stmts[i]), i++) {
+    p[i].keys = a + off;
+    resolve_stmt(s, &stmts[i], &p[i], cache_only); /* cannot fail */
+  }
+  pthread_rwlock_unlock(&s->cache_lock);
+  *out = p;
+  *arena = a;
+  return MG_OK;
+}
+
+/* Leader: finishes the statements of the round whose strings were not all cached (outside the
+ * batches' savepoints, so a rolled-back batch leaves no cached id the database lacks). */
+static int intern_round(sq *s, job *list) {
+  for (job *j = list; j; j = j->next)
+    for (size_t i = 0; i < j->n; i++)
+      if (!j->pre[i].complete) {
+        int rc = resolve_stmt(s, &j->stmts[i], &j->pre[i], intern);
+        if (rc) return rc;
+      }
   return MG_OK;
 }
 
@@ -1268,8 +1428,9 @@ static int intern_round(sq *s, job *list) {
 static int find_id(sq *s, conn *c, const uint8_t id[16], int64_t *seq) {
   pthread_mutex_lock(&s->t.mu);
   *seq = tail_id_get(&s->t, id);
+  int maybe = !*seq && bloom_maybe(&s->t.flushed_ids, id);
   pthread_mutex_unlock(&s->t.mu);
-  if (*seq) return MG_OK;
+  if (*seq || !maybe) return MG_OK;
   sqlite3_stmt *st = use(c, Q_ID_SEQ);
   if (!st) return MG_ESTORE;
   sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
@@ -1280,43 +1441,26 @@ static int find_id(sq *s, conn *c, const uint8_t id[16], int64_t *seq) {
   return MG_OK;
 }
 
-static int undo_push(wctx *w, int64_t key, int64_t seq, uint64_t old, const uint8_t *id) {
-  if (grow((void **)&w->undo, &w->cundo, w->nundo + 1, sizeof *w->undo)) return MG_ENOMEM;
-  undo *u = &w->undo[w->nundo++];
-  u->key = key;
-  u->seq = seq;
-  u->old = old;
-  if (id) memcpy(u->id, id, 16);
-  return MG_OK;
-}
-
-/* Rolls the tail back to undo log position `to`. */
+/* Rolls the tail's id map back to undo position `to` (a batch or the round rolled back). */
 static void undo_to(sq *s, size_t to) {
   wctx *w = &s->wx;
   pthread_mutex_lock(&s->t.mu);
   while (w->nundo > to) {
-    undo *u = &w->undo[--w->nundo];
-    if (u->key) {
-      tail_undo_add(&s->t, u->key, u->seq, u->old);
-    } else {
-      tail_id_del(&s->t, u->id);
-      if (s->t.count) s->t.count--;
-    }
+    tail_id_del(&s->t, w->undo[--w->nundo]);
+    if (s->t.count) s->t.count--;
   }
   pthread_mutex_unlock(&s->t.mu);
 }
 
-/* Adds key for seq: in the tail (logged for undo) or, for a flushed seq, in its segment row. */
+/* Adds key for seq: with the round's postings (applied to the tail after COMMIT) or, for a
+ * flushed seq, in its segment row. */
 static int posting_add(sq *s, int64_t key, int64_t seq, int direct) {
   wctx *w = &s->wx;
   int rc;
   if (seq > s->t.flushed) {
-    uint64_t old = 0;
-    pthread_mutex_lock(&s->t.mu);
-    rc = tail_add(&s->t, key, seq, direct, &old);
-    pthread_mutex_unlock(&s->t.mu);
-    if (!rc) rc = undo_push(w, key, seq, old, NULL);
-    return rc;
+    if (grow((void **)&w->pend, &w->cpend, w->npend + 1, sizeof *w->pend)) return MG_ENOMEM;
+    w->pend[w->npend++] = (posting){key, ((uint64_t)seq << 1) | (direct != 0)};
+    return MG_OK;
   }
   /* A flushed segment (rare: a StatementRef target arriving late): rewrite its posting row. */
   int64_t seg_hi = 0, seg_lo = 0;
@@ -1528,7 +1672,7 @@ static int load_keys(conn *c, int64_t seq, u64vec *keys, int *is_voiding) {
 }
 
 /* Stores one statement inside the current batch's savepoint. */
-static int put_one(sq *s, mg_store_stmt *stm, const srec *rec, rstate *rs,
+static int put_one(sq *s, mg_store_stmt *stm, const prep *rec, rstate *rs,
                    mg_store_put_result *res) {
   wctx *w = &s->wx;
   u64vec *own = &w->own;
@@ -1551,20 +1695,10 @@ static int put_one(sq *s, mg_store_stmt *stm, const srec *rec, rstate *rs,
     return MG_OK;
   }
 
-  own->n = 0;
-#define PUSHK(id, kind, direct) \
-  (rc = rc ? rc : u64_push(own, ((uint64_t)KEY(id, kind) << 1) | (direct)))
-  if (rec->actor) PUSHK(rec->actor, K_AGENT, 1);
-  if (rec->oagent) PUSHK(rec->oagent, K_AGENT, 1);
-  for (size_t i = 0; i < rec->ag_n; i++) PUSHK(w->ids[rec->ag_off + i], K_AGENT, 0);
-  if (rec->oact) PUSHK(rec->oact, K_ACTIVITY, 1);
-  for (size_t i = 0; i < rec->ac_n; i++) PUSHK(w->ids[rec->ac_off + i], K_ACTIVITY, 0);
-  PUSHK(rec->verb, K_VERB, 1);
-  if (rec->reg) PUSHK(rec->reg, K_REGISTRATION, 1);
-  if (stm->platform_id > 0) PUSHK(stm->platform_id, K_PLATFORM, 1);
-#undef PUSHK
-  if (rc) return rc;
-  keys_normalize(own);
+  if (!rec->complete) return MG_ESTORE; /* intern_round resolves every statement */
+  if (grow((void **)&own->v, &own->cap, rec->nkeys, sizeof *own->v)) return MG_ENOMEM;
+  memcpy(own->v, rec->keys, rec->nkeys * sizeof *own->v);
+  own->n = rec->nkeys;
 
   /* The target's keys become ours (xAPI: a StatementRef matches what its target matches). */
   int64_t tseq = 0;
@@ -1601,22 +1735,20 @@ static int put_one(sq *s, mg_store_stmt *stm, const srec *rec, rstate *rs,
   if (r != SQLITE_DONE) return db_fail(s->w->db, r, "statement insert");
   *res = MG_STORE_PUT_NEW;
 
-  /* Into the tail before COMMIT, so a reader never sees a committed row the tail lacks. */
+  /* The id goes into the tail now (later statements must see it for dedupe); the postings wait
+   * for COMMIT (apply_round), as readers only trust the tail up to tail.upto. */
+  if (grow((void **)&w->pend, &w->cpend, w->npend + own->n, sizeof *w->pend) ||
+      grow((void **)&w->undo, &w->cundo, w->nundo + 1, sizeof *w->undo))
+    return MG_ENOMEM;
+  for (size_t i = 0; i < own->n; i++)
+    w->pend[w->npend++] =
+        (posting){(int64_t)(own->v[i] >> 1), ((uint64_t)seq << 1) | (own->v[i] & 1)};
   pthread_mutex_lock(&s->t.mu);
-  for (size_t i = 0; !rc && i < own->n; i++) {
-    uint64_t old = 0;
-    int64_t key = (int64_t)(own->v[i] >> 1);
-    rc = tail_add(&s->t, key, seq, (int)(own->v[i] & 1), &old);
-    if (!rc) rc = undo_push(w, key, seq, old, NULL);
-  }
-  if (!rc) rc = tail_id_put(&s->t, stm->id, seq);
-  if (!rc) rc = undo_push(w, 0, seq, 0, stm->id);
-  if (!rc) {
-    s->t.count++;
-    if (seq > s->t.upto) s->t.upto = seq;
-  }
+  rc = tail_id_put(&s->t, stm->id, seq);
+  if (!rc) s->t.count++;
   pthread_mutex_unlock(&s->t.mu);
   if (rc) return rc;
+  memcpy(w->undo[w->nundo++], stm->id, 16);
 
   if (stm->is_voiding && tseq && !t_voiding && tseq != seq && (rc = set_voided(s, tseq)))
     return rc;
@@ -1631,6 +1763,31 @@ static int put_one(sq *s, mg_store_stmt *stm, const srec *rec, rstate *rs,
   rs->total++;
   rs->last_seq = seq;
   return MG_OK;
+}
+
+/* Puts a committed round's postings into the tail, rounds in commit order, and moves tail.upto
+ * past the round. Frees rp. */
+static void apply_round(sq *s, roundpost *rp) {
+  tail *t = &s->t;
+  int failed = 0;
+  pthread_mutex_lock(&t->mu);
+  while (t->applied + 1 != rp->ticket) pthread_cond_wait(&t->applied_cv, &t->mu);
+  for (size_t i = 0; i < rp->n && !failed; i++) {
+    uint64_t old;
+    int64_t seq = (int64_t)(rp->p[i].e >> 1);
+    if (seq > t->flushed) failed = tail_add(t, rp->p[i].key, seq, (int)(rp->p[i].e & 1), &old);
+  }
+  if (failed) {
+    /* Out of memory: queries would miss these statements; rebuild the tail from the rows. */
+    mg_log(MG_LOG_ERROR, "store.sqlite.error", "op", "tail", "msg", "out of memory", NULL);
+    t->authoritative = 0;
+  }
+  if (rp->max_seq > t->upto) t->upto = rp->max_seq;
+  t->applied = rp->ticket;
+  pthread_cond_broadcast(&t->applied_cv);
+  pthread_mutex_unlock(&t->mu);
+  free(rp->p);
+  free(rp);
 }
 
 typedef struct flushkey {
@@ -1674,12 +1831,26 @@ static int flush_segment(sq *s) {
     if (t->ids[i].seq > flushed && t->ids[i].seq <= hi) ids[nids++] = t->ids[i];
   qsort(keys, nkeys, sizeof *keys, cmp_flushkey); /* appends in (segment, key) order */
   qsort(ids, nids, sizeof *ids, cmp_idslot);
-  sqlite3_stmt *st = use(s->w, Q_POST_PUT);
+  int64_t lo = flushed + 1;
+  sqlite3_stmt *st = use(s->w, Q_SEG_INS);
   if (!st) {
     rc = MG_ESTORE;
     goto out;
   }
-  int64_t lo = flushed + 1;
+  sqlite3_bind_int64(st, 1, hi);
+  sqlite3_bind_int64(st, 2, lo);
+  sqlite3_bind_int64(st, 3, (int64_t)nids);
+  int r = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (r != SQLITE_DONE) {
+    rc = db_fail(s->w->db, r, "flush segment");
+    goto out;
+  }
+  st = use(s->w, Q_POST_PUT);
+  if (!st) {
+    rc = MG_ESTORE;
+    goto out;
+  }
   for (size_t k = 0; k < nkeys; k++) {
     const plist *p = keys[k].p;
     size_t a = plist_lower(p, lo), b = plist_lower(p, hi + 1);
@@ -1694,7 +1865,7 @@ static int flush_segment(sq *s) {
     sqlite3_bind_int64(st, 2, keys[k].key);
     sqlite3_bind_int64(st, 3, (int64_t)(b - a));
     sqlite3_bind_blob(st, 4, w->blob.data, (int)w->blob.len, SQLITE_STATIC);
-    int r = sqlite3_step(st);
+    r = sqlite3_step(st);
     sqlite3_reset(st);
     if (r != SQLITE_DONE) {
       rc = db_fail(s->w->db, r, "flush postings");
@@ -1709,29 +1880,17 @@ static int flush_segment(sq *s) {
   for (size_t i = 0; i < nids; i++) {
     sqlite3_bind_blob(st, 1, ids[i].id, 16, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, ids[i].seq);
-    int r = sqlite3_step(st);
+    r = sqlite3_step(st);
     sqlite3_reset(st);
     if (r != SQLITE_DONE) {
       rc = db_fail(s->w->db, r, "flush ids");
       goto out;
     }
   }
-  st = use(s->w, Q_SEG_INS);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
-  }
-  sqlite3_bind_int64(st, 1, hi);
-  sqlite3_bind_int64(st, 2, lo);
-  sqlite3_bind_int64(st, 3, (int64_t)nids);
-  int r = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (r != SQLITE_DONE) {
-    rc = db_fail(s->w->db, r, "flush segment");
-    goto out;
-  }
   if ((rc = run(s->w, Q_COMMIT))) goto out;
   pthread_mutex_lock(&t->mu);
+  for (size_t i = 0; i < nids && t->flushed_ids.valid; i++)
+    if (bloom_add(&t->flushed_ids, ids[i].id)) t->flushed_ids.valid = 0; /* then always probe */
   rc = tail_prune(t, hi);
   if (!rc) t->flushed = hi;
   pthread_mutex_unlock(&t->mu);
@@ -1747,16 +1906,19 @@ out:
 }
 
 /* Runs one group-commit round over the jobs of list; sets each job's rc. Returns the commit's
- * number for wait_durable, 0 if nothing was committed. */
-static uint64_t run_round(sq *s, job *list) {
+ * number for wait_durable, 0 if nothing was committed; *post gets the postings the caller must
+ * pass to apply_round (NULL when there are none). */
+static uint64_t run_round(sq *s, job *list, roundpost **post) {
   wctx *w = &s->wx;
   rstate rs = {INT64_MIN, 0, INT64_MAX, INT64_MAX, INT64_MIN, 0, 0};
   int64_t max_lag = 0, mark_seq, maxseq;
   int rc = MG_OK;
   for (job *j = list; j; j = j->next) j->rc = MG_ESTORE;
   if (s->lock_fd < 0 && (rc = become_writer(s))) goto fail;
+  *post = NULL;
   if ((rc = run(s->w, Q_BEGIN_IMM))) goto fail;
   w->nundo = 0;
+  w->npend = 0;
   if ((rc = mark_last(s->w, &rs.pmax, &mark_seq, &rs.total))) goto abort;
   if (!mark_seq) rs.pmax = INT64_MIN; /* empty store: no bound yet */
   if ((rc = meta_get(s->w, "max_lag_us", &max_lag))) goto abort;
@@ -1778,22 +1940,22 @@ static uint64_t run_round(sq *s, job *list) {
   }
   if ((rc = intern_round(s, list))) goto abort;
 
-  size_t base = 0;
-  for (job *j = list; j; base += j->n, j = j->next) {
+  for (job *j = list; j; j = j->next) {
     if ((rc = run(s->w, Q_SAVEPOINT))) goto abort;
     rstate saved = rs;
-    size_t undo_mark = w->nundo;
+    size_t undo_mark = w->nundo, pend_mark = w->npend;
     int jrc = MG_OK;
     size_t i;
     for (i = 0; i < j->n && !jrc; i++) {
       mg_store_put_result res = MG_STORE_PUT_NEW;
-      jrc = put_one(s, &j->stmts[i], &w->recs[base + i], &rs, &res);
+      jrc = put_one(s, &j->stmts[i], &j->pre[i], &rs, &res);
       if (!jrc && j->results) j->results[i] = res;
     }
     if (jrc) {
       j->bad = i - 1;
       rs = saved;
       undo_to(s, undo_mark);
+      w->npend = pend_mark;
       if ((rc = run(s->w, Q_ROLLBACK_TO)) || (rc = run(s->w, Q_RELEASE))) goto abort;
     } else if ((rc = run(s->w, Q_RELEASE))) {
       goto abort;
@@ -1839,22 +2001,50 @@ static uint64_t run_round(sq *s, job *list) {
       }
     }
   }
-  if ((rc = run(s->w, Q_COMMIT))) goto abort;
+  /* The round's postings travel with it (the buffer goes, the next round starts a new one). */
+  roundpost *rp = NULL;
+  if (rs.last_seq) {
+    if (!(rp = malloc(sizeof *rp))) {
+      rc = MG_ENOMEM;
+      goto abort;
+    }
+    *rp = (roundpost){w->pend, w->npend, rs.last_seq, 0};
+  }
+  if ((rc = run(s->w, Q_COMMIT))) {
+    free(rp);
+    goto abort;
+  }
   uint64_t gen = commit_made(s);
+  publish_interned(s);
   w->nundo = 0;
-  if (s->t.count >= s->segment && (rc = flush_segment(s)))
-    mg_log(MG_LOG_WARN, "store.sqlite.flush", "msg", "segment flush failed; will retry", NULL);
+  if (rp) {
+    w->pend = NULL;
+    w->npend = w->cpend = 0;
+    rp->ticket = ++s->tickets;
+  }
+  if (s->t.count >= s->segment) {
+    /* A flush needs every committed posting in the tail: this round's and earlier ones'. */
+    if (rp) {
+      apply_round(s, rp);
+      rp = NULL;
+    } else {
+      pthread_mutex_lock(&s->t.mu);
+      while (s->t.applied != s->tickets) pthread_cond_wait(&s->t.applied_cv, &s->t.mu);
+      pthread_mutex_unlock(&s->t.mu);
+    }
+    if ((rc = flush_segment(s)))
+      mg_log(MG_LOG_WARN, "store.sqlite.flush", "msg", "segment flush failed; will retry", NULL);
+  }
   checkpoint_if_huge(s);
+  *post = rp;
   return gen;
 abort:
   conn_quiesce(s->w); /* rolls the transaction back */
   undo_to(s, 0);
+  w->npend = 0;
 fail:
   /* Ids interned by this transaction are gone with it. */
-  icache_clear(&s->agents);
-  icache_clear(&s->verbs);
-  icache_clear(&s->acts);
-  icache_clear(&s->regs);
+  for (int k = 0; k < 4; k++) icache_clear(&w->pending[k]);
   for (job *j = list; j; j = j->next)
     if (j->rc != MG_ECONFLICT) j->rc = rc ? rc : MG_ESTORE;
   return 0;
@@ -1893,7 +2083,10 @@ static int sq_stmt_insert(void *be, mg_store_stmt *stmts, size_t n, mg_store_put
     if (bad_index) *bad_index = bad;
     return rc;
   }
-  job j = {stmts, n, results, 0, MG_ESTORE, J_QUEUED, NULL};
+  prep *pr = NULL;
+  uint64_t *arena = NULL;
+  if ((rc = prepare_batch(s, stmts, n, &pr, &arena))) return rc;
+  job j = {stmts, pr, n, results, 0, MG_ESTORE, J_QUEUED, NULL};
   pthread_mutex_lock(&s->mu);
   if (s->tail_job)
     s->tail_job->next = &j;
@@ -1908,12 +2101,15 @@ static int sq_stmt_insert(void *be, mg_store_stmt *stmts, size_t n, mg_store_put
       s->head = s->tail_job = NULL;
       for (job *k = list; k; k = k->next) k->state = J_TAKEN;
       pthread_mutex_unlock(&s->mu);
-      uint64_t gen = run_round(s, list);
-      /* Hand the writer on, then make the round durable while the next one is built. */
+      roundpost *post = NULL;
+      uint64_t gen = run_round(s, list, &post);
+      /* Hand the writer on; then, while the next round is built, index this one in the tail and
+       * make it durable. */
       pthread_mutex_lock(&s->mu);
       s->leader = 0;
       pthread_cond_broadcast(&s->cv);
       pthread_mutex_unlock(&s->mu);
+      if (post) apply_round(s, post);
       int sync_rc = gen ? wait_durable(s, gen) : MG_OK;
       pthread_mutex_lock(&s->mu);
       for (job *k = list; k;) {
@@ -1928,6 +2124,8 @@ static int sq_stmt_insert(void *be, mg_store_stmt *stmts, size_t n, mg_store_put
     pthread_cond_wait(&s->cv, &s->mu);
   }
   pthread_mutex_unlock(&s->mu);
+  free(pr);
+  free(arena);
   if (j.rc == MG_ECONFLICT && bad_index) *bad_index = j.bad;
   /* stored_us is stored as given (see store.h), so there is nothing to write back. */
   return j.rc;
@@ -2006,19 +2204,21 @@ static void sq_close(void *be) {
   conn_close(s->w);
   if (s->lock_fd >= 0) close(s->lock_fd); /* releases the writer lock */
   if (s->wal_fd >= 0) close(s->wal_fd);
-  icache_clear(&s->agents);
-  icache_clear(&s->verbs);
-  icache_clear(&s->acts);
-  icache_clear(&s->regs);
   wctx *w = &s->wx;
-  free(w->recs);
-  free(w->ids);
+  for (int k = 0; k < 4; k++) {
+    icache_clear(&s->cache[k]);
+    icache_clear(&w->pending[k]);
+  }
+  pthread_rwlock_destroy(&s->cache_lock);
   free(w->undo);
+  free(w->pend);
   free(w->own.v);
   free(w->tgt.v);
   free(w->tmp.v);
   mg_buf_free(&w->blob);
   tail_free_tables(&s->t);
+  bloom_free(&s->t.flushed_ids);
+  pthread_cond_destroy(&s->t.applied_cv);
   pthread_mutex_destroy(&s->t.mu);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
@@ -2063,13 +2263,17 @@ static int sq_open(const char *target, void **be, int *applied) {
   pthread_cond_init(&s->cv, NULL);
   pthread_mutex_init(&s->pool_mu, NULL);
   pthread_mutex_init(&s->t.mu, NULL);
+  pthread_cond_init(&s->t.applied_cv, NULL);
+  pthread_rwlock_init(&s->cache_lock, NULL);
   pthread_mutex_init(&s->sync_mu, NULL);
   pthread_cond_init(&s->sync_cv, NULL);
   pthread_mutex_init(&s->ckpt_mu, NULL);
   pthread_cond_init(&s->ckpt_cv, NULL);
   mg_buf_init(&s->wx.blob, BLOB_MAX);
+  int n_applied = 0;
   int rc = conn_open(s->path, CONN_WRITER, &s->w);
-  if (!rc) rc = migrate(s->w, applied);
+  if (!rc) rc = migrate(s->w, &n_applied);
+  if (applied) *applied = n_applied;
   if (!rc) {
     const char *wal = sqlite3_filename_wal(sqlite3_db_filename(s->w->db, "main"));
     size_t wlen = wal ? strlen(wal) : 0;
@@ -2078,7 +2282,7 @@ static int sq_open(const char *target, void **be, int *applied) {
     } else {
       memcpy(s->wal_path, wal, wlen + 1);
       /* Migrations were committed at NORMAL: make them durable before anything else. */
-      rc = wait_durable(s, commit_made(s));
+      if (n_applied) rc = wait_durable(s, commit_made(s));
     }
   }
   if (!rc) {
@@ -2360,11 +2564,24 @@ static int drive_segments(qrun *qr, const filt *d) {
   return rc;
 }
 
+/* Index of the first posting entry (seq << 1 | direct, ascending) with seq >= seq. */
+static size_t entries_lower(const u64vec *v, int64_t seq) {
+  size_t a = 0, b = v->n;
+  while (a < b) {
+    size_t m = a + (b - a) / 2;
+    if ((int64_t)(v->v[m] >> 1) < seq)
+      a = m + 1;
+    else
+      b = m;
+  }
+  return a;
+}
+
 /* Candidates of the driver in the tail (seq > flushed). */
 static int drive_tail(qrun *qr, const filt *d) {
-  size_t a = 0;
-  while (a < d->mem.n && (int64_t)(d->mem.v[a] >> 1) <= qr->flushed) a++;
-  return drive_entries(qr, d, d->mem.v + a, d->mem.n - a, 0);
+  int64_t from = qr->flushed + 1 > qr->lo ? qr->flushed + 1 : qr->lo;
+  size_t a = entries_lower(&d->mem, from), b = entries_lower(&d->mem, sat_add(qr->hi, 1));
+  return b > a ? drive_entries(qr, d, d->mem.v + a, b - a, 0) : MG_OK;
 }
 
 /* Without an equality filter but with a timestamp window: scan only the commits (marks) whose
@@ -2402,12 +2619,9 @@ static int drive_zones(qrun *qr) {
 /* Estimated candidates of filter f in lo..hi: its tail entries plus its entry count in the newest
  * overlapping segment times the number of overlapping segments. */
 static int estimate(qrun *qr, filt *f, int64_t nseg, int64_t newest) {
-  size_t n = 0;
-  for (size_t i = 0; i < f->mem.n; i++) {
-    int64_t seq = (int64_t)(f->mem.v[i] >> 1);
-    n += seq > qr->flushed && seq >= qr->lo && seq <= qr->hi;
-  }
-  f->est = (double)n;
+  int64_t from = qr->flushed + 1 > qr->lo ? qr->flushed + 1 : qr->lo;
+  size_t a = entries_lower(&f->mem, from), b = entries_lower(&f->mem, sat_add(qr->hi, 1));
+  f->est = b > a ? (double)(b - a) : 0;
   if (!nseg) return MG_OK;
   sqlite3_stmt *st = use(qr->c, Q_POST_GET);
   if (!st) return MG_ESTORE;
@@ -2469,7 +2683,8 @@ static int sq_stmt_query(void *be, const mg_store_query *q, mg_store_stmt_cb cb,
   /* The tail's entries first, then the database snapshot: every committed seq <= upto has its
    * postings either in these copies or in the segments the snapshot sees. */
   pthread_mutex_lock(&s->t.mu);
-  for (size_t i = 0; !rc && !empty && i < qr.nf; i++) rc = tail_copy(&s->t, qr.f[i].key, &qr.f[i].mem);
+  for (size_t i = 0; !rc && !empty && i < qr.nf; i++)
+    rc = tail_copy(&s->t, qr.f[i].key, &qr.f[i].mem);
   upto = s->t.upto;
   pthread_mutex_unlock(&s->t.mu);
   if (rc) goto out;

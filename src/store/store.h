@@ -3,11 +3,14 @@
  * Domain code (xapi, registry, cases, ...) reads and writes only through these functions; all SQL
  * lives in src/store/. The backend is chosen by the URL given to mg_store_open: a file path or
  * "sqlite:PATH" is the embedded SQLite backend; "postgres://..." is reserved for the PostgreSQL
- * backend. A handle is safe to share between threads.
+ * backend. A handle is safe to share between threads. Several handles (processes) may open the
+ * same store, but only one at a time inserts statements: the first to insert holds the store's
+ * writer lock until it is closed; inserts through other handles fail with MG_EBUSY meanwhile.
  *
  * Statements: each stored statement has a store-wide sequence number `seq`, assigned in commit
- * order. Paged queries use seq as their cursor and results are ordered by seq, which is the
- * order statements became visible. `stored` is the caller's clock, taken before the commit and
+ * order (increasing, not necessarily dense: a batch that fails uses up its seqs). Paged queries
+ * use seq as their cursor and results are ordered by seq, which is the order statements became
+ * visible. `stored` is the caller's clock, taken before the commit and
  * stored exactly as given, so between concurrent writers (or after the clock steps back) it may be
  * slightly out of seq order; since/until are nevertheless evaluated exactly on `stored`. */
 #ifndef MG_STORE_STORE_H
@@ -84,7 +87,9 @@ typedef enum mg_store_put_result {
  * different cmp_hash fails the whole batch with MG_ECONFLICT and *bad_index set to its index.
  * Concurrent callers may be committed together in one transaction (group commit); each batch
  * still succeeds or fails alone. results (may be NULL) gets one mg_store_put_result per stmt.
- * The same id twice in one batch: the second is SAME if its cmp_hash matches, else a conflict.
+ * Returns only once the batch is on disk (or failed). The same id twice in one batch: the second
+ * is SAME if its cmp_hash matches, else a conflict. MG_EBUSY: another handle inserts statements
+ * into this store (see above).
  * A statement with a missing verb_id or json, or a malformed attachment, fails the batch with
  * MG_EINVAL and *bad_index. stmts are not modified (stored_us is stored as given). */
 int mg_store_stmt_insert(mg_store *s, mg_store_stmt *stmts, size_t n, mg_store_put_result *results,
@@ -117,7 +122,7 @@ typedef struct mg_store_query {
   int has_ts_since; int64_t ts_since_us; /* timestamp >= ts_since (moocguard extension) */
   int has_ts_until; int64_t ts_until_us; /* timestamp <  ts_until (moocguard extension) */
   int64_t platform_id;         /* only statements pushed by this platform (0 = all) */
-  int ascending;               /* order by stored ascending (default descending) */
+  int ascending;               /* seq (commit, ~stored) order ascending (default descending) */
   size_t limit;                /* page size, 1..max; 0 means the store's maximum */
   int64_t after_seq;           /* cursor: continue after this seq in the query's order (0 = start) */
   int64_t max_seq;             /* snapshot: ignore statements with seq > max_seq (0 = all now) */
