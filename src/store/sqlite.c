@@ -21,10 +21,13 @@
  * statement (agents, activities, verb, registration) capped ingest near 16k statements/s on the
  * target box. So a commit writes only the statement row (appended: seq is the rowid). Filter keys
  * of the newest statements live in memory (the tail: per key, a sorted list of seqs; per id, its
- * seq); every SEGMENT statements the tail is flushed as one segment of `postings` rows (one per
- * key, appended in key order) and `statement_ids` rows. The tail is rebuilt from the statement
- * rows (their `keys` column) after a crash. Seqs are assigned by the store and never reused, even
- * after a rollback, so a posting in memory either belongs to a committed statement or to none.
+ * seq). A round puts its ids in the tail at once (dedupe) and its postings right after COMMIT,
+ * before its callers return; readers trust the tail up to tail.upto only. Every DEFAULT_SEGMENT
+ * statements the tail becomes one segment of `postings` rows (one per key, appended in key order)
+ * and `statement_ids` rows, written a slice per round inside the rounds' own transactions and
+ * made visible by the segment's row. After a crash the tail is rebuilt from the statement rows
+ * (their `keys` column). Seqs are assigned by the store and never reused, even after a rollback,
+ * so a posting in memory belongs to a committed statement or to none.
  *
  * One handle per store file ingests statements: the first insert takes an advisory lock
  * (PATH-mgwriter) and makes the tail authoritative. Other handles (other processes: CLI tools)
@@ -58,7 +61,7 @@
 
 #define MAX_IDLE_READERS 16
 #define BUSY_TIMEOUT_MS 10000
-#define DEFAULT_SEGMENT 65536
+#define DEFAULT_SEGMENT 262144
 #define ICACHE_MAX (1u << 20) /* entries per intern cache before it is emptied */
 #define BLOB_MAX (256u << 20)
 #define CKPT_FRAMES 16384      /* WAL frames that wake the background checkpointer */
@@ -107,6 +110,7 @@ enum {
   Q_SEG_COUNT,
   Q_POST_GET,
   Q_POST_PUT,
+  Q_POST_ORPHANS,
   Q_TAIL_ROWS,
   Q_MARK_LAST,
   Q_MARK_INS,
@@ -163,7 +167,8 @@ static const char *const SQL[Q_COUNT_] = {
     [Q_SET_VOIDED] = "UPDATE statements SET voided = 1 WHERE seq = ?1 AND is_voiding = 0",
     [Q_SET_KEYS] = "UPDATE statements SET keys = ?2 WHERE seq = ?1",
     [Q_ID_SEQ] = "SELECT seq FROM statement_ids WHERE id = ?1",
-    [Q_ID_INS] = "INSERT INTO statement_ids (id, seq) VALUES (?1, ?2)",
+    [Q_ID_INS] = "INSERT INTO statement_ids (id, seq) VALUES (?1, ?2) "
+                 "ON CONFLICT (id) DO NOTHING",
     [Q_ID_ALL] = "SELECT id FROM statement_ids",
     [Q_MAX_SEQ] = "SELECT max(seq) FROM statements",
     [Q_SEG_MAX] = "SELECT max(hi_seq) FROM segments",
@@ -178,6 +183,7 @@ static const char *const SQL[Q_COUNT_] = {
     [Q_POST_GET] = "SELECT n, seqs FROM postings WHERE segment = ?1 AND key = ?2",
     [Q_POST_PUT] = "INSERT INTO postings (segment, key, n, seqs) VALUES (?1, ?2, ?3, ?4) "
                    "ON CONFLICT (segment, key) DO UPDATE SET n = excluded.n, seqs = excluded.seqs",
+    [Q_POST_ORPHANS] = "DELETE FROM postings WHERE segment > ?1",
     [Q_TAIL_ROWS] = "SELECT seq, id, keys FROM statements WHERE seq > ?1 AND seq <= ?2 "
                     "ORDER BY seq",
     [Q_MARK_LAST] = "SELECT pmax_us, seq, total FROM stored_marks "
@@ -684,6 +690,7 @@ typedef struct tail {
   bloom flushed_ids;      /* built by the writer handle */
   pthread_cond_t applied_cv;
   uint64_t applied;       /* rounds whose postings are in (writer handle; see apply_round) */
+  int rebuild;            /* out of memory lost postings: the next leader reloads the tail */
 } tail;
 
 static void tail_free_tables(tail *t) {
@@ -909,9 +916,8 @@ typedef struct job {
   struct job *next;
 } job;
 
-
 /* A posting made by a round, applied to the tail once the round has committed. */
-typedef struct pend {
+typedef struct posting {
   int64_t key;
   uint64_t e; /* seq << 1 | direct */
 } posting;
@@ -934,6 +940,18 @@ typedef struct rstate {
   int64_t last_seq; /* last seq stored in this transaction (0: none) */
   int refs_any;     /* some statement has an object_ref */
 } rstate;
+
+/* A segment being flushed a slice per round (leader only). */
+typedef struct flushjob {
+  int active, sealed;
+  int64_t lo, hi;
+  int64_t *keys; /* sorted; keys[kpos..] still to write */
+  size_t nkeys, kpos;
+  idslot *ids;   /* sorted by id; ids[ipos..] still to write */
+  size_t nids, ipos;
+  int64_t *dirty; /* keys given a posting in lo..hi after the key list was fixed */
+  size_t ndirty, cdirty;
+} flushjob;
 
 /* Scratch of the writer, reused across rounds (leader only). */
 typedef struct wctx {
@@ -960,6 +978,7 @@ typedef struct sq {
   pthread_rwlock_t cache_lock; /* shared caches: read by callers, written by the leader */
   icache cache[4];              /* by kind - 1: agents, activities, verbs, registrations */
   wctx wx;
+  flushjob fl;
   tail t;
   pthread_mutex_t pool_mu;
   conn *idle;
@@ -969,7 +988,7 @@ typedef struct sq {
   pthread_mutex_t sync_mu;
   pthread_cond_t sync_cv;
   uint64_t committed, synced;
-  uint64_t covering; /* highest commit an in-flight sync will cover */
+  uint64_t covering; /* commits the running sync covers (> synced while one runs) */
   int wal_fd;
   int wal_frames; /* after the last commit (WAL hook, writer role) */
   /* background checkpointer */
@@ -1093,15 +1112,15 @@ static int open_wal(sq *s, int *fd) {
   return MG_OK;
 }
 
-/* Returns once commit gen is on disk. Waits for a sync already covering gen, else syncs the WAL
- * itself; syncs may overlap (the kernel and disk batch them), so a commit made while another sync
- * runs does not wait for it to finish before its own starts. */
+/* Returns once commit gen is on disk. One sync runs at a time and covers every commit made before
+ * it started; a caller whose commit came later waits for it, then starts the next one (which
+ * covers everyone waiting). Measured here: fewer and shorter syncs than letting them overlap. */
 static int wait_durable(sq *s, uint64_t gen) {
   int rc = MG_OK;
   pthread_mutex_lock(&s->sync_mu);
   if (s->wal_fd < 0 && (rc = open_wal(s, &s->wal_fd))) s->wal_fd = -1;
   while (!rc && s->synced < gen) {
-    if (s->covering >= gen) {
+    if (s->covering > s->synced) { /* a sync is running */
       pthread_cond_wait(&s->sync_cv, &s->sync_mu);
       continue;
     }
@@ -1210,6 +1229,59 @@ static int bloom_load(sq *s) {
   return rc;
 }
 
+/* Waits until every committed round's postings are in the tail (leader). */
+static void wait_all_applied(sq *s) {
+  pthread_mutex_lock(&s->t.mu);
+  while (s->t.applied != s->tickets) pthread_cond_wait(&s->t.applied_cv, &s->t.mu);
+  pthread_mutex_unlock(&s->t.mu);
+}
+
+/* Writer role, no round running: (re)builds the authoritative tail from the database: the rows
+ * after the last flushed segment, and the Bloom filter of flushed ids. Also drops the postings of a
+ * flush a crash interrupted (their segment row never committed). */
+static int tail_rebuild(sq *s) {
+  int64_t flushed, maxseq;
+  wait_all_applied(s);
+  free(s->fl.keys); /* a flush in progress starts over */
+  free(s->fl.ids);
+  s->fl.keys = NULL;
+  s->fl.ids = NULL;
+  s->fl.active = s->fl.sealed = 0;
+  int rc = run(s->w, Q_BEGIN_IMM);
+  if (rc) return rc;
+  if ((rc = query_int(s->w, Q_SEG_MAX, 0, &flushed)) ||
+      (rc = query_int(s->w, Q_MAX_SEQ, 0, &maxseq)))
+    goto out;
+  sqlite3_stmt *del = use(s->w, Q_POST_ORPHANS);
+  if (!del) {
+    rc = MG_ESTORE;
+    goto out;
+  }
+  sqlite3_bind_int64(del, 1, flushed);
+  int r = sqlite3_step(del);
+  sqlite3_reset(del);
+  if (r != SQLITE_DONE) {
+    rc = db_fail(s->w->db, r, "orphan postings");
+    goto out;
+  }
+  pthread_mutex_lock(&s->t.mu);
+  tail_free_tables(&s->t);
+  s->t.flushed = s->t.upto = flushed;
+  rc = bloom_load(s);
+  if (!rc) rc = tail_load_rows(s, s->w, flushed, maxseq);
+  if (!rc) {
+    s->t.upto = maxseq > flushed ? maxseq : flushed;
+    s->t.authoritative = 1;
+    s->t.rebuild = 0;
+  }
+  pthread_mutex_unlock(&s->t.mu);
+  if (!rc) rc = run(s->w, Q_COMMIT);
+  if (!rc && maxseq >= s->next_seq) s->next_seq = maxseq + 1;
+out:
+  conn_quiesce(s->w); /* rolls back unless committed */
+  return rc;
+}
+
 /* First insert of this handle: take the advisory writer lock and rebuild the tail from the rows
  * (the authoritative copy from now on). Leader only. */
 static int become_writer(sq *s) {
@@ -1228,33 +1300,13 @@ static int become_writer(sq *s) {
     close(fd);
     return busy ? MG_EBUSY : MG_EIO;
   }
-  int64_t flushed, maxseq;
-  int rc = run(s->w, Q_BEGIN_IMM);
-  if (rc) goto fail;
-  if ((rc = query_int(s->w, Q_SEG_MAX, 0, &flushed)) ||
-      (rc = query_int(s->w, Q_MAX_SEQ, 0, &maxseq))) {
-    conn_quiesce(s->w);
-    goto fail;
+  int rc = tail_rebuild(s);
+  if (rc) {
+    close(fd);
+    return rc;
   }
-  pthread_mutex_lock(&s->t.mu);
-  tail_free_tables(&s->t);
-  s->t.flushed = s->t.upto = flushed;
-  rc = bloom_load(s);
-  if (!rc) rc = tail_load_rows(s, s->w, flushed, maxseq);
-  if (!rc) {
-    s->t.upto = maxseq > flushed ? maxseq : flushed;
-    s->t.authoritative = 1;
-    s->t.applied = s->tickets;
-  }
-  pthread_mutex_unlock(&s->t.mu);
-  conn_quiesce(s->w);
-  if (rc) goto fail;
-  s->next_seq = maxseq + 1;
   s->lock_fd = fd;
   return MG_OK;
-fail:
-  close(fd);
-  return rc;
 }
 
 static int meta_get(conn *c, const char *name, int64_t *out) {
@@ -1456,10 +1508,15 @@ static void undo_to(sq *s, size_t to) {
  * flushed seq, in its segment row. */
 static int posting_add(sq *s, int64_t key, int64_t seq, int direct) {
   wctx *w = &s->wx;
+  flushjob *f = &s->fl;
   int rc;
-  if (seq > s->t.flushed) {
+  if (seq > s->t.flushed && !(f->sealed && seq <= f->hi)) {
     if (grow((void **)&w->pend, &w->cpend, w->npend + 1, sizeof *w->pend)) return MG_ENOMEM;
     w->pend[w->npend++] = (posting){key, ((uint64_t)seq << 1) | (direct != 0)};
+    if (f->active && seq >= f->lo && seq <= f->hi) {
+      if (grow((void **)&f->dirty, &f->cdirty, f->ndirty + 1, sizeof *f->dirty)) return MG_ENOMEM;
+      f->dirty[f->ndirty++] = key;
+    }
     return MG_OK;
   }
   /* A flushed segment (rare: a StatementRef target arriving late): rewrite its posting row. */
@@ -1780,7 +1837,7 @@ static void apply_round(sq *s, roundpost *rp) {
   if (failed) {
     /* Out of memory: queries would miss these statements; rebuild the tail from the rows. */
     mg_log(MG_LOG_ERROR, "store.sqlite.error", "op", "tail", "msg", "out of memory", NULL);
-    t->authoritative = 0;
+    t->rebuild = 1;
   }
   if (rp->max_seq > t->upto) t->upto = rp->max_seq;
   t->applied = rp->ticket;
@@ -1790,13 +1847,8 @@ static void apply_round(sq *s, roundpost *rp) {
   free(rp);
 }
 
-typedef struct flushkey {
-  int64_t key;
-  const plist *p;
-} flushkey;
-
-static int cmp_flushkey(const void *a, const void *b) {
-  int64_t x = ((const flushkey *)a)->key, y = ((const flushkey *)b)->key;
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -1804,105 +1856,129 @@ static int cmp_idslot(const void *a, const void *b) {
   return memcmp(((const idslot *)a)->id, ((const idslot *)b)->id, 16);
 }
 
-/* Writes the tail's statements up to the last committed seq as one segment, then drops them
- * from the tail. Leader only; the tail does not change meanwhile (only the leader changes it), so
- * it is read without the lock. */
-static int flush_segment(sq *s) {
+/* Starts a flush of the tail's statements lo..hi (everything committed so far) as one segment:
+ * fixes the keys and ids to write. Leader, between rounds. */
+static int flush_start(sq *s) {
   tail *t = &s->t;
-  wctx *w = &s->wx;
-  flushkey *keys = NULL;
-  idslot *ids = NULL;
-  size_t nkeys = 0, nids = 0;
-  int64_t flushed = 0, hi = 0;
-  int rc = run(s->w, Q_BEGIN_IMM);
-  if (rc) return rc;
-  if ((rc = query_int(s->w, Q_SEG_MAX, 0, &flushed)) || (rc = query_int(s->w, Q_MAX_SEQ, 0, &hi)))
-    goto out;
-  if (hi <= flushed) goto out;
-  keys = malloc((t->pn ? t->pn : 1) * sizeof *keys);
-  ids = malloc((t->in ? t->in : 1) * sizeof *ids);
-  if (!keys || !ids) {
+  flushjob *f = &s->fl;
+  int rc = MG_OK;
+  wait_all_applied(s);
+  pthread_mutex_lock(&t->mu);
+  f->lo = t->flushed + 1;
+  f->hi = t->upto;
+  f->nkeys = f->kpos = f->nids = f->ipos = f->ndirty = 0;
+  f->keys = malloc((t->pn ? t->pn : 1) * sizeof *f->keys);
+  f->ids = malloc((t->in ? t->in : 1) * sizeof *f->ids);
+  if (!f->keys || !f->ids) {
     rc = MG_ENOMEM;
-    goto out;
+  } else {
+    for (size_t i = 0; i < t->pcap; i++) {
+      const plist *p = &t->pl[i];
+      if (p->key && plist_lower(p, f->lo) < plist_lower(p, f->hi + 1))
+        f->keys[f->nkeys++] = p->key;
+    }
+    for (size_t i = 0; i < t->icap; i++)
+      if (t->ids[i].seq >= f->lo && t->ids[i].seq <= f->hi) f->ids[f->nids++] = t->ids[i];
   }
-  for (size_t i = 0; i < t->pcap; i++)
-    if (t->pl[i].key && t->pl[i].n) keys[nkeys++] = (flushkey){t->pl[i].key, &t->pl[i]};
-  for (size_t i = 0; i < t->icap; i++)
-    if (t->ids[i].seq > flushed && t->ids[i].seq <= hi) ids[nids++] = t->ids[i];
-  qsort(keys, nkeys, sizeof *keys, cmp_flushkey); /* appends in (segment, key) order */
-  qsort(ids, nids, sizeof *ids, cmp_idslot);
-  int64_t lo = flushed + 1;
-  sqlite3_stmt *st = use(s->w, Q_SEG_INS);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
+  pthread_mutex_unlock(&t->mu);
+  if (rc || f->hi < f->lo) {
+    free(f->keys);
+    free(f->ids);
+    f->keys = NULL;
+    f->ids = NULL;
+    return rc;
   }
-  sqlite3_bind_int64(st, 1, hi);
-  sqlite3_bind_int64(st, 2, lo);
-  sqlite3_bind_int64(st, 3, (int64_t)nids);
+  qsort(f->keys, f->nkeys, sizeof *f->keys, cmp_i64); /* appends in (segment, key) order */
+  qsort(f->ids, f->nids, sizeof *f->ids, cmp_idslot);
+  f->active = 1;
+  return MG_OK;
+}
+
+/* Writes key's postings for the flushing segment from the tail. */
+static int flush_key(sq *s, int64_t key) {
+  flushjob *f = &s->fl;
+  wctx *w = &s->wx;
+  int rc = MG_OK;
+  w->tmp.n = 0;
+  pthread_mutex_lock(&s->t.mu); /* rounds committed earlier may still be adding postings */
+  const plist *p = plist_find(&s->t, key);
+  size_t a = p ? plist_lower(p, f->lo) : 0, b = p ? plist_lower(p, f->hi + 1) : 0;
+  for (size_t i = a; i < b && !rc; i++)
+    rc = u64_push(&w->tmp, p->e[i] - ((uint64_t)f->lo << 1)); /* relative to the segment */
+  pthread_mutex_unlock(&s->t.mu);
+  if (rc || !w->tmp.n) return rc;
+  mg_buf_reset(&w->blob);
+  if ((rc = list_encode(w->tmp.v, w->tmp.n, &w->blob))) return rc;
+  sqlite3_stmt *st = use(s->w, Q_POST_PUT);
+  if (!st) return MG_ESTORE;
+  sqlite3_bind_int64(st, 1, f->hi);
+  sqlite3_bind_int64(st, 2, key);
+  sqlite3_bind_int64(st, 3, (int64_t)w->tmp.n);
+  sqlite3_bind_blob(st, 4, w->blob.data, (int)w->blob.len, SQLITE_STATIC);
   int r = sqlite3_step(st);
   sqlite3_reset(st);
-  if (r != SQLITE_DONE) {
-    rc = db_fail(s->w->db, r, "flush segment");
-    goto out;
+  return r == SQLITE_DONE ? MG_OK : db_fail(s->w->db, r, "flush postings");
+}
+
+/* Inside a round's transaction: writes up to budget rows of the flushing segment. The rows are
+ * invisible to readers until the segment's own row exists (flush_seal). */
+static int flush_step(sq *s, size_t budget) {
+  flushjob *f = &s->fl;
+  int rc = MG_OK;
+  while (!rc && budget && f->kpos < f->nkeys) {
+    rc = flush_key(s, f->keys[f->kpos]);
+    if (!rc) f->kpos++, budget--;
   }
-  st = use(s->w, Q_POST_PUT);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
-  }
-  for (size_t k = 0; k < nkeys; k++) {
-    const plist *p = keys[k].p;
-    size_t a = plist_lower(p, lo), b = plist_lower(p, hi + 1);
-    if (a == b) continue;
-    w->tmp.n = 0;
-    for (size_t i = a; i < b && !rc; i++)
-      rc = u64_push(&w->tmp, p->e[i] - ((uint64_t)lo << 1)); /* relative to the segment */
-    mg_buf_reset(&w->blob);
-    if (!rc) rc = list_encode(w->tmp.v, w->tmp.n, &w->blob);
-    if (rc) goto out;
-    sqlite3_bind_int64(st, 1, hi);
-    sqlite3_bind_int64(st, 2, keys[k].key);
-    sqlite3_bind_int64(st, 3, (int64_t)(b - a));
-    sqlite3_bind_blob(st, 4, w->blob.data, (int)w->blob.len, SQLITE_STATIC);
-    r = sqlite3_step(st);
+  sqlite3_stmt *st = rc || !budget || f->ipos == f->nids ? NULL : use(s->w, Q_ID_INS);
+  if (!rc && budget && f->ipos < f->nids && !st) rc = MG_ESTORE;
+  while (!rc && st && budget && f->ipos < f->nids) {
+    sqlite3_bind_blob(st, 1, f->ids[f->ipos].id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, f->ids[f->ipos].seq);
+    int r = sqlite3_step(st);
     sqlite3_reset(st);
-    if (r != SQLITE_DONE) {
-      rc = db_fail(s->w->db, r, "flush postings");
-      goto out;
-    }
+    if (r != SQLITE_DONE) rc = db_fail(s->w->db, r, "flush ids");
+    else f->ipos++, budget--;
   }
-  st = use(s->w, Q_ID_INS);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
-  }
-  for (size_t i = 0; i < nids; i++) {
-    sqlite3_bind_blob(st, 1, ids[i].id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, ids[i].seq);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE) {
-      rc = db_fail(s->w->db, r, "flush ids");
-      goto out;
-    }
-  }
-  if ((rc = run(s->w, Q_COMMIT))) goto out;
-  pthread_mutex_lock(&t->mu);
-  for (size_t i = 0; i < nids && t->flushed_ids.valid; i++)
-    if (bloom_add(&t->flushed_ids, ids[i].id)) t->flushed_ids.valid = 0; /* then always probe */
-  rc = tail_prune(t, hi);
-  if (!rc) t->flushed = hi;
-  pthread_mutex_unlock(&t->mu);
-  if (rc) { /* out of memory while pruning: the tail still holds everything; rebuild later */
-    mg_log(MG_LOG_ERROR, "store.sqlite.error", "op", "tail prune", "msg", "out of memory", NULL);
-    rc = MG_OK;
-  }
-out:
-  conn_quiesce(s->w); /* rolls back if the commit was not reached */
-  free(keys);
-  free(ids);
   return rc;
+}
+
+/* At a round's start, once every row is written: rewrites the keys a StatementRef propagation
+ * touched meanwhile and inserts the segment's row, which makes it visible at COMMIT. From here on
+ * posting_add sends lo..hi to the segment's rows. */
+static int flush_seal(sq *s) {
+  flushjob *f = &s->fl;
+  wait_all_applied(s);
+  int rc = MG_OK;
+  for (size_t i = 0; !rc && i < f->ndirty; i++) rc = flush_key(s, f->dirty[i]);
+  if (rc) return rc;
+  sqlite3_stmt *st = use(s->w, Q_SEG_INS);
+  if (!st) return MG_ESTORE;
+  sqlite3_bind_int64(st, 1, f->hi);
+  sqlite3_bind_int64(st, 2, f->lo);
+  sqlite3_bind_int64(st, 3, (int64_t)f->nids);
+  int r = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (r != SQLITE_DONE) return db_fail(s->w->db, r, "flush segment");
+  f->sealed = 1;
+  return MG_OK;
+}
+
+/* After the COMMIT that made the segment visible: drop it from the tail. */
+static void flush_done(sq *s) {
+  flushjob *f = &s->fl;
+  tail *t = &s->t;
+  pthread_mutex_lock(&t->mu);
+  for (size_t i = 0; i < f->nids && t->flushed_ids.valid; i++)
+    if (bloom_add(&t->flushed_ids, f->ids[i].id)) t->flushed_ids.valid = 0; /* then always probe */
+  if (tail_prune(t, f->hi)) /* out of memory: rebuild the tail from the rows */
+    t->rebuild = 1;
+  t->flushed = f->hi;
+  pthread_mutex_unlock(&t->mu);
+  free(f->keys);
+  free(f->ids);
+  f->keys = NULL;
+  f->ids = NULL;
+  f->active = f->sealed = 0;
 }
 
 /* Runs one group-commit round over the jobs of list; sets each job's rc. Returns the commit's
@@ -1910,11 +1986,13 @@ out:
  * pass to apply_round (NULL when there are none). */
 static uint64_t run_round(sq *s, job *list, roundpost **post) {
   wctx *w = &s->wx;
+  size_t fl_kpos = s->fl.kpos, fl_ipos = s->fl.ipos; /* restored if the round rolls back */
   rstate rs = {INT64_MIN, 0, INT64_MAX, INT64_MAX, INT64_MIN, 0, 0};
   int64_t max_lag = 0, mark_seq, maxseq;
   int rc = MG_OK;
   for (job *j = list; j; j = j->next) j->rc = MG_ESTORE;
   if (s->lock_fd < 0 && (rc = become_writer(s))) goto fail;
+  if (s->t.rebuild && (rc = tail_rebuild(s))) goto fail;
   *post = NULL;
   if ((rc = run(s->w, Q_BEGIN_IMM))) goto fail;
   w->nundo = 0;
@@ -1939,8 +2017,13 @@ static uint64_t run_round(sq *s, job *list, roundpost **post) {
     }
   }
   if ((rc = intern_round(s, list))) goto abort;
+  if (s->fl.active && s->fl.kpos == s->fl.nkeys && s->fl.ipos == s->fl.nids &&
+      (rc = flush_seal(s)))
+    goto abort;
 
+  size_t nstmts = 0;
   for (job *j = list; j; j = j->next) {
+    nstmts += j->n;
     if ((rc = run(s->w, Q_SAVEPOINT))) goto abort;
     rstate saved = rs;
     size_t undo_mark = w->nundo, pend_mark = w->npend;
@@ -2001,6 +2084,10 @@ static uint64_t run_round(sq *s, job *list, roundpost **post) {
       }
     }
   }
+  /* A slice of a pending segment flush rides along: about three rows per statement, so it ends
+   * well before the next segment fills, without a long stall. */
+  if (s->fl.active && !s->fl.sealed && (rc = flush_step(s, 3 * nstmts + 256))) goto abort;
+
   /* The round's postings travel with it (the buffer goes, the next round starts a new one). */
   roundpost *rp = NULL;
   if (rs.last_seq) {
@@ -2022,18 +2109,13 @@ static uint64_t run_round(sq *s, job *list, roundpost **post) {
     w->npend = w->cpend = 0;
     rp->ticket = ++s->tickets;
   }
-  if (s->t.count >= s->segment) {
-    /* A flush needs every committed posting in the tail: this round's and earlier ones'. */
-    if (rp) {
-      apply_round(s, rp);
-      rp = NULL;
-    } else {
-      pthread_mutex_lock(&s->t.mu);
-      while (s->t.applied != s->tickets) pthread_cond_wait(&s->t.applied_cv, &s->t.mu);
-      pthread_mutex_unlock(&s->t.mu);
-    }
-    if ((rc = flush_segment(s)))
-      mg_log(MG_LOG_WARN, "store.sqlite.flush", "msg", "segment flush failed; will retry", NULL);
+  if (s->fl.sealed) flush_done(s);
+  if (!s->fl.active && s->t.count >= s->segment) {
+    /* The flush covers everything committed: this round's postings go in first. */
+    if (rp) apply_round(s, rp);
+    rp = NULL;
+    if (flush_start(s))
+      mg_log(MG_LOG_WARN, "store.sqlite.flush", "msg", "cannot start a segment flush", NULL);
   }
   checkpoint_if_huge(s);
   *post = rp;
@@ -2042,6 +2124,9 @@ abort:
   conn_quiesce(s->w); /* rolls the transaction back */
   undo_to(s, 0);
   w->npend = 0;
+  s->fl.kpos = fl_kpos; /* the slice written in this round is gone too */
+  s->fl.ipos = fl_ipos;
+  s->fl.sealed = 0;
 fail:
   /* Ids interned by this transaction are gone with it. */
   for (int k = 0; k < 4; k++) icache_clear(&w->pending[k]);
@@ -2212,6 +2297,9 @@ static void sq_close(void *be) {
   pthread_rwlock_destroy(&s->cache_lock);
   free(w->undo);
   free(w->pend);
+  free(s->fl.keys);
+  free(s->fl.ids);
+  free(s->fl.dirty);
   free(w->own.v);
   free(w->tgt.v);
   free(w->tmp.v);

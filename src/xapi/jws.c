@@ -21,19 +21,6 @@
 
 #define RSA_MIN_BITS 2048 /* RFC 7518 3.3: RS* keys MUST be at least 2048 bits */
 
-static int fail(mg_xapi_error *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(mg_xapi_error *err, const char *path, const char *fmt, ...) {
-  if (err) {
-    va_list ap;
-    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-  }
-  return MG_EINVAL;
-}
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
@@ -307,78 +294,78 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const mg_json *stmt, const c
   while (len > 0 && (jws[len - 1] == ' ' || jws[len - 1] == '\t' || jws[len - 1] == '\r' ||
                      jws[len - 1] == '\n'))
     len--;
-  if (len == 0) return fail(err, path, "the signature part is empty");
+  if (len == 0) return mg_xapi_error_set(err, path, "the signature part is empty");
   d1 = memchr(jws, '.', len);
   d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws)) : NULL;
   if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws)))
-    return fail(err, path,
+    return mg_xapi_error_set(err, path,
                 "the signature is not a JWS compact serialisation (three base64url parts "
                 "separated by '.')");
   if (d1 == jws || d2 == d1 + 1 || d2 + 1 == jws + len)
-    return fail(err, path, "the JWS has an empty header, payload or signature "
+    return mg_xapi_error_set(err, path, "the JWS has an empty header, payload or signature "
                            "(detached payloads are not supported)");
 
   mg_arena_init(&tmp, 0, 0);
   rc = b64_decode(jws, (size_t)(d1 - jws), 1, &hb, &hlen);
-  if (rc == MG_EINVAL) rc = fail(err, path, "the JWS header is not valid base64url");
+  if (rc == MG_EINVAL) rc = mg_xapi_error_set(err, path, "the JWS header is not valid base64url");
   if (rc != MG_OK) goto out;
   /* mg_json_parse rejects duplicate keys, so a second "alg" cannot hide behind the first. */
   hdr = mg_json_parse(&tmp, (const char *)hb, hlen, 0, &je);
   if (!mg_json_is_object(hdr)) {
-    rc = fail(err, path, "the JWS header is not a JSON object");
+    rc = mg_xapi_error_set(err, path, "the JWS header is not a JSON object");
     goto out;
   }
   alg = mg_json_object_get(hdr, "alg");
   if (!mg_json_is_string(alg)) {
-    rc = fail(err, path, "the JWS header has no alg");
+    rc = mg_xapi_error_set(err, path, "the JWS header has no alg");
     goto out;
   }
   md = md_for_alg(alg);
   if (!md) {
-    rc = fail(err, path, "JWS alg \"%.40s\" is not allowed: use RS256, RS384 or RS512",
+    rc = mg_xapi_error_set(err, path, "JWS alg \"%.40s\" is not allowed: use RS256, RS384 or RS512",
               mg_json_string_value(alg));
     goto out;
   }
   if (mg_json_object_get(hdr, "crit")) {
-    rc = fail(err, path, "the JWS header has crit extensions the LRS does not understand");
+    rc = mg_xapi_error_set(err, path, "the JWS header has crit extensions the LRS does not understand");
     goto out;
   }
 
   rc = b64_decode(d1 + 1, (size_t)(d2 - d1 - 1), 1, &pb, &plen);
-  if (rc == MG_EINVAL) rc = fail(err, path, "the JWS payload is not valid base64url");
+  if (rc == MG_EINVAL) rc = mg_xapi_error_set(err, path, "the JWS payload is not valid base64url");
   if (rc != MG_OK) goto out;
   rc = b64_decode(d2 + 1, (size_t)(jws + len - d2 - 1), 1, &sb, &slen);
-  if (rc == MG_EINVAL) rc = fail(err, path, "the JWS signature is not valid base64url");
+  if (rc == MG_EINVAL) rc = mg_xapi_error_set(err, path, "the JWS signature is not valid base64url");
   if (rc != MG_OK) goto out;
 
   x5c = mg_json_object_get(hdr, "x5c");
   if (x5c) {
     const mg_json *c0 = mg_json_array_get(x5c, 0);
     if (!mg_json_is_array(x5c) || !mg_json_is_string(c0)) {
-      rc = fail(err, path, "the JWS header x5c is not a non-empty array of strings");
+      rc = mg_xapi_error_set(err, path, "the JWS header x5c is not a non-empty array of strings");
       goto out;
     }
     rc = b64_decode(mg_json_string_value(c0), mg_json_string_length(c0), 0, &der, &derlen);
-    if (rc == MG_EINVAL) rc = fail(err, path, "the JWS header x5c[0] is not valid base64");
+    if (rc == MG_EINVAL) rc = mg_xapi_error_set(err, path, "the JWS header x5c[0] is not valid base64");
     if (rc != MG_OK) goto out;
     rc = rsa_verify(md, der, derlen, jws, (size_t)(d2 - jws), sb, slen, why, sizeof why);
-    if (rc == MG_EINVAL) rc = fail(err, path, "%s", why);
+    if (rc == MG_EINVAL) rc = mg_xapi_error_set(err, path, "%s", why);
     if (rc != MG_OK) goto out;
   }
 
   payload = mg_json_parse(&tmp, (const char *)pb, plen, 0, &je);
   if (!payload) {
-    rc = fail(err, path, "the JWS payload is not valid JSON: %.120s", je.text);
+    rc = mg_xapi_error_set(err, path, "the JWS payload is not valid JSON: %.120s", je.text);
     goto out;
   }
   if (!mg_json_is_object(payload)) {
-    rc = fail(err, path, "the JWS payload is not a JSON object");
+    rc = mg_xapi_error_set(err, path, "the JWS payload is not a JSON object");
     goto out;
   }
   rc = same_statement(&tmp, stmt, payload, &same);
   if (rc != MG_OK) goto out;
   if (!same) {
-    rc = fail(err, path, "the JWS payload is not the statement that carries the signature");
+    rc = mg_xapi_error_set(err, path, "the JWS payload is not the statement that carries the signature");
     goto out;
   }
   rc = MG_OK;
@@ -410,14 +397,14 @@ int mg_xapi_jws_verify_statement(const mg_json *stmt, const mg_xapi_part *parts,
     ctv = mg_json_object_get(att, "contentType");
     ct = mg_json_string_value(ctv);
     if (!media_is(ct, mg_json_string_length(ctv), "application/octet-stream"))
-      return fail(err, path, "a signature attachment must have contentType "
+      return mg_xapi_error_set(err, path, "a signature attachment must have contentType "
                              "application/octet-stream, not %.60s", ct ? ct : "(none)");
     sha2v = mg_json_object_get(att, "sha2");
     sha2 = mg_json_string_value(sha2v);
     /* part_find takes a C string: a (built) sha2 holding a NUL names no part */
     part = sha2 && strlen(sha2) == mg_json_string_length(sha2v) ? mg_xapi_part_find(parts, n, sha2)
                                                                  : NULL;
-    if (!part) return fail(err, path, "the signature attachment has no part in the request");
+    if (!part) return mg_xapi_error_set(err, path, "the signature attachment has no part in the request");
     rc = mg_xapi_jws_verify((const char *)part->data, part->len, stmt, path, err);
     if (rc != MG_OK) return rc;
   }

@@ -17,19 +17,6 @@
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static int fail(mg_xapi_error *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(mg_xapi_error *err, const char *path, const char *fmt, ...) {
-  if (err) {
-    va_list ap;
-    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-  }
-  return MG_EINVAL;
-}
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
@@ -110,12 +97,12 @@ int mg_xapi_multipart_boundary(const char *ct, char out[MG_XAPI_BOUNDARY_MAX + 1
   char shown[80];
 
   out[0] = '\0';
-  if (!ct) return fail(err, "", "the request has no Content-Type");
+  if (!ct) return mg_xapi_error_set(err, "", "the request has no Content-Type");
   while (is_ows(*p)) p++;
   n = media_len(p, strlen(p));
   if (!span_ieq(p, n, "multipart/mixed")) {
     show(p, n, shown);
-    return fail(err, "", "Content-Type %s is not multipart/mixed", shown);
+    return mg_xapi_error_set(err, "", "Content-Type %s is not multipart/mixed", shown);
   }
   p += n;
   for (;;) {
@@ -126,7 +113,7 @@ int mg_xapi_multipart_boundary(const char *ct, char out[MG_XAPI_BOUNDARY_MAX + 1
 
     while (is_ows(*p)) p++;
     if (*p == '\0') break;
-    if (*p != ';') return fail(err, "", "malformed parameters in Content-Type");
+    if (*p != ';') return mg_xapi_error_set(err, "", "malformed parameters in Content-Type");
     p++;
     while (is_ows(*p)) p++;
     if (*p == '\0') break;
@@ -135,7 +122,7 @@ int mg_xapi_multipart_boundary(const char *ct, char out[MG_XAPI_BOUNDARY_MAX + 1
     while (*p && *p != '=' && *p != ';' && !is_ows(*p)) p++;
     name_len = (size_t)(p - name);
     while (is_ows(*p)) p++;
-    if (*p != '=') return fail(err, "", "Content-Type parameter without a value");
+    if (*p != '=') return mg_xapi_error_set(err, "", "Content-Type parameter without a value");
     p++;
     while (is_ows(*p)) p++;
     if (*p == '"') {
@@ -148,7 +135,7 @@ int mg_xapi_multipart_boundary(const char *ct, char out[MG_XAPI_BOUNDARY_MAX + 1
           toolong = 1;
         p++;
       }
-      if (*p != '"') return fail(err, "", "unterminated quoted string in Content-Type");
+      if (*p != '"') return mg_xapi_error_set(err, "", "unterminated quoted string in Content-Type");
       p++;
     } else {
       while (*p && *p != ';' && !is_ows(*p)) {
@@ -161,19 +148,19 @@ int mg_xapi_multipart_boundary(const char *ct, char out[MG_XAPI_BOUNDARY_MAX + 1
     }
     val[vlen] = '\0';
     if (!span_ieq(name, name_len, "boundary")) continue;
-    if (have) return fail(err, "", "Content-Type has more than one boundary parameter");
+    if (have) return mg_xapi_error_set(err, "", "Content-Type has more than one boundary parameter");
     have = 1;
     if (toolong || vlen > MG_XAPI_BOUNDARY_MAX)
-      return fail(err, "", "multipart boundary is longer than %d characters",
+      return mg_xapi_error_set(err, "", "multipart boundary is longer than %d characters",
                   MG_XAPI_BOUNDARY_MAX);
-    if (vlen == 0) return fail(err, "", "multipart boundary is empty");
+    if (vlen == 0) return mg_xapi_error_set(err, "", "multipart boundary is empty");
     for (size_t i = 0; i < vlen; i++)
       if (!is_bchar(val[i]))
-        return fail(err, "", "multipart boundary contains a character RFC 2046 does not allow");
-    if (val[vlen - 1] == ' ') return fail(err, "", "multipart boundary ends with a space");
+        return mg_xapi_error_set(err, "", "multipart boundary contains a character RFC 2046 does not allow");
+    if (val[vlen - 1] == ' ') return mg_xapi_error_set(err, "", "multipart boundary ends with a space");
     memcpy(out, val, vlen + 1);
   }
-  if (!have) return fail(err, "", "multipart/mixed Content-Type has no boundary parameter");
+  if (!have) return mg_xapi_error_set(err, "", "multipart/mixed Content-Type has no boundary parameter");
   return MG_OK;
 }
 
@@ -256,7 +243,7 @@ static int parse_part(const scan *s, size_t start, size_t end, size_t idx, mg_xa
     mg_xapi_span *slot = NULL;
 
     if (!lf)
-      return fail(err, path, "part[%zu]: the header block is not ended by a blank line", idx);
+      return mg_xapi_error_set(err, path, "part[%zu]: the header block is not ended by a blank line", idx);
     line_end = (size_t)(lf - s->b);
     if (line_end > p && s->b[line_end - 1] == '\r') line_end--;
     if (line_end == p) { /* the blank line: content follows */
@@ -265,14 +252,14 @@ static int parse_part(const scan *s, size_t start, size_t end, size_t idx, mg_xa
       return MG_OK;
     }
     if (is_ows(line[0]))
-      return fail(err, path, "part[%zu]: folded header lines are not supported", idx);
+      return mg_xapi_error_set(err, path, "part[%zu]: folded header lines are not supported", idx);
     for (colon = 0; p + colon < line_end && line[colon] != ':'; colon++) {
       unsigned char c = (unsigned char)line[colon];
       if (c <= 32 || c >= 127)
-        return fail(err, path, "part[%zu]: malformed header line", idx);
+        return mg_xapi_error_set(err, path, "part[%zu]: malformed header line", idx);
     }
     if (p + colon == line_end || colon == 0)
-      return fail(err, path, "part[%zu]: malformed header line (no name or no ':')", idx);
+      return mg_xapi_error_set(err, path, "part[%zu]: malformed header line (no name or no ':')", idx);
     if (span_ieq(line, colon, "Content-Type"))
       slot = &part->content_type;
     else if (span_ieq(line, colon, "Content-Transfer-Encoding"))
@@ -285,7 +272,7 @@ static int parse_part(const scan *s, size_t start, size_t end, size_t idx, mg_xa
       char name[80];
       if (slot->p) {
         show(line, colon, name);
-        return fail(err, path, "part[%zu]: header %s appears more than once", idx, name);
+        return mg_xapi_error_set(err, path, "part[%zu]: header %s appears more than once", idx, name);
       }
       while (vlen > 0 && is_ows(*v)) {
         v++;
@@ -321,7 +308,7 @@ int mg_xapi_multipart_parse(const char *content_type, const void *body, size_t l
   mp->n = 0;
   rc = mg_xapi_multipart_boundary(content_type, boundary, err);
   if (rc != MG_OK) return rc;
-  if (!body && len > 0) return fail(err, "", "no body");
+  if (!body && len > 0) return mg_xapi_error_set(err, "", "no body");
 
   s.b = body;
   s.len = body ? len : 0;
@@ -333,18 +320,18 @@ int mg_xapi_multipart_parse(const char *content_type, const void *body, size_t l
 
   q = find_delim(&s, 0, &is_close, &start);
   if (q == SIZE_MAX) {
-    rc = fail(err, "", "the body has no delimiter line --%s", boundary);
+    rc = mg_xapi_error_set(err, "", "the body has no delimiter line --%s", boundary);
     goto out;
   }
   if (is_close) {
-    rc = fail(err, "", "the body has a close delimiter but no part");
+    rc = mg_xapi_error_set(err, "", "the body has a close delimiter but no part");
     goto out;
   }
   for (;;) {
     size_t next, end;
     q = find_delim(&s, start, &is_close, &next);
     if (q == SIZE_MAX) {
-      rc = fail(err, "", "part[%zu] is not terminated: the close delimiter --%s-- is missing", n,
+      rc = mg_xapi_error_set(err, "", "part[%zu] is not terminated: the close delimiter --%s-- is missing", n,
                 boundary);
       goto out;
     }
@@ -355,7 +342,7 @@ int mg_xapi_multipart_parse(const char *content_type, const void *body, size_t l
       if (end > start && s.b[end - 1] == '\r') end--;
     }
     if (max_parts && n == max_parts) {
-      fail(err, "", "more than %zu parts", max_parts);
+      mg_xapi_error_set(err, "", "more than %zu parts", max_parts);
       rc = MG_ETOOBIG;
       goto out;
     }
@@ -412,12 +399,12 @@ int mg_xapi_multipart_check_parts(const mg_xapi_part *parts, size_t n, mg_xapi_e
   size_t i;
   char path[32], shown[80];
 
-  if (n == 0 || !parts) return fail(err, "", "the multipart body has no part");
+  if (n == 0 || !parts) return mg_xapi_error_set(err, "", "the multipart body has no part");
   if (!parts[0].content_type.p)
-    return fail(err, "part[0]", "the first part has no Content-Type; it must be application/json");
+    return mg_xapi_error_set(err, "part[0]", "the first part has no Content-Type; it must be application/json");
   if (!media_is(parts[0].content_type.p, parts[0].content_type.len, "application/json")) {
     show(parts[0].content_type.p, parts[0].content_type.len, shown);
-    return fail(err, "part[0]", "the first part has Content-Type %s; it must be application/json",
+    return mg_xapi_error_set(err, "part[0]", "the first part has Content-Type %s; it must be application/json",
                 shown);
   }
   for (i = 1; i < n; i++) {
@@ -431,15 +418,15 @@ int mg_xapi_multipart_check_parts(const mg_xapi_part *parts, size_t n, mg_xapi_e
     if (pt->transfer_encoding.p && !span_ieq(pt->transfer_encoding.p, pt->transfer_encoding.len,
                                              "binary")) {
       show(pt->transfer_encoding.p, pt->transfer_encoding.len, shown);
-      return fail(err, path, "part[%zu] has Content-Transfer-Encoding %s; it must be binary", i,
+      return mg_xapi_error_set(err, path, "part[%zu] has Content-Transfer-Encoding %s; it must be binary", i,
                   shown);
     }
     if (!pt->hash.p || pt->hash.len == 0)
-      return fail(err, path, "part[%zu] has no X-Experience-API-Hash header", i);
+      return mg_xapi_error_set(err, path, "part[%zu] has no X-Experience-API-Hash header", i);
     md = md_for_hex_len(pt->hash.len);
     if (!md || !is_hex(pt->hash.p, pt->hash.len)) {
       show(pt->hash.p, pt->hash.len, shown);
-      return fail(err, path,
+      return mg_xapi_error_set(err, path,
                   "part[%zu] X-Experience-API-Hash %s is not a hex SHA-256, SHA-384 or SHA-512", i,
                   shown);
     }
@@ -450,7 +437,7 @@ int mg_xapi_multipart_check_parts(const mg_xapi_part *parts, size_t n, mg_xapi_e
       if (hexval(pt->hash.p[2 * k]) != (dg[k] >> 4) ||
           hexval(pt->hash.p[2 * k + 1]) != (dg[k] & 15)) {
         show(pt->hash.p, pt->hash.len, shown);
-        return fail(err, path,
+        return mg_xapi_error_set(err, path,
                     "part[%zu] content does not match its X-Experience-API-Hash %s", i, shown);
       }
     }
@@ -483,7 +470,7 @@ static int check_attachment_list(const mg_json *stmt, const char *base, const mg
 
   if (!list) return MG_OK;
   if (!mg_json_is_array(list))
-    return fail(err, base, "%s%sattachments is not an array", base, *base ? "." : "");
+    return mg_xapi_error_set(err, base, "%s%sattachments is not an array", base, *base ? "." : "");
   for (j = 0; j < mg_json_array_size(list); j++) {
     const mg_json *att = mg_json_array_get(list, j);
     const mg_json *sha2v, *usage;
@@ -492,10 +479,10 @@ static int check_attachment_list(const mg_json *stmt, const char *base, const mg
     int found = 0, is_sig;
 
     snprintf(path, sizeof path, "%s%sattachments[%zu]", base, *base ? "." : "", j);
-    if (!mg_json_is_object(att)) return fail(err, path, "%s is not an object", path);
+    if (!mg_json_is_object(att)) return mg_xapi_error_set(err, path, "%s is not an object", path);
     sha2v = mg_json_object_get(att, "sha2");
     sha2 = mg_json_string_value(sha2v);
-    if (!sha2) return fail(err, path, "%s has no sha2 string", path);
+    if (!sha2) return mg_xapi_error_set(err, path, "%s has no sha2 string", path);
     sl = mg_json_string_length(sha2v);
     for (k = 0; k < n; k++) {
       if (parts[k].hash.p && hex_ieq(parts[k].hash.p, parts[k].hash.len, sha2, sl)) {
@@ -508,7 +495,7 @@ static int check_attachment_list(const mg_json *stmt, const char *base, const mg
     if (!found && (is_sig || !mg_json_object_get(att, "fileUrl"))) {
       char shown[80];
       show(sha2, sl, shown);
-      return fail(err, path, "%s%s sha2 %s has no matching part in the request", path,
+      return mg_xapi_error_set(err, path, "%s%s sha2 %s has no matching part in the request", path,
                   is_sig ? " (signature)" : "", shown);
     }
   }
@@ -520,7 +507,7 @@ static int check_one(const mg_json *stmt, const char *prefix, const mg_xapi_part
   const mg_json *obj;
   int rc;
 
-  if (!mg_json_is_object(stmt)) return fail(err, prefix, "statement %s is not an object", prefix);
+  if (!mg_json_is_object(stmt)) return mg_xapi_error_set(err, prefix, "statement %s is not an object", prefix);
   rc = check_attachment_list(stmt, prefix, parts, n, used, err);
   if (rc != MG_OK) return rc;
   obj = mg_json_object_get(stmt, "object");
@@ -563,7 +550,7 @@ int mg_xapi_attachments_check(const mg_json *statements, const mg_xapi_part *par
       char shown[80], path[32];
       show(parts[i].hash.p ? parts[i].hash.p : "", parts[i].hash.len, shown);
       snprintf(path, sizeof path, "part[%zu]", i + 1);
-      rc = fail(err, path,
+      rc = mg_xapi_error_set(err, path,
                 "part[%zu] (X-Experience-API-Hash %s) is not referenced by any attachment's sha2",
                 i + 1, shown);
       goto out;

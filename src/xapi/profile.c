@@ -515,16 +515,6 @@ static void fail_field(mg_xapi_error *err, const mg_xapi_rule *r, const mg_xapi_
   }
 }
 
-static void fail(mg_xapi_error *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail(mg_xapi_error *err, const char *path, const char *fmt, ...) {
-  va_list ap;
-  if (!err) return;
-  snprintf(err->path, sizeof err->path, "%s", path);
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
-  va_end(ap);
-}
 
 /* ---- classification and checking ------------------------------------------------------------ */
 int mg_xapi_profile_claims(const mg_json *stmt) {
@@ -558,11 +548,11 @@ static const mg_xapi_rule *classify(const parts *p, const char *verb, mg_xapi_er
     return r;
   }
   if (!first_of_verb)
-    fail(err, "verb.id", "verb %s is not part of profile %s; send it without the profile category",
+    mg_xapi_error_set(err, "verb.id", "verb %s is not part of profile %s; send it without the profile category",
          verb, MG_XAPI_PROFILE_IRI);
   else
     /* every row of this verb is typed and no untyped fallback exists */
-    fail(err, "object.definition.type", "profile uses verb %s only for objects of type %s",
+    mg_xapi_error_set(err, "object.definition.type", "profile uses verb %s only for objects of type %s",
          short_name(verb), first_of_verb->type);
   return NULL;
 }
@@ -598,7 +588,7 @@ int mg_xapi_profile_check(const mg_json *stmt, mg_xapi_error *err) {
   if (!mg_xapi_profile_claims(stmt)) return MG_OK;
   const char *verb = verb_of(stmt);
   if (!verb) {
-    fail(err, "verb.id", "profile statements need a verb id");
+    mg_xapi_error_set(err, "verb.id", "profile statements need a verb id");
     return MG_EINVAL;
   }
   /* a voiding statement targets a StatementRef, which cannot carry the platform context */

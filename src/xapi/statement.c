@@ -1064,7 +1064,8 @@ static val_writer route_ctx_member(cw *c, const char *key, size_t key_len, const
   return (KEY_IS(key, key_len, "agent") || KEY_IS(key, key_len, "group")) ? w_agent : w_generic;
 }
 
-static void w_ctx_member_list(cw *c, const mg_json *v) {
+/* An array whose object elements are written with `route` (anything else verbatim). */
+static void w_obj_list(cw *c, const mg_json *v, key_router route) {
   if (!mg_json_is_array(v)) {
     w_generic(c, v);
     return;
@@ -1072,11 +1073,13 @@ static void w_ctx_member_list(cw *c, const mg_json *v) {
   put1(c, '[');
   for (size_t i = 0; i < v->len; i++) {
     const mg_json *e = v->u.items[i];
-    if (mg_json_is_object(e)) w_obj(c, e, route_ctx_member, NULL);
+    if (mg_json_is_object(e)) w_obj(c, e, route, NULL);
     else w_generic(c, e);
   }
   put1(c, ']');
 }
+
+static void w_ctx_member_list(cw *c, const mg_json *v) { w_obj_list(c, v, route_ctx_member); }
 
 static val_writer route_context(cw *c, const char *key, size_t key_len, const mg_json *v) {
   if (KEY_IS(key, key_len, "registration") || KEY_IS(key, key_len, "language")) return w_lower;
@@ -1141,19 +1144,7 @@ static val_writer route_attachment(cw *c, const char *key, size_t key_len, const
   return w_generic;
 }
 
-static void w_attachments(cw *c, const mg_json *v) {
-  if (!mg_json_is_array(v)) {
-    w_generic(c, v);
-    return;
-  }
-  put1(c, '[');
-  for (size_t i = 0; i < v->len; i++) {
-    const mg_json *e = v->u.items[i];
-    if (mg_json_is_object(e)) w_obj(c, e, route_attachment, NULL);
-    else w_generic(c, e);
-  }
-  put1(c, ']');
-}
+static void w_attachments(cw *c, const mg_json *v) { w_obj_list(c, v, route_attachment); }
 
 /* ---- statement ---- */
 

@@ -37,6 +37,18 @@ typedef struct mark {
 
 /* ---- character classes (no <ctype.h>: locale-free and safe for bytes >= 0x80) ---- */
 
+
+int mg_xapi_error_set(mg_xapi_error *err, const char *path, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+  }
+  return MG_EINVAL;
+}
+
 static int is_alpha(unsigned char ch) { return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'; }
 static int is_digit(unsigned char ch) { return ch >= '0' && ch <= '9'; }
 static int is_alnum(unsigned char ch) { return is_alpha(ch) || is_digit(ch); }

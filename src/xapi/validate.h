@@ -16,6 +16,11 @@ typedef struct mg_xapi_error {
   char message[256];  /* what is wrong, in English */
 } mg_xapi_error;
 
+/* Fills err (may be NULL) with path (NULL = "") and a printf-style message; returns MG_EINVAL so
+ * checkers can write `return mg_xapi_error_set(err, path, "...", ...);`. */
+int mg_xapi_error_set(mg_xapi_error *err, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Validates one statement as received from a client for version v. path_prefix (may be "" or
  * NULL) is prepended to paths, e.g. "[3]" for the fourth statement of a batch. Returns MG_OK, or
  * MG_EINVAL with *err filled. Does not modify stmt. Properties the LRS assigns (stored, authority)
