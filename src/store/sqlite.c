@@ -45,6 +45,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,10 +63,11 @@
 #define MAX_IDLE_READERS 16
 #define BUSY_TIMEOUT_MS 10000
 #define DEFAULT_SEGMENT 262144
+#define STORE_LAYOUT 2 /* store_meta 'layout' written by 001_statements.sql */
 #define ICACHE_MAX (1u << 20) /* entries per intern cache before it is emptied */
 #define BLOB_MAX (256u << 20)
-#define CKPT_FRAMES 16384      /* WAL frames that wake the background checkpointer */
-#define CKPT_HARD_FRAMES 131072 /* WAL frames past which the writer checkpoints itself */
+#define CKPT_FRAMES 2048       /* WAL frames (32 MiB) that wake the background checkpointer */
+#define CKPT_HARD_FRAMES 8192  /* WAL frames (128 MiB) past which the checkpointer restarts it */
 
 enum { K_AGENT = 1, K_ACTIVITY = 2, K_VERB = 3, K_REGISTRATION = 4, K_PLATFORM = 5 };
 #define KEY(id, kind) (((int64_t)(id) << 3) | (kind))
@@ -107,6 +109,7 @@ enum {
   Q_SEG_INS,
   Q_SEG_LIST_A,
   Q_SEG_LIST_D,
+  Q_SEG_ZONES,
   Q_SEG_COUNT,
   Q_POST_GET,
   Q_POST_PUT,
@@ -115,6 +118,7 @@ enum {
   Q_MARK_LAST,
   Q_MARK_INS,
   Q_MARK_ZONES,
+  Q_MARK_SPAN,
   Q_META_GET,
   Q_META_SET,
   Q_REFS_ANY,
@@ -173,7 +177,8 @@ static const char *const SQL[Q_COUNT_] = {
     [Q_MAX_SEQ] = "SELECT max(seq) FROM statements",
     [Q_SEG_MAX] = "SELECT max(hi_seq) FROM segments",
     [Q_SEG_OF] = "SELECT hi_seq, lo_seq FROM segments WHERE hi_seq >= ?1 ORDER BY hi_seq LIMIT 1",
-    [Q_SEG_INS] = "INSERT INTO segments (hi_seq, lo_seq, statements) VALUES (?1, ?2, ?3)",
+    [Q_SEG_INS] = "INSERT INTO segments (hi_seq, lo_seq, statements, min_ts_us, max_ts_us) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_SEG_LIST_A] = "SELECT hi_seq, lo_seq FROM segments WHERE hi_seq >= ?1 AND lo_seq <= ?2 "
                      "ORDER BY hi_seq",
     [Q_SEG_LIST_D] = "SELECT hi_seq, lo_seq FROM segments WHERE hi_seq >= ?1 AND lo_seq <= ?2 "
@@ -186,11 +191,15 @@ static const char *const SQL[Q_COUNT_] = {
     [Q_POST_ORPHANS] = "DELETE FROM postings WHERE segment > ?1",
     [Q_TAIL_ROWS] = "SELECT seq, id, keys FROM statements WHERE seq > ?1 AND seq <= ?2 "
                     "ORDER BY seq",
-    [Q_MARK_LAST] = "SELECT pmax_us, seq, total FROM stored_marks "
-                    "ORDER BY pmax_us DESC, seq DESC LIMIT 1",
+    [Q_SEG_ZONES] = "SELECT hi_seq, lo_seq FROM segments WHERE hi_seq >= ?1 AND lo_seq <= ?2 "
+                    "AND max_ts_us >= ?3 AND min_ts_us <= ?4 ORDER BY hi_seq",
+    [Q_MARK_LAST] = "SELECT pmax_us, seq, total FROM stored_marks ORDER BY seq DESC LIMIT 1",
     [Q_MARK_INS] = "INSERT INTO stored_marks (pmax_us, seq, floor_us, total, min_ts_us, max_ts_us) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_MARK_ZONES] = "SELECT seq, min_ts_us, max_ts_us FROM stored_marks ORDER BY pmax_us, seq",
+    [Q_MARK_ZONES] = "SELECT seq, min_ts_us, max_ts_us FROM stored_marks WHERE seq >= ?1 "
+                     "ORDER BY seq",
+    [Q_MARK_SPAN] = "SELECT min(min_ts_us), max(max_ts_us) FROM stored_marks "
+                    "WHERE seq BETWEEN ?1 AND ?2",
     [Q_META_GET] = "SELECT value FROM store_meta WHERE name = ?1",
     [Q_META_SET] = "INSERT INTO store_meta (name, value) VALUES (?1, ?2) "
                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -203,8 +212,8 @@ static const char *const SQL[Q_COUNT_] = {
                      "ORDER BY pmax_us DESC, seq DESC LIMIT 1",
     [Q_MARK_UNTIL_A] = "SELECT pmax_us, seq FROM stored_marks WHERE pmax_us > ?1 "
                        "ORDER BY pmax_us, seq LIMIT 1",
-    [Q_MARK_UNTIL_B] = "SELECT seq FROM stored_marks WHERE (pmax_us, seq) <= (?1, ?2) "
-                       "AND floor_us <= ?3 ORDER BY pmax_us DESC, seq DESC LIMIT 1",
+    [Q_MARK_UNTIL_B] = "SELECT seq FROM stored_marks WHERE seq <= ?1 AND floor_us <= ?2 "
+                       "ORDER BY seq DESC LIMIT 1",
     [Q_ROW] = "SELECT seq, " ROW_COLS " FROM statements WHERE seq = ?1",
     [Q_SCAN_A] = "SELECT seq, " ROW_COLS " FROM statements WHERE seq BETWEEN ?1 AND ?2 "
                  "ORDER BY seq",
@@ -687,7 +696,10 @@ typedef struct tail {
   int64_t upto;           /* every existing seq <= upto has its postings here or flushed */
   size_t count;           /* statements held */
   int authoritative;      /* this handle is the writer: no other handle adds statements */
-  bloom flushed_ids;      /* built by the writer handle */
+  bloom flushed_ids;      /* built in the background once this handle writes */
+  int bloom_building;     /* the builder runs: flushed ids wait in bloom_pend */
+  uint8_t (*bloom_pend)[16];
+  size_t nbloom_pend, cbloom_pend;
   pthread_cond_t applied_cv;
   uint64_t applied;       /* rounds whose postings are in (writer handle; see apply_round) */
   int rebuild;            /* out of memory lost postings: the next leader reloads the tail */
@@ -990,7 +1002,10 @@ typedef struct sq {
   uint64_t committed, synced;
   uint64_t covering; /* commits the running sync covers (> synced while one runs) */
   int wal_fd;
-  int wal_frames; /* after the last commit (WAL hook, writer role) */
+  /* background Bloom filter builder */
+  pthread_t bloom_thread;
+  int bloom_started;
+  atomic_int bloom_stop;
   /* background checkpointer */
   pthread_t ckpt;
   int ckpt_started, ckpt_stop, ckpt_wanted;
@@ -1149,7 +1164,6 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames) {
   sq *s = arg;
   (void)db;
   (void)name;
-  s->wal_frames = frames;
   if (frames >= CKPT_FRAMES && s->ckpt_started) {
     pthread_mutex_lock(&s->ckpt_mu);
     s->ckpt_wanted = 1;
@@ -1160,11 +1174,15 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames) {
 }
 
 /* Background checkpoints on a connection of their own: copying the WAL back into the database
- * (and syncing it) does not hold up the writer. */
+ * (and syncing it) does not hold up the writer. A PASSIVE checkpoint runs beside the writer, but
+ * the WAL only wraps to its start when a writer finds it fully copied, which a busy writer never
+ * does; so past CKPT_HARD_FRAMES a RESTART follows the PASSIVE one: it holds new write
+ * transactions back while it copies the little left, then the next commit starts the WAL over. */
 static void *checkpointer(void *arg) {
   sq *s = arg;
   conn *c = NULL;
   if (conn_open(s->path, CONN_CHECKPOINTER, &c)) return NULL;
+  sqlite3_busy_timeout(c->db, 2000); /* RESTART waits this long for readers at most */
   pthread_mutex_lock(&s->ckpt_mu);
   for (;;) {
     while (!s->ckpt_stop && !s->ckpt_wanted) pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mu);
@@ -1173,23 +1191,14 @@ static void *checkpointer(void *arg) {
     pthread_mutex_unlock(&s->ckpt_mu);
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc == SQLITE_OK && log >= CKPT_HARD_FRAMES)
+      rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) db_fail(c->db, rc, "checkpoint");
     pthread_mutex_lock(&s->ckpt_mu);
   }
   pthread_mutex_unlock(&s->ckpt_mu);
   conn_close(c);
   return NULL;
-}
-
-/* Writer role: when the WAL keeps growing (a busy writer never lets it wrap), checkpoint and
- * restart it here, waiting briefly for readers. */
-static void checkpoint_if_huge(sq *s) {
-  if (s->wal_frames < CKPT_HARD_FRAMES) return;
-  sqlite3_busy_timeout(s->w->db, 500);
-  int rc = sqlite3_wal_checkpoint_v2(s->w->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-  sqlite3_busy_timeout(s->w->db, BUSY_TIMEOUT_MS);
-  if (rc == SQLITE_OK) s->wal_frames = 0;
-  else if (rc != SQLITE_BUSY) db_fail(s->w->db, rc, "restart checkpoint");
 }
 
 /* ---- the writer --------------------------------------------------------------------------- */
@@ -1214,19 +1223,38 @@ static int writer_release(sq *s, int rc, int committed) {
   return rc;
 }
 
-/* Fills the Bloom filter with every flushed id (writer role, tail lock held). */
-static int bloom_load(sq *s) {
-  bloom_free(&s->t.flushed_ids);
-  sqlite3_stmt *st = use(s->w, Q_ID_ALL);
-  if (!st) return MG_ESTORE;
-  int r, rc = MG_OK;
-  while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
-    if (sqlite3_column_bytes(st, 0) == 16)
-      rc = bloom_add(&s->t.flushed_ids, sqlite3_column_blob(st, 0));
-  if (!rc && r != SQLITE_DONE) rc = db_fail(s->w->db, r, "bloom load");
-  sqlite3_reset(st);
-  s->t.flushed_ids.valid = !rc;
-  return rc;
+/* Builds the Bloom filter of flushed ids from statement_ids on a connection of its own, so the
+ * first insert after opening a large store does not wait for it (until it is ready, the writer
+ * looks every id up in the database). Ids flushed meanwhile are queued by flush_done. */
+static void *bloom_builder(void *arg) {
+  sq *s = arg;
+  bloom bf = {0};
+  conn *c = NULL;
+  int rc = conn_open(s->path, CONN_READER, &c);
+  sqlite3_stmt *st = rc ? NULL : use(c, Q_ID_ALL);
+  if (!rc && !st) rc = MG_ESTORE;
+  int r = SQLITE_DONE;
+  for (size_t n = 0; !rc && (r = sqlite3_step(st)) == SQLITE_ROW; n++) {
+    if (sqlite3_column_bytes(st, 0) == 16) rc = bloom_add(&bf, sqlite3_column_blob(st, 0));
+    if (!(n & 65535) && atomic_load(&s->bloom_stop)) rc = MG_EBUSY;
+  }
+  if (!rc && r != SQLITE_DONE) rc = db_fail(c->db, r, "bloom build");
+  conn_close(c);
+  pthread_mutex_lock(&s->t.mu);
+  for (size_t i = 0; !rc && i < s->t.nbloom_pend; i++) rc = bloom_add(&bf, s->t.bloom_pend[i]);
+  if (!rc && s->t.bloom_building) { /* not cancelled by a flush that could not queue its ids */
+    bloom_free(&s->t.flushed_ids);
+    s->t.flushed_ids = bf;
+    s->t.flushed_ids.valid = 1;
+  } else {
+    bloom_free(&bf);
+  }
+  free(s->t.bloom_pend);
+  s->t.bloom_pend = NULL;
+  s->t.nbloom_pend = s->t.cbloom_pend = 0;
+  s->t.bloom_building = 0;
+  pthread_mutex_unlock(&s->t.mu);
+  return NULL;
 }
 
 /* Waits until every committed round's postings are in the tail (leader). */
@@ -1267,8 +1295,7 @@ static int tail_rebuild(sq *s) {
   pthread_mutex_lock(&s->t.mu);
   tail_free_tables(&s->t);
   s->t.flushed = s->t.upto = flushed;
-  rc = bloom_load(s);
-  if (!rc) rc = tail_load_rows(s, s->w, flushed, maxseq);
+  rc = tail_load_rows(s, s->w, flushed, maxseq);
   if (!rc) {
     s->t.upto = maxseq > flushed ? maxseq : flushed;
     s->t.authoritative = 1;
@@ -1306,6 +1333,17 @@ static int become_writer(sq *s) {
     return rc;
   }
   s->lock_fd = fd;
+  /* Ids flushed from now on are queued for the builder (set before it takes its snapshot). */
+  pthread_mutex_lock(&s->t.mu);
+  s->t.bloom_building = 1;
+  pthread_mutex_unlock(&s->t.mu);
+  if (pthread_create(&s->bloom_thread, NULL, bloom_builder, s) == 0) {
+    s->bloom_started = 1;
+  } else {
+    pthread_mutex_lock(&s->t.mu);
+    s->t.bloom_building = 0; /* no filter: every id is looked up */
+    pthread_mutex_unlock(&s->t.mu);
+  }
   return MG_OK;
 }
 
@@ -1951,12 +1989,27 @@ static int flush_seal(sq *s) {
   int rc = MG_OK;
   for (size_t i = 0; !rc && i < f->ndirty; i++) rc = flush_key(s, f->dirty[i]);
   if (rc) return rc;
-  sqlite3_stmt *st = use(s->w, Q_SEG_INS);
+  /* The segment's timestamp span, from the marks of its rounds (they tile lo..hi). */
+  int64_t mn = INT64_MIN, mx = INT64_MAX;
+  sqlite3_stmt *st = use(s->w, Q_MARK_SPAN);
+  if (!st) return MG_ESTORE;
+  sqlite3_bind_int64(st, 1, f->lo);
+  sqlite3_bind_int64(st, 2, f->hi);
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    mn = sqlite3_column_int64(st, 0);
+    mx = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  if (r != SQLITE_ROW) return db_fail(s->w->db, r, "segment span");
+  st = use(s->w, Q_SEG_INS);
   if (!st) return MG_ESTORE;
   sqlite3_bind_int64(st, 1, f->hi);
   sqlite3_bind_int64(st, 2, f->lo);
   sqlite3_bind_int64(st, 3, (int64_t)f->nids);
-  int r = sqlite3_step(st);
+  sqlite3_bind_int64(st, 4, mn);
+  sqlite3_bind_int64(st, 5, mx);
+  r = sqlite3_step(st);
   sqlite3_reset(st);
   if (r != SQLITE_DONE) return db_fail(s->w->db, r, "flush segment");
   f->sealed = 1;
@@ -1970,6 +2023,13 @@ static void flush_done(sq *s) {
   pthread_mutex_lock(&t->mu);
   for (size_t i = 0; i < f->nids && t->flushed_ids.valid; i++)
     if (bloom_add(&t->flushed_ids, f->ids[i].id)) t->flushed_ids.valid = 0; /* then always probe */
+  for (size_t i = 0; i < f->nids && t->bloom_building; i++) {
+    if (grow((void **)&t->bloom_pend, &t->cbloom_pend, t->nbloom_pend + 1, 16)) {
+      t->bloom_building = 0; /* the builder's filter would miss ids: it must not be installed */
+      break;
+    }
+    memcpy(t->bloom_pend[t->nbloom_pend++], f->ids[i].id, 16);
+  }
   if (tail_prune(t, f->hi)) /* out of memory: rebuild the tail from the rows */
     t->rebuild = 1;
   t->flushed = f->hi;
@@ -2117,7 +2177,6 @@ static uint64_t run_round(sq *s, job *list, roundpost **post) {
     if (flush_start(s))
       mg_log(MG_LOG_WARN, "store.sqlite.flush", "msg", "cannot start a segment flush", NULL);
   }
-  checkpoint_if_huge(s);
   *post = rp;
   return gen;
 abort:
@@ -2274,6 +2333,10 @@ fail:
 static void sq_close(void *be) {
   sq *s = be;
   if (!s) return;
+  if (s->bloom_started) {
+    atomic_store(&s->bloom_stop, 1);
+    pthread_join(s->bloom_thread, NULL);
+  }
   if (s->ckpt_started) {
     pthread_mutex_lock(&s->ckpt_mu);
     s->ckpt_stop = 1;
@@ -2306,6 +2369,7 @@ static void sq_close(void *be) {
   mg_buf_free(&w->blob);
   tail_free_tables(&s->t);
   bloom_free(&s->t.flushed_ids);
+  free(s->t.bloom_pend);
   pthread_cond_destroy(&s->t.applied_cv);
   pthread_mutex_destroy(&s->t.mu);
   pthread_mutex_destroy(&s->mu);
@@ -2347,6 +2411,7 @@ static int sq_open(const char *target, void **be, int *applied) {
     }
     s->segment = (size_t)v;
   }
+  atomic_init(&s->bloom_stop, 0);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   pthread_mutex_init(&s->pool_mu, NULL);
@@ -2359,9 +2424,15 @@ static int sq_open(const char *target, void **be, int *applied) {
   pthread_cond_init(&s->ckpt_cv, NULL);
   mg_buf_init(&s->wx.blob, BLOB_MAX);
   int n_applied = 0;
+  int64_t layout = 0;
   int rc = conn_open(s->path, CONN_WRITER, &s->w);
   if (!rc) rc = migrate(s->w, &n_applied);
   if (applied) *applied = n_applied;
+  if (!rc && !(rc = meta_get(s->w, "layout", &layout)) && layout != STORE_LAYOUT) {
+    mg_log(MG_LOG_ERROR, "store.sqlite.error", "op", "open", "msg",
+           "store made by an older development build (table layout differs); recreate it", NULL);
+    rc = MG_ECORRUPT;
+  }
   if (!rc) {
     const char *wal = sqlite3_filename_wal(sqlite3_db_filename(s->w->db, "main"));
     size_t wlen = wal ? strlen(wal) : 0;
@@ -2479,31 +2550,25 @@ static int since_lo(conn *c, int64_t since, int64_t *lo) {
 /* Last seq that can have stored <= until (0: none). Marks past pmax > until + max_lag hold only
  * later statements; from there, walk back to the last mark whose lowest stored is <= until. */
 static int until_hi(conn *c, int64_t until, int64_t *hi) {
-  int64_t lag, pj = 0, sj = 0, total;
+  int64_t lag, pmax, from = 0, total;
   int rc = meta_get(c, "max_lag_us", &lag);
   if (rc) return rc;
   sqlite3_stmt *st = use(c, Q_MARK_UNTIL_A);
   if (!st) return MG_ESTORE;
   sqlite3_bind_int64(st, 1, sat_add(until, lag));
   int r = sqlite3_step(st);
-  if (r == SQLITE_ROW) {
-    pj = sqlite3_column_int64(st, 0);
-    sj = sqlite3_column_int64(st, 1);
-  }
+  if (r == SQLITE_ROW) from = sqlite3_column_int64(st, 1);
   sqlite3_reset(st);
   if (r != SQLITE_ROW && r != SQLITE_DONE) return db_fail(c->db, r, "until a");
-  if (r == SQLITE_DONE) {
-    if ((rc = mark_last(c, &pj, &sj, &total))) return rc;
-    if (!sj) {
-      *hi = 0;
-      return MG_OK;
-    }
+  if (r == SQLITE_DONE && (rc = mark_last(c, &pmax, &from, &total))) return rc;
+  if (!from) {
+    *hi = 0;
+    return MG_OK;
   }
   st = use(c, Q_MARK_UNTIL_B);
   if (!st) return MG_ESTORE;
-  sqlite3_bind_int64(st, 1, pj);
-  sqlite3_bind_int64(st, 2, sj);
-  sqlite3_bind_int64(st, 3, until);
+  sqlite3_bind_int64(st, 1, from);
+  sqlite3_bind_int64(st, 2, until);
   r = sqlite3_step(st);
   *hi = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_reset(st);
@@ -2672,35 +2737,67 @@ static int drive_tail(qrun *qr, const filt *d) {
   return b > a ? drive_entries(qr, d, d->mem.v + a, b - a, 0) : MG_OK;
 }
 
-/* Without an equality filter but with a timestamp window: scan only the commits (marks) whose
- * timestamp span overlaps the window. */
-static int drive_zones(qrun *qr) {
+/* Appends to rg (pairs lo, hi, ascending, merged when adjacent) the parts of a..b whose commits
+ * (marks) have a timestamp span overlapping the window. */
+static int zone_marks(qrun *qr, int64_t a, int64_t b, u64vec *rg) {
   sqlite3_stmt *st = use(qr->c, Q_MARK_ZONES);
   if (!st) return MG_ESTORE;
-  u64vec *rg = &qr->seg; /* pairs lo, hi of seq ranges, ascending */
-  rg->n = 0;
-  int64_t prev = 0;
+  sqlite3_bind_int64(st, 1, a);
+  int64_t prev = a - 1;
   int r, rc = MG_OK;
   while ((r = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t seq = sqlite3_column_int64(st, 0);
     int64_t mn = sqlite3_column_int64(st, 1), mx = sqlite3_column_int64(st, 2);
-    int64_t lo = prev + 1 > qr->lo ? prev + 1 : qr->lo, hi = seq < qr->hi ? seq : qr->hi;
+    int64_t lo = prev + 1, hi = seq < b ? seq : b;
     prev = seq;
-    if (lo > hi || mx < qr->ts_a || mn > qr->ts_b) continue;
-    if (rg->n && (int64_t)rg->v[rg->n - 1] + 1 == lo) {
-      rg->v[rg->n - 1] = (uint64_t)hi; /* extend the previous range */
-    } else if ((rc = u64_push(rg, (uint64_t)lo)) || (rc = u64_push(rg, (uint64_t)hi))) {
-      break;
+    if (lo <= hi && mx >= qr->ts_a && mn <= qr->ts_b) {
+      if (rg->n && (int64_t)rg->v[rg->n - 1] + 1 == lo)
+        rg->v[rg->n - 1] = (uint64_t)hi; /* extends the previous range */
+      else if ((rc = u64_push(rg, (uint64_t)lo)) || (rc = u64_push(rg, (uint64_t)hi)))
+        break;
     }
-    if (seq >= qr->hi) break;
+    if (seq >= b) break;
   }
   if (!rc && r != SQLITE_ROW && r != SQLITE_DONE) rc = db_fail(qr->c->db, r, "zones");
   sqlite3_reset(st);
-  size_t n = rg->n / 2;
+  return rc;
+}
+
+/* Without an equality filter but with a timestamp window: scan only the seq ranges whose
+ * timestamps can fall in it: segments by their span, then, inside those and in the tail, the
+ * commits (marks) by theirs. */
+static int drive_zones(qrun *qr) {
+  u64vec segs = {0}, rg = {0};
+  int64_t top = qr->hi < qr->flushed ? qr->hi : qr->flushed;
+  int r, rc = MG_OK;
+  if (qr->lo <= top) {
+    sqlite3_stmt *st = use(qr->c, Q_SEG_ZONES);
+    if (!st) return MG_ESTORE;
+    sqlite3_bind_int64(st, 1, qr->lo);
+    sqlite3_bind_int64(st, 2, top);
+    sqlite3_bind_int64(st, 3, qr->ts_a);
+    sqlite3_bind_int64(st, 4, qr->ts_b);
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+      int64_t hi = sqlite3_column_int64(st, 0), lo = sqlite3_column_int64(st, 1);
+      if ((rc = u64_push(&segs, (uint64_t)(lo > qr->lo ? lo : qr->lo)))) break;
+      rc = u64_push(&segs, (uint64_t)(hi < top ? hi : top));
+    }
+    if (!rc && r != SQLITE_DONE) rc = db_fail(qr->c->db, r, "segment zones");
+    sqlite3_reset(st);
+  }
+  int64_t tail_lo = qr->flushed + 1 > qr->lo ? qr->flushed + 1 : qr->lo;
+  if (!rc && tail_lo <= qr->hi &&
+      (!(rc = u64_push(&segs, (uint64_t)tail_lo))))
+    rc = u64_push(&segs, (uint64_t)qr->hi);
+  for (size_t i = 0; !rc && i + 1 < segs.n; i += 2)
+    rc = zone_marks(qr, (int64_t)segs.v[i], (int64_t)segs.v[i + 1], &rg);
+  size_t n = rg.n / 2;
   for (size_t k = 0; !rc && k < n && !qr->stop; k++) {
     size_t i = qr->asc ? k : n - 1 - k;
-    rc = scan_range(qr, (int64_t)rg->v[2 * i], (int64_t)rg->v[2 * i + 1]);
+    rc = scan_range(qr, (int64_t)rg.v[2 * i], (int64_t)rg.v[2 * i + 1]);
   }
+  free(segs.v);
+  free(rg.v);
   return rc;
 }
 

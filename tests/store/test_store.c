@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,11 +216,13 @@ static void test_open_migrate_reopen(void **state) {
   tdir_make(&t);
   mg_store *s = NULL;
   int applied = -1, version = -1;
+  const int last_migration =
+      mg_store_sqlite_migrations[mg_store_sqlite_migrations_count - 1].number;
   assert_int_equal(mg_store_open(t.db, &s, &applied), MG_OK);
   assert_int_equal(applied, mg_store_sqlite_migrations_count);
   assert_true(applied >= 1);
   assert_int_equal(mg_store_schema_version(s, &version), MG_OK);
-  assert_int_equal(version, mg_store_sqlite_migrations[mg_store_sqlite_migrations_count - 1].number);
+  assert_int_equal(version, last_migration);
   assert_string_equal(mg_store_backend(s), "sqlite");
   int64_t count = -1, last = -1;
   assert_int_equal(mg_store_stmt_count(s, &count), MG_OK);
@@ -236,7 +239,7 @@ static void test_open_migrate_reopen(void **state) {
   assert_int_equal(applied, 0);
   version = -1;
   assert_int_equal(mg_store_schema_version(s, &version), MG_OK);
-  assert_int_equal(version, mg_store_sqlite_migrations[mg_store_sqlite_migrations_count - 1].number);
+  assert_int_equal(version, last_migration);
   mg_store_close(s);
 
   /* The file says WAL and records each migration once. */
@@ -255,6 +258,16 @@ static void test_open_migrate_reopen(void **state) {
   assert_int_equal(sqlite3_column_int(st, 1), 1);
   sqlite3_finalize(st);
   sqlite3_close(db);
+
+  /* a store made by an older development layout is refused, not misread */
+  assert_int_equal(sqlite3_open(t.db, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "UPDATE store_meta SET value = 1 WHERE name = 'layout'", NULL,
+                                NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  assert_int_equal(mg_store_open(t.db, &s, NULL), MG_ECORRUPT);
+  assert_null(s);
 
   assert_int_equal(mg_store_open("postgres://u@h/db", &s, NULL), MG_ENOTSUP);
   assert_null(s);
@@ -1067,7 +1080,7 @@ static void *writer_thread(void *p) {
 
 typedef struct rargs {
   mg_store *s;
-  volatile int stop;
+  atomic_int stop;
   int queries;
   int errors;
 } rargs;
@@ -1082,7 +1095,7 @@ static int count_cb(void *ud, int64_t seq, const char *json, size_t len) {
 
 static void *reader_thread(void *p) {
   rargs *r = p;
-  while (!r->stop) {
+  while (!atomic_load(&r->stop)) {
     mg_store_query q = {0};
     q.activity_id = "act:shared";
     q.limit = 50;
@@ -1100,14 +1113,15 @@ static void test_concurrent_inserts(void **state) {
   mg_store *s = open_store(&t);
   pthread_t th[THREADS], rt;
   wargs wa[THREADS];
-  rargs ra = {s, 0, 0, 0};
+  rargs ra = {.s = s};
+  atomic_init(&ra.stop, 0);
   assert_int_equal(pthread_create(&rt, NULL, reader_thread, &ra), 0);
   for (int i = 0; i < THREADS; i++) {
     wa[i] = (wargs){s, i, 0, 0};
     assert_int_equal(pthread_create(&th[i], NULL, writer_thread, &wa[i]), 0);
   }
   for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
-  ra.stop = 1;
+  atomic_store(&ra.stop, 1);
   pthread_join(rt, NULL);
   for (int i = 0; i < THREADS; i++) {
     assert_int_equal(wa[i].failures, 0);
@@ -1417,6 +1431,17 @@ static void test_reopen_rebuilds_tail(void **state) {
   q.limit = 7;
   query_all(s, &q, g);
   assert_int_equal(g->len, 30); /* even n not divisible by 3 */
+  /* every earlier statement re-posted is SAME (flushed ids go through the Bloom filter, built in
+   * the background meanwhile), and nothing is stored twice */
+  usleep(200000);
+  for (int n = 1; n <= 90; n++) {
+    tst b;
+    tst_init(&b, n, n % 3 ? "mbox:mailto:x@x" : "mbox:mailto:y@x", n % 2 ? "v:odd" : "v:even",
+             "act:1");
+    if (n == 40) tst_ref(&b, 95);
+    assert_int_equal(put1(s, &b, &r), MG_OK);
+    assert_int_equal(r, MG_STORE_PUT_SAME);
+  }
   int64_t count = 0;
   assert_int_equal(mg_store_stmt_count(s, &count), MG_OK);
   assert_int_equal(count, 91);
@@ -1470,7 +1495,56 @@ static void test_second_handle(void **state) {
   tdir_remove(&t);
 }
 
-static int seg_small = 16, seg_tiny = 3;
+/* A target arriving while its referrer's segment is being flushed (segments of 4 statements):
+ * while the segment's rows are written, at the round that seals it, and after. */
+static void test_flush_while_propagating(void **state) {
+  set_segment(state);
+  tdir t;
+  tdir_make(&t);
+  mg_store *s = open_store(&t);
+  tst a[12];
+  tst_init(&a[0], 1, "mbox:mailto:r1@x", "v:ref", NULL);
+  tst_ref(&a[0], 100);
+  tst_init(&a[1], 2, "mbox:mailto:r2@x", "v:ref", NULL);
+  tst_ref(&a[1], 101);
+  tst_init(&a[2], 3, "mbox:mailto:r3@x", "v:ref", NULL);
+  tst_ref(&a[2], 102);
+  tst_init(&a[3], 4, "mbox:mailto:o@x", "v:other", "act:o");
+  mg_store_stmt b1[4] = {a[0].st, a[1].st, a[2].st, a[3].st};
+  assert_int_equal(mg_store_stmt_insert(s, b1, 4, NULL, NULL), MG_OK); /* a flush of 1..4 starts */
+  tst_init(&a[4], 100, "mbox:mailto:dave@x", "v:t1", "act:t");
+  assert_int_equal(put1(s, &a[4], NULL), MG_OK); /* rows written; propagation into 1 */
+  tst_init(&a[5], 101, "mbox:mailto:erin@x", "v:t2", "act:t");
+  assert_int_equal(put1(s, &a[5], NULL), MG_OK); /* sealed at this round's start */
+  tst_init(&a[6], 102, "mbox:mailto:fred@x", "v:t3", "act:t");
+  assert_int_equal(put1(s, &a[6], NULL), MG_OK); /* segment 1..4 is in the database now */
+  assert_true(db_int(&t, "SELECT count(*) FROM segments WHERE lo_seq = 1 AND hi_seq = 4") == 1);
+  static const char *const who[3] = {"mbox:mailto:dave@x", "mbox:mailto:erin@x",
+                                     "mbox:mailto:fred@x"};
+  for (int k = 0; k < 3; k++) {
+    mg_store_query q = {0};
+    q.agent_key = who[k];
+    int want[2] = {100 + k, 1 + k};
+    expect_query(s, &q, want, 2);
+    memset(&q, 0, sizeof q);
+    q.verb_id = k == 0 ? "v:t1" : k == 1 ? "v:t2" : "v:t3";
+    expect_query(s, &q, want, 2);
+  }
+  /* and the same after a reopen (tail rebuilt, segments read back) */
+  mg_store_close(s);
+  s = open_store(&t);
+  for (int k = 0; k < 3; k++) {
+    mg_store_query q = {0};
+    q.agent_key = who[k];
+    q.ascending = 1;
+    int want[2] = {1 + k, 100 + k};
+    expect_query(s, &q, want, 2);
+  }
+  mg_store_close(s);
+  tdir_remove(&t);
+}
+
+static int seg_small = 16, seg_tiny = 3, seg_four = 4;
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -1490,6 +1564,7 @@ int main(void) {
       cmocka_unit_test(test_query_callback_stop),
       cmocka_unit_test(test_reopen_rebuilds_tail),
       cmocka_unit_test(test_second_handle),
+      cmocka_unit_test_prestate(test_flush_while_propagating, &seg_four),
       /* the same again with most statements in flushed segments */
       cmocka_unit_test_prestate(test_insert_get, &seg_tiny),
       cmocka_unit_test_prestate(test_same_and_conflict, &seg_tiny),

@@ -2,7 +2,7 @@
 --
 -- Write path: a commit writes the statement row only (seq is the INTEGER PRIMARY KEY, so rows are
 -- appended). Its filter keys are kept in the `keys` column and, for the newest statements, in an
--- in-memory posting index; every 65536 statements that index is flushed as one segment: one
+-- in-memory posting index; every 262144 statements that index is flushed as one segment: one
 -- `postings` row per (segment, key) holding the segment's seqs for the key, and one
 -- `statement_ids` row per statement. After a crash the unflushed tail is rebuilt from the rows.
 --
@@ -65,11 +65,14 @@ CREATE TABLE statement_ids (
   seq INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- Flushed segments: statements lo_seq..hi_seq.
+-- Flushed segments: statements lo_seq..hi_seq, their timestamps within min_ts_us..max_ts_us
+-- (the coarse level of the timestamp zone map; stored_marks is the fine one).
 CREATE TABLE segments (
   hi_seq INTEGER PRIMARY KEY,
   lo_seq INTEGER NOT NULL,
-  statements INTEGER NOT NULL
+  statements INTEGER NOT NULL,
+  min_ts_us INTEGER NOT NULL,
+  max_ts_us INTEGER NOT NULL
 );
 
 -- Posting lists: the seqs of segment `segment` (its hi_seq) carrying `key`, ascending, as
@@ -89,20 +92,23 @@ CREATE TABLE postings (
 -- statement count so far, min_ts_us..max_ts_us the span of its timestamps (a zone map for the
 -- timestamp filters). pmax_us grows with seq, so since/until map to seq ranges through it.
 CREATE TABLE stored_marks (
+  seq INTEGER PRIMARY KEY,
   pmax_us INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
   floor_us INTEGER NOT NULL,
   total INTEGER NOT NULL,
   min_ts_us INTEGER NOT NULL,
-  max_ts_us INTEGER NOT NULL,
-  PRIMARY KEY (pmax_us, seq)
-) WITHOUT ROWID;
+  max_ts_us INTEGER NOT NULL
+);
+CREATE INDEX stored_marks_pmax ON stored_marks (pmax_us);
 
--- Integer facts the store keeps about itself (max_lag_us: largest pmax_us - floor_us of a mark).
+-- Integer facts the store keeps about itself (max_lag_us: largest pmax_us - floor_us of a mark;
+-- layout: the table layout this file creates, checked at open, so a store made by a development
+-- build with an earlier version of this file is refused rather than misread).
 CREATE TABLE store_meta (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 ) WITHOUT ROWID;
+INSERT INTO store_meta (name, value) VALUES ('layout', 2);
 
 CREATE TABLE attachments (
   sha2 TEXT PRIMARY KEY CHECK (length(sha2) = 64),
