@@ -177,6 +177,7 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
   mg_xapi_ingest(&ctx, body, is_put ? statement_id : NULL, parts, n_parts, &res);
   if (res.status != 200) {
     mg_http_resp_error(resp, res.status, res.error, "%s", res.message);
+    if (res.status == 503) mg_http_resp_header(resp, "Retry-After", "5");
     goto out;
   }
   if (is_put) {

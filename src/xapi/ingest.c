@@ -271,6 +271,11 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
                bad, mg_json_string_value(mg_json_object_get(stmts[bad], "id")));
       snprintf(res->message, sizeof res->message, "%s", tmp);
     }
+  } else if (rc == MG_EBUSY) {
+    /* one process per store file writes statements (store.h): a server or an import */
+    fail(res, 503, "store_busy",
+         "another moocguard process (a running server or import) is writing to this store; "
+         "retry later, or send the statements to that server");
   } else if (rc) {
     fail(res, 500, "store_error", "could not store the statements: %s", mg_strerror(rc));
     rc = MG_ESTORE;

@@ -25,7 +25,7 @@ typedef struct mg_xapi_ingest_ctx {
 } mg_xapi_ingest_ctx;
 
 typedef struct mg_xapi_ingest_result {
-  int status;            /* HTTP status: 200 on success, else 400/409/500 */
+  int status;            /* HTTP status: 200 on success, else 400/409/500/503 */
   char error[32];        /* short code, e.g. "invalid_statement" */
   char message[640];     /* what was wrong and where */
   mg_json *ids;          /* on success: array of statement ids, in ctx->arena */

@@ -163,12 +163,46 @@ static void disabled_credential_is_refused(void **state) {
   assert_int_equal(mg_test_server_stop(&srv), 0);
 }
 
+/* One process writes statements to a store: an import into a store a running server writes to
+ * fails with a message that says so, and stores nothing. */
+static void import_into_a_served_store_is_refused_clearly(void **state) {
+  (void)state;
+  mg_test_server srv;
+  assert_int_equal(mg_test_server_start("cli-busy", NULL, &srv), 0);
+  char h[1024], path[700], cmd[2000];
+  snprintf(h, sizeof h, "%sX-Experience-API-Version: 2.0.0\r\nContent-Type: application/json\r\n",
+           srv.auth_header);
+  char body[1024];
+  snprintf(body, sizeof body, K_LINE, "20260100", 1);
+  mg_test_resp r;
+  assert_int_equal(mg_test_http(srv.port, "POST", "/xapi/statements", h, body, strlen(body), &r), 0);
+  assert_int_equal(r.status, 200); /* the server is now the store's writer */
+  mg_test_resp_free(&r);
+  snprintf(path, sizeof path, "%s/one.ndjson", srv.dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, K_LINE, "20260101", 2);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "'%s' import '%s' --store '%s/moocguard.db' 2>'%s/busy.txt'", bin(), path,
+           srv.dir, srv.dir);
+  assert_int_equal(run(cmd, NULL, 0), 1);
+  char errpath[700];
+  snprintf(errpath, sizeof errpath, "%s/busy.txt", srv.dir);
+  char *err = mg_test_read_file(errpath, NULL);
+  assert_non_null(err);
+  assert_non_null(strstr(err, "another moocguard process"));
+  free(err);
+  assert_int_equal(mg_test_count_statements(&srv, "limit=100"), 1);
+  assert_int_equal(mg_test_server_stop(&srv), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(help_and_exit_codes),
       cmocka_unit_test(migrate_is_idempotent),
       cmocka_unit_test(import_reports_bad_lines_and_resumes),
       cmocka_unit_test(disabled_credential_is_refused),
+      cmocka_unit_test(import_into_a_served_store_is_refused_clearly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
