@@ -53,7 +53,7 @@ typedef struct mg_xapi_keys {
 int mg_xapi_keys_extract(const mg_json *stmt, mg_xapi_keys *keys);
 void mg_xapi_keys_free(mg_xapi_keys *keys);
 
-/* SHA-256 of the statement's comparable form, per the xAPI rules for deciding whether two
+/* BLAKE2b-256 of the statement's comparable form, per the xAPI rules for deciding whether two
  * statements with the same id are the same: ignores stored, authority, version and properties
  * the LRS assigned; object key order; case of IRIs' scheme/host is NOT normalised; timestamps
  * compared as instants. Used to answer 204 vs 409 on a re-post. */
