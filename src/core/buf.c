@@ -110,6 +110,18 @@ int mg_buf_add_json_str(mg_buf *b, const char *s, size_t n) {
   }
 }
 
+void mg_utf8_trim_tail(char *s) {
+  size_t i = strlen(s), k = 0;
+  while (i > 0 && k < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+    i--;
+    k++;
+  }
+  if (i == 0) return;
+  unsigned char lead = (unsigned char)s[i - 1];
+  size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  if (need > 1 && need != k + 1) s[i - 1] = '\0';
+}
+
 void mg_buf_reset(mg_buf *b) {
   b->len = 0;
   if (b->data) b->data[0] = '\0';

@@ -32,6 +32,9 @@ int mg_buf_addf(mg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2
 int mg_buf_vaddf(mg_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s as the body of a JSON string (escaped, without the quotes). */
 int mg_buf_add_json_str(mg_buf *b, const char *s, size_t n);
+/* Cuts a NUL-terminated string before a UTF-8 sequence left incomplete at its end (as "%.40s"
+ * may leave one), so messages quoting client text stay valid UTF-8. */
+void mg_utf8_trim_tail(char *s);
 /* Empties the buffer, keeping its memory. */
 void mg_buf_reset(mg_buf *b);
 /* Frees the memory; the buffer is empty and reusable afterwards. */

@@ -58,6 +58,7 @@ static void fail_at(parser *ps, const char *at, const char *msg, const char *det
     snprintf(ps->err->text, sizeof ps->err->text, "%s '%.100s'", msg, detail);
   else
     snprintf(ps->err->text, sizeof ps->err->text, "%s", msg);
+  mg_utf8_trim_tail(ps->err->text); /* the quoted key may have been cut mid-character */
 }
 
 static void skip_ws(parser *ps) {

@@ -244,9 +244,14 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
   res->ids = mg_json_array(ctx->arena);
   if (!res->ids) goto nomem;
   for (size_t i = 0; i < n; i++) {
+    /* The comparison digest is taken on the statement as received: after prepare, a timestamp
+     * the LRS filled in could not be told from a client's that happens to equal `stored`. */
+    uint8_t received_digest[32];
+    if (mg_xapi_compare_digest(stmts[i], received_digest) != MG_OK) goto nomem;
     if (mg_xapi_prepare(ctx->arena, stmts[i], ctx->version, now, ctx->authority) != MG_OK)
       goto nomem;
     if (mg_xapi_keys_extract(stmts[i], &keys[i]) != MG_OK) goto nomem;
+    memcpy(keys[i].row.cmp_hash, received_digest, sizeof received_digest);
     n_keys = i + 1;
     mg_buf_init(&jsons[i], (size_t)1 << 30);
     if (mg_json_dump(stmts[i], &jsons[i]) != MG_OK) goto nomem;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/time.h"
 #include "core/uuid.h"
@@ -45,6 +46,8 @@ int mg_xapi_error_set(mg_xapi_error *err, const char *path, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    mg_utf8_trim_tail(err->path);
+    mg_utf8_trim_tail(err->message);
   }
   return MG_EINVAL;
 }
@@ -111,17 +114,6 @@ static const char *clip(const char *s, char *buf) {
 #define CLIP(s) clip((s), (char[96]){0})
 
 /* Drops an incomplete UTF-8 sequence that vsnprintf's truncation may have left at the end. */
-static void utf8_trim_tail(char *s) {
-  size_t i = strlen(s), k = 0;
-  while (i > 0 && k < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
-    i--;
-    k++;
-  }
-  if (i == 0) return;
-  unsigned char lead = (unsigned char)s[i - 1];
-  size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  if (need > 1 && need != k + 1) s[i - 1] = '\0';
-}
 
 static int vfail(vctx *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int vfail(vctx *c, const char *fmt, va_list ap) {
@@ -133,7 +125,7 @@ static int vfail(vctx *c, const char *fmt, va_list ap) {
     memcpy(e->path + at, "...", 4);
   }
   vsnprintf(e->message, sizeof e->message, fmt, ap);
-  utf8_trim_tail(e->message);
+  mg_utf8_trim_tail(e->message);
   return MG_EINVAL;
 }
 

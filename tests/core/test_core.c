@@ -52,6 +52,25 @@ static void buf_json_escapes(void **state) {
   mg_buf_free(&b);
 }
 
+static void utf8_tail_is_trimmed(void **state) {
+  (void)state;
+  char a[] = "key '\xe4\xb8";        /* 中 cut after 2 of 3 bytes */
+  mg_utf8_trim_tail(a);
+  assert_string_equal(a, "key '");
+  char b[] = "ok \xe4\xb8\xad";       /* complete 中 stays */
+  mg_utf8_trim_tail(b);
+  assert_string_equal(b, "ok \xe4\xb8\xad");
+  char c[] = "x\xf0\x9f\x98";         /* 4-byte emoji cut after 3 */
+  mg_utf8_trim_tail(c);
+  assert_string_equal(c, "x");
+  char d[] = "\xc3";                  /* lone lead byte */
+  mg_utf8_trim_tail(d);
+  assert_string_equal(d, "");
+  char e[] = "plain";
+  mg_utf8_trim_tail(e);
+  assert_string_equal(e, "plain");
+}
+
 static void err_table_names(void **state) {
   (void)state;
   assert_string_equal(mg_err_name(MG_ENOTFOUND), "MG_ENOTFOUND");
@@ -175,6 +194,7 @@ int main(void) {
       cmocka_unit_test(buf_grows_and_stays_terminated),
       cmocka_unit_test(buf_refuses_past_max_and_is_unchanged),
       cmocka_unit_test(buf_json_escapes),
+      cmocka_unit_test(utf8_tail_is_trimmed),
       cmocka_unit_test(err_table_names),
       cmocka_unit_test(time_parses_and_formats),
       cmocka_unit_test(time_durations),
