@@ -122,6 +122,16 @@ void mg_utf8_trim_tail(char *s) {
   if (need > 1 && need != k + 1) s[i - 1] = '\0';
 }
 
+int mg_utf8_prefix(const char *s, size_t max) {
+  if (!s) return 0;
+  size_t n = strnlen(s, max + 1);
+  if (n > max) {
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--; /* s[n] continues a character */
+  }
+  return n > 0x7fffffff ? 0x7fffffff : (int)n;
+}
+
 void mg_buf_reset(mg_buf *b) {
   b->len = 0;
   if (b->data) b->data[0] = '\0';

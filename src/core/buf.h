@@ -35,6 +35,9 @@ int mg_buf_add_json_str(mg_buf *b, const char *s, size_t n);
 /* Cuts a NUL-terminated string before a UTF-8 sequence left incomplete at its end (as "%.40s"
  * may leave one), so messages quoting client text stay valid UTF-8. */
 void mg_utf8_trim_tail(char *s);
+/* The length of the longest prefix of s that is at most max bytes and ends on a UTF-8
+ * character boundary: quote client text with "%.*s" and this, never a bare "%.40s". */
+int mg_utf8_prefix(const char *s, size_t max);
 /* Empties the buffer, keeping its memory. */
 void mg_buf_reset(mg_buf *b);
 /* Frees the memory; the buffer is empty and reusable afterwards. */

@@ -55,7 +55,8 @@ static void fail_at(parser *ps, const char *at, const char *msg, const char *det
   ps->err->column = col;
   ps->err->position = pos;
   if (detail)
-    snprintf(ps->err->text, sizeof ps->err->text, "%s '%.100s'", msg, detail);
+    snprintf(ps->err->text, sizeof ps->err->text, "%s '%.*s'", msg, mg_utf8_prefix(detail, 100),
+             detail);
   else
     snprintf(ps->err->text, sizeof ps->err->text, "%s", msg);
   mg_utf8_trim_tail(ps->err->text); /* the quoted key may have been cut mid-character */

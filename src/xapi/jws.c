@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "xapi/statement.h"
 
@@ -322,8 +323,8 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const mg_json *stmt, const c
   }
   md = md_for_alg(alg);
   if (!md) {
-    rc = mg_xapi_error_set(err, path, "JWS alg \"%.40s\" is not allowed: use RS256, RS384 or RS512",
-              mg_json_string_value(alg));
+    rc = mg_xapi_error_set(err, path, "JWS alg \"%.*s\" is not allowed: use RS256, RS384 or RS512",
+              mg_utf8_prefix(mg_json_string_value(alg), 40), mg_json_string_value(alg));
     goto out;
   }
   if (mg_json_object_get(hdr, "crit")) {
@@ -355,7 +356,8 @@ int mg_xapi_jws_verify(const char *jws, size_t len, const mg_json *stmt, const c
 
   payload = mg_json_parse(&tmp, (const char *)pb, plen, 0, &je);
   if (!payload) {
-    rc = mg_xapi_error_set(err, path, "the JWS payload is not valid JSON: %.120s", je.text);
+    rc = mg_xapi_error_set(err, path, "the JWS payload is not valid JSON: %.*s",
+                           mg_utf8_prefix(je.text, 120), je.text);
     goto out;
   }
   if (!mg_json_is_object(payload)) {
@@ -398,7 +400,8 @@ int mg_xapi_jws_verify_statement(const mg_json *stmt, const mg_xapi_part *parts,
     ct = mg_json_string_value(ctv);
     if (!media_is(ct, mg_json_string_length(ctv), "application/octet-stream"))
       return mg_xapi_error_set(err, path, "a signature attachment must have contentType "
-                             "application/octet-stream, not %.60s", ct ? ct : "(none)");
+                             "application/octet-stream, not %.*s",
+                             mg_utf8_prefix(ct ? ct : "(none)", 60), ct ? ct : "(none)");
     sha2v = mg_json_object_get(att, "sha2");
     sha2 = mg_json_string_value(sha2v);
     /* part_find takes a C string: a (built) sha2 holding a NUL names no part */
