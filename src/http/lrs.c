@@ -185,7 +185,6 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
   } else {
     mg_http_resp_json(resp, 200, res.ids);
   }
-  set_consistent_through(lrs, resp);
 out:
   mg_xapi_multipart_free(&mp);
 }
@@ -457,7 +456,6 @@ static void get_single(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, get_pa
   char lm[40];
   mg_time_format_http(info.stored_us, lm);
   mg_http_resp_header(resp, "Last-Modified", lm);
-  set_consistent_through(lrs, resp);
   goto out;
 nomem:
   mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
@@ -549,7 +547,6 @@ static void handle_get(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp) {
   }
   if (mg_buf_adds(&out, "\"}")) goto nomem;
   send_statements(lrs, resp, &out, hashes);
-  set_consistent_through(lrs, resp);
   char lm[40];
   mg_time_format_http(mg_time_now_us(), lm);
   mg_http_resp_header(resp, "Last-Modified", lm);
@@ -687,11 +684,8 @@ fail_answered:
   return NULL;
 }
 
-static void handle_statements(mg_http_req *req, mg_http_resp *resp, void *ud) {
-  mg_lrs *lrs = ud;
+static void dispatch_statements(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp) {
   const char *method = req->method;
-  /* every Statements answer, errors included, says how far the store is consistent */
-  set_consistent_through(lrs, resp);
   if (mg_http_query_get(req, "method")) {
     mg_xapi_version v;
     const char *h = mg_http_header_get(req, "X-Experience-API-Version");
@@ -713,6 +707,14 @@ static void handle_statements(mg_http_req *req, mg_http_resp *resp, void *ud) {
   else
     mg_http_resp_error(resp, 405, "method_not_allowed", "%s is not allowed on /xapi/statements",
                        method);
+}
+
+static void handle_statements(mg_http_req *req, mg_http_resp *resp, void *ud) {
+  mg_lrs *lrs = ud;
+  dispatch_statements(lrs, req, resp);
+  /* Every Statements answer, errors included, says how far the store is consistent. Taken
+   * once, after the handler, so it also covers what this request just wrote. */
+  set_consistent_through(lrs, resp);
 }
 
 int mg_lrs_register(mg_http_server *srv, mg_lrs *lrs) {
