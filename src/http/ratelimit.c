@@ -104,7 +104,7 @@ int mg_ratelimit_take(mg_ratelimit *rl, const void *key, size_t keylen, int64_t 
     rc = MG_EBUSY;
     if (retry_after_s) {
       double wait_s = (1 - t) / rl->rate / 1e6;
-      double up = ceil(wait_s);
+      double up = ceil(wait_s - 1e-9); /* 5.9999999 or 6.0000001 s is 6 s */
       *retry_after_s = up < 1 ? 1 : up > 86400 ? 86400 : (int)up;
     }
   }

@@ -354,6 +354,7 @@ static void refuse(mg_http_server *srv, reqctx *rc, mg_http_resp *resp) {
     break;
   }
   mg_http_resp_header(resp, "Connection", "close");
+  add_cors(&rc->req, resp); /* so a browser client can read why */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
