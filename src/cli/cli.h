@@ -33,5 +33,8 @@ int mg_cli_load_config(const char *cmd, mg_config *cfg, int argc, char **argv);
 /* Runs the HTTP server with cfg until SIGTERM/SIGINT; prints `banner` (may be NULL) once
  * listening. Returns an exit code. */
 int mg_cli_run_server(const mg_config *cfg, const char *banner);
+/* Fills the HTTP server configuration (http/server.h) from the settings; strings are borrowed. */
+struct mg_http_config;
+void mg_cli_http_config(const mg_config *cfg, struct mg_http_config *hc);
 
 #endif
