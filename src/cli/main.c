@@ -16,6 +16,7 @@ static const command k_commands[] = {
     {"import", mg_cli_import, "import xAPI statements from an NDJSON file (streaming, resumable)"},
     {"credential", mg_cli_credential, "create, list or disable platform LRS credentials"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+    {"simulate", mg_cli_simulate, "generate a simulated term with labelled misconduct (xAPI NDJSON)"},
 };
 
 static void usage(FILE *out) {
