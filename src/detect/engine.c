@@ -387,7 +387,11 @@ typedef struct plat {
 
 typedef struct owner { uint64_t actor; uint32_t enrol; uint32_t pad; } owner;
 
+struct closed_ent { uint32_t si; uint64_t key; int64_t at; };
+
 struct mg_detect {
+  struct closed_ent *closed; /* ring of closed video sessions */
+  size_t nclosed, capclosed, closed_head;
   mg_detect_config cfg;
   mg_detect_sink sink;
   void *ud;
@@ -727,6 +731,38 @@ static void sess_commit_front(mg_detect *d, vsess *s) {
   s->nwin--;
 }
 
+#define CLOSED_LINGER_US (10LL * 60 * 1000000)
+
+/* Closed sessions wait in a FIFO until CLOSED_LINGER_US of statement time has passed. */
+static void sess_close(mg_detect *d, uint32_t si);
+
+static void closed_push(mg_detect *d, uint32_t si, int64_t at) {
+  if (d->nclosed == d->capclosed) {
+    size_t nc = d->capclosed ? d->capclosed * 2 : 256;
+    struct closed_ent *n = malloc(nc * sizeof *n);
+    if (!n) { sess_close(d, si); return; }
+    for (size_t i = 0; i < d->nclosed; i++) n[i] = d->closed[(d->closed_head + i) % d->capclosed];
+    free(d->closed);
+    d->closed = n;
+    d->capclosed = nc;
+    d->closed_head = 0;
+  }
+  vsess *s = pool_at(&d->sess, si);
+  d->closed[(d->closed_head + d->nclosed) % d->capclosed] = (struct closed_ent){si, s->key, at};
+  d->nclosed++;
+}
+
+static void closed_expire(mg_detect *d, int all) {
+  while (d->nclosed) {
+    struct closed_ent *c = &d->closed[d->closed_head];
+    if (!all && d->max_ts - c->at < CLOSED_LINGER_US) break;
+    vsess *s = pool_at(&d->sess, c->si);
+    if (s->key == c->key && s->closed) sess_close(d, c->si);
+    d->closed_head = (d->closed_head + 1) % d->capclosed;
+    d->nclosed--;
+  }
+}
+
 static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
   uint32_t ai = actor_get(d, actor_key, 0);
   if (!ai) return;
@@ -741,7 +777,7 @@ static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
 static void sess_close(mg_detect *d, uint32_t si) {
   vsess *s = pool_at(&d->sess, si);
   while (s->nwin > 1) sess_commit_front(d, s);
-  actor_drop_session(d, s->actor, si);
+  if (!s->closed) actor_drop_session(d, s->actor, si);
   hm_del(&d->sess_ix, s->key);
   s->key = 0;
   pool_release(&d->sess, si);
@@ -872,9 +908,11 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
       set_sig(d, ei, S_UNWATCHED, strength, deficit, ev->id, ev->ts_us);
     }
   }
-  if (ev->kind == MG_XAPI_KIND_VIDEO_TERMINATED) {
+  if (ev->kind == MG_XAPI_KIND_VIDEO_TERMINATED && !s->closed) {
+    /* kept a while for statements of this session that arrive after its end */
     s->closed = 1;
-    sess_close(d, si);
+    actor_drop_session(d, s->actor, si);
+    closed_push(d, si, ev->recv_us > ev->ts_us ? ev->recv_us : ev->ts_us);
   }
 }
 
@@ -1425,6 +1463,7 @@ static void sweep(mg_detect *d) {
 
 /* Closes video sessions and attempts untouched for idle_us of statement time. */
 static void evict_idle(mg_detect *d, int all) {
+  closed_expire(d, all);
   for (uint32_t i = 1; i < d->sess.n; i++) {
     vsess *s = pool_at(&d->sess, i);
     if (!s->key) continue;
@@ -1467,6 +1506,7 @@ int mg_detect_feed(mg_detect *d, const mg_detect_event *ev) {
     evict_idle(d, 0);
     sweep(d);
   }
+  if (d->nclosed) closed_expire(d, 0);
   if (!ev->reg || !ev->actor) return d->rc; /* logins: not tied to an enrolment */
   uint32_t ei = enrol_get(d, ev);
   if (!ei) return d->rc;
@@ -1560,6 +1600,7 @@ void mg_detect_free(mg_detect *d) {
   pool *pools[] = {&d->enrols, &d->sigs, &d->sess, &d->actors, &d->devs, &d->items, &d->atts,
                    &d->faces, &d->plats, &d->owners};
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) pool_free(pools[i]);
+  free(d->closed);
   free(d);
 }
 
