@@ -102,4 +102,13 @@ typedef struct mg_detect_stats {
 
 void mg_detect_get_stats(const mg_detect *d, mg_detect_stats *out);
 
+/* ---- findings out (findings.c) ---------------------------------------------------------- */
+
+struct mg_store_finding;
+/* Fills a store row from a finding (created_us = now_us). */
+void mg_detect_finding_to_store(const mg_detect_finding *f, int64_t now_us,
+                                struct mg_store_finding *out);
+/* Appends the finding as one JSON object (the API's and `detect --json`'s form) to out. */
+int mg_detect_finding_json(const mg_detect_finding *f, mg_buf *out);
+
 #endif

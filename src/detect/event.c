@@ -472,11 +472,18 @@ static int hex4(const char *p, uint32_t *out) {
 static int str(sc *s, const char **out, size_t *n) {
   const char *start = s->p;
   int esc = 0;
-  while (s->p < s->e && *s->p != '"') {
-    if (*s->p == '\\') { esc = 1; s->p++; }
-    s->p++;
+  /* fast path: the next quote, with no backslash before it */
+  const char *quote = memchr(s->p, '"', (size_t)(s->e - s->p));
+  if (!quote) return -1;
+  if (!memchr(s->p, '\\', (size_t)(quote - s->p))) {
+    s->p = quote;
+  } else {
+    while (s->p < s->e && *s->p != '"') {
+      if (*s->p == '\\') { esc = 1; s->p++; }
+      s->p++;
+    }
+    if (s->p >= s->e) return -1;
   }
-  if (s->p >= s->e) return -1;
   const char *end = s->p++;
   *out = start;
   *n = (size_t)(end - start);
