@@ -206,7 +206,7 @@ static int seal_case(mg_store *s, mg_store_case *c, const mg_store_appeal *ap) {
   mg_buf b;
   mg_buf_init(&b, 1 << 16);
   int rc = mg_cases_canonical(c, ap, &b);
-  if (!rc) rc = mg_cases_seal(s, "case", b.data, b.len, c->mac, sizeof c->mac);
+  if (!rc) rc = mg_cases_seal(s, "case.decision", b.data, b.len, c->mac, sizeof c->mac);
   mg_buf_free(&b);
   return rc;
 }
@@ -225,7 +225,7 @@ int mg_cases_get(mg_store *s, int64_t case_id, mg_store_case *out, mg_case_err *
   mg_buf b;
   mg_buf_init(&b, 1 << 16);
   rc = mg_cases_canonical(out, app, &b);
-  if (!rc) rc = mg_cases_seal_check(s, "case", b.data, b.len, out->mac);
+  if (!rc) rc = mg_cases_seal_check(s, "case.decision", b.data, b.len, out->mac);
   mg_buf_free(&b);
   if (rc == MG_ECORRUPT)
     return fail(err, rc, "integrity",

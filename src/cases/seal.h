@@ -16,7 +16,7 @@
 
 #include "store/store.h"
 
-#define MG_CASES_TAG_SIZE 72 /* "sm3:" + 64 hex + NUL, rounded */
+#define MG_CASES_TAG_SIZE 96 /* room for "mgm1.<key id>.<64 hex>" (crypto.h) and "sm3:<64 hex>" */
 
 /* Writes the tag of (domain, data) into out (NUL-terminated); size is at least
  * MG_CASES_TAG_SIZE (MG_EINVAL otherwise). */

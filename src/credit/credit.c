@@ -92,7 +92,7 @@ static int check_tag(mg_store *s, const mg_store_credit_decision *d) {
   mg_buf b;
   mg_buf_init(&b, 1 << 20);
   int rc = mg_credit_canonical(d, &b);
-  if (!rc) rc = mg_cases_seal_check(s, "credit", b.data, b.len, d->mac);
+  if (!rc) rc = mg_cases_seal_check(s, "credit.decision", b.data, b.len, d->mac);
   mg_buf_free(&b);
   return rc;
 }
@@ -130,7 +130,7 @@ int mg_credit_decide(mg_store *s, mg_credit_facts *f, const char *decided_by, in
   snprintf(d.decided_by, sizeof d.decided_by, "%s", decided_by);
   d.decided_us = now_us;
   if ((rc = mg_credit_canonical(&d, &canon))) goto out;
-  if ((rc = mg_cases_seal(s, "credit", canon.data, canon.len, d.mac, sizeof d.mac))) goto out;
+  if ((rc = mg_cases_seal(s, "credit.decision", canon.data, canon.len, d.mac, sizeof d.mac))) goto out;
   if ((rc = mg_store_credit_put(s, &d, id_out))) goto out;
   if (out) *out = r;
 out:

@@ -70,7 +70,7 @@ typedef struct mg_store_case {
   int64_t appeal_deadline_us;
   int64_t updated_us;
   int64_t version;
-  char mac[72];
+  char mac[96];
 } mg_store_case;
 
 /* Inserts a case (id and version are assigned: version 1); *id_out gets its id. */
@@ -173,7 +173,7 @@ typedef struct mg_store_credit_decision {
   char rules_version[32];
   char decided_by[MG_CASES_NAME_MAX];
   int64_t decided_us;
-  char mac[72];
+  char mac[96];
 } mg_store_credit_decision;
 int mg_store_credit_put(mg_store *s, const mg_store_credit_decision *d, int64_t *id_out);
 /* The newest decision of each registration of a university (0 = all), by registration. */
