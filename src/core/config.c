@@ -41,6 +41,8 @@ static const setting g_settings[] = {
     I("query-limit", query_limit, "500", "largest page of statements a query returns"),
     S("xapi-version", xapi_version, "2.0.0",
       "xAPI version reported to requests that name none (2.0.0 or 1.0.3)"),
+    I("appeal-window-days", appeal_window_days, "10",
+      "days a student has to appeal a verified misconduct decision (学生申诉期限)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

@@ -25,6 +25,7 @@ typedef struct mg_config {
   char base_url[256];
   int query_limit;
   char xapi_version[16];
+  int appeal_window_days; /* cases: days a student has to appeal a verified decision */
 } mg_config;
 
 /* Fills cfg with the defaults. */
