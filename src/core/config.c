@@ -41,6 +41,15 @@ static const setting g_settings[] = {
     I("query-limit", query_limit, "500", "largest page of statements a query returns"),
     S("xapi-version", xapi_version, "2.0.0",
       "xAPI version reported to requests that name none (2.0.0 or 1.0.3)"),
+    I("session-idle", session_idle, "1800", "seconds of inactivity after which a session ends"),
+    I("session-absolute", session_absolute, "43200", "seconds after login a session always ends"),
+    I("lockout-failures", lockout_failures, "5", "failed logins in a row that lock an account"),
+    I("lockout-seconds", lockout_seconds, "900", "how long a locked account stays locked"),
+    S("password-hash", password_hash, "moderate",
+      "argon2id cost for passwords: moderate (256 MiB) or interactive (64 MiB)"),
+    S("first-admin-file", first_admin_file, "",
+      "on first start, write the first security administrator's password to this new 0600 "
+      "file instead of stderr"),
     I("appeal-window-days", appeal_window_days, "10",
       "days a student has to appeal a verified misconduct decision (学生申诉期限)"),
 };
