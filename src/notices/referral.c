@@ -1,7 +1,6 @@
 /* notices/referral.c — referral packages built from a case and its evidence. */
 #include "notices/referral.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/time.h"
+#include "crypto/crypto.h"
 #include "store/store_cases.h"
 
 static const struct {
@@ -124,19 +124,6 @@ static int item_row(void *ud, const mg_store_inbox_item *it) {
   return rc;
 }
 
-static int sm3_hex(const void *p, size_t n, char out[65]) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!EVP_Digest(p, n, md, &len, EVP_sm3(), NULL) || len != 32) return MG_ECRYPTO;
-  static const char hx[] = "0123456789abcdef";
-  for (unsigned i = 0; i < len; i++) {
-    out[2 * i] = hx[md[i] >> 4];
-    out[2 * i + 1] = hx[md[i] & 15];
-  }
-  out[64] = '\0';
-  return MG_OK;
-}
-
 int mg_notices_referral(mg_store *s, int64_t case_id, const char *department,
                         const char *created_by, int64_t now_us, mg_buf *package, int64_t *id_out,
                         char *digest, mg_case_err *err) {
@@ -220,7 +207,7 @@ int mg_notices_referral(mg_store *s, int64_t case_id, const char *department,
     rc = fail(err, rc, "store", "the package is too large");
     goto out;
   }
-  if ((rc = sm3_hex(package->data + start, package->len - start, dg))) {
+  if ((rc = mg_sm3_hex(package->data + start, package->len - start, dg))) {
     rc = fail(err, rc, "store", "digest failed");
     goto out;
   }

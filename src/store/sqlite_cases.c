@@ -1012,31 +1012,3 @@ int mg_store_referral_list(mg_store *s, int64_t case_id,
   return gq_rows(&q, referral_each, &c, "referral list");
 }
 
-/* ---- integrity key ------------------------------------------------------------------------- */
-
-typedef struct key_one {
-  char *out;
-  size_t size;
-  int found;
-} key_one;
-
-static int key_row(gq *q, void *ud) {
-  key_one *k = ud;
-  c_t(q, 0, k->out, k->size);
-  k->found = 1;
-  return MG_OK;
-}
-
-int mg_store_cases_mac_key(mg_store *s, const char *candidate_hex, char *out, size_t size) {
-  if (!s || !candidate_hex || !out || size == 0) return MG_EINVAL;
-  gq q;
-  int rc = gq_open(&q, s, "INSERT OR IGNORE INTO cases_mac_key (id, key_hex) VALUES (1, ?1)");
-  if (rc) return rc;
-  b_t(&q, 1, candidate_hex);
-  if ((rc = gq_exec(&q, NULL, MG_ECONFLICT, "mac key add"))) return rc;
-  if ((rc = gq_open(&q, s, "SELECT key_hex FROM cases_mac_key WHERE id = 1"))) return rc;
-  key_one k = {out, size, 0};
-  rc = gq_rows(&q, key_row, &k, "mac key get");
-  if (rc) return rc;
-  return k.found ? MG_OK : MG_ECORRUPT;
-}

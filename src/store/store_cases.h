@@ -230,10 +230,4 @@ int mg_store_referral_add(mg_store *s, const mg_store_referral *r, int64_t *id_o
 int mg_store_referral_list(mg_store *s, int64_t case_id,
                            int (*cb)(void *ud, const mg_store_referral *r), void *ud);
 
-/* ---- integrity key (interim: see cases/seal.h) ---------------------------------------------- */
-
-/* Copies the tag key (hex) into out; when there is none yet, stores candidate_hex first. Runs on
- * the governance connection, so it joins the caller's transaction. */
-int mg_store_cases_mac_key(mg_store *s, const char *candidate_hex, char *out, size_t size);
-
 #endif

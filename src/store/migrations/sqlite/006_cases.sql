@@ -181,12 +181,7 @@ CREATE TABLE referrals (
   created_by TEXT NOT NULL,
   created_us INTEGER NOT NULL,
   package TEXT NOT NULL,                   -- JSON
-  digest TEXT NOT NULL                     -- SHA-256 of package, hex
+  digest TEXT NOT NULL                     -- SM3 of package, hex
 );
 CREATE INDEX referrals_case ON referrals (case_id);
 
--- The key of the integrity tags until src/crypto keeps keys outside the database (cases/seal.h).
-CREATE TABLE cases_mac_key (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  key_hex TEXT NOT NULL
-);
