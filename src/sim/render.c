@@ -59,8 +59,11 @@ void mg_sim_format_ts(int64_t us, char out[40]) {
   int sod = (int)(sec - days * 86400);
   int y, m, d;
   civil(days, &y, &m, &d);
-  snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+08:00", y, m, d, sod / 3600, sod / 60 % 60, sod % 60,
-           msr);
+  char t[128]; /* wide enough for any int fields, so the format cannot truncate */
+  snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+08:00", y, m, d, sod / 3600, sod / 60 % 60,
+           sod % 60, msr);
+  memcpy(out, t, 39);
+  out[39] = '\0';
 }
 
 static int add_ts(mg_buf *out, int64_t us) {

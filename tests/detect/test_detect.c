@@ -29,6 +29,16 @@ static const mg_detect_finding *find(const got *g, const char *student, mg_detec
   return NULL;
 }
 
+/* find() that fails the test when there is no such finding (and tells the compiler so). */
+static const mg_detect_finding *must_find(const got *g, const char *student, mg_detect_type t) {
+  const mg_detect_finding *f = find(g, student, t);
+  if (!f) {
+    fail_msg("no finding of type %d for %s", (int)t, student);
+    abort();
+  }
+  return f;
+}
+
 static mg_detect *engine(got *g) {
   mg_detect *d;
   memset(g, 0, sizeof *g);
@@ -47,7 +57,7 @@ static void forged_speed(void **state) {
   o.rate = 70 / 0.6; /* 70 s of video every 0.6 s */
   o.every = 0.6;
   video(&q, &w, "v1", T0, &o);
-  const mg_detect_finding *f = find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+  const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "speed_over_cap"));
   assert_true(f->found_at_us - f->decisive_ts_us < 60 * 1000000LL);
@@ -125,7 +135,7 @@ static void instant_completion(void **state) {
   int64_t t = video(&q, &w, "v1", T0, &o);
   assert_null(find(&g, w.student, MG_DETECT_COURSE_BRUSHING)); /* one video: 0.6 only */
   video(&q, &w, "v2", t, &o);
-  const mg_detect_finding *f = find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+  const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "first_report_near_end"));
   mg_detect_free(d);
@@ -149,7 +159,7 @@ static void concurrency(void **state) {
   size_t per = parts.n / 3;
   for (size_t i = 0; i < per; i++)
     for (int k = 0; k < 3; k++) mg_detect_feed_json(d, parts.s[k * per + i], strlen(parts.s[k * per + i]));
-  const mg_detect_finding *f = find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+  const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "concurrent_playback"));
   seq_free(&parts);
@@ -320,7 +330,7 @@ static void proxy_exam(void **state) {
   snprintf(impostor.ua, sizeof impostor.ua, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15");
   exam_start(&q, &impostor, "final", ex, 2, "cam-x");
   face(&q, &impostor, "fc-40", ex + 1000, 8000, 0, "exam-start");
-  const mg_detect_finding *f = find(&g, me.student, MG_DETECT_PROXY_EXAM);
+  const mg_detect_finding *f = must_find(&g, me.student, MG_DETECT_PROXY_EXAM);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "exam_identity_novel"));
   assert_non_null(strstr(f->rules, "exam_face_failed"));
@@ -356,7 +366,7 @@ static void exam_farm(void **state) {
     exam_start(&q, &farm, "final", ex + i * 3600000LL, 2, "cam-farm");
   }
   for (int i = 0; i < 3; i++) {
-    const mg_detect_finding *f = find(&g, s[i].student, MG_DETECT_PROXY_EXAM);
+    const mg_detect_finding *f = must_find(&g, s[i].student, MG_DETECT_PROXY_EXAM);
     assert_non_null(f);
     assert_non_null(strstr(f->rules, "exam_farm"));
   }
@@ -404,7 +414,7 @@ static void exam_brushing(void **state) {
   }
   submit(&q, &bot, "att-bot", "quiz", "ch1", t + 40000);
   submit(&q, &strong, "att-strong", "quiz", "ch1", t + 300000);
-  const mg_detect_finding *f = find(&g, bot.student, MG_DETECT_EXAM_BRUSHING);
+  const mg_detect_finding *f = must_find(&g, bot.student, MG_DETECT_EXAM_BRUSHING);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "answers_below_reading_time"));
   assert_non_null(strstr(f->rules, "constant_time_per_item"));
@@ -464,7 +474,7 @@ static void operator_device_vs_campus_nat(void **state) {
   for (int i = 0; i < 5; i++) {
     char s[32];
     snprintf(s, sizeof s, "2023%06d", 70 + i);
-    const mg_detect_finding *f = find(&g, s, MG_DETECT_COURSE_BRUSHING);
+    const mg_detect_finding *f = must_find(&g, s, MG_DETECT_COURSE_BRUSHING);
     assert_non_null(f);
     assert_non_null(strstr(f->rules, "multi_account_device"));
   }
@@ -487,7 +497,7 @@ static void proxy_study(void **state) {
   snprintf(worker.ip, sizeof worker.ip, "183.3.3.3");
   study_history(&q, &worker, T0 + 20LL * 86400000, 2);
   face(&q, &worker, "fc-80", T0 + 21LL * 86400000, 240000, 0, "study-random");
-  const mg_detect_finding *f = find(&g, me.student, MG_DETECT_PROXY_STUDY);
+  const mg_detect_finding *f = must_find(&g, me.student, MG_DETECT_PROXY_STUDY);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "identity_break"));
   /* honest: phone and laptop used from the start, same home network, face passes quickly */
@@ -552,7 +562,7 @@ static void jittered_bot(void **state) {
     t += 86400000;
   }
   mg_detect_flush(d);
-  const mg_detect_finding *f = find(&g, b.student, MG_DETECT_COURSE_BRUSHING);
+  const mg_detect_finding *f = must_find(&g, b.student, MG_DETECT_COURSE_BRUSHING);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "heartbeat_cadence"));
   assert_int_equal(g.n, 1); /* no honest student, muted ones included */
