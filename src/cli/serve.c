@@ -41,6 +41,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     mg_log(MG_LOG_ERROR, "store.open", "store", cfg->store, "error", mg_strerror(rc), NULL);
     goto out;
   }
+  if (mg_cli_security_start(cfg, store)) goto out; /* keys (first start: generated), audit */
   if (mg_auth_new(store, &auth)) goto out;
   memset(&lrs, 0, sizeof lrs);
   lrs.store = store;
@@ -78,6 +79,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   code = MG_EXIT_OK;
 out:
   mg_http_server_free(srv);
+  mg_cli_security_stop();
   mg_auth_free(auth);
   mg_store_close(store);
   return code;
