@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "api/routes.h"
 #include "auth/credential.h"
+#include "auth/user.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -22,6 +25,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_store *store = NULL;
   mg_auth *auth = NULL;
   mg_http_server *srv = NULL;
+  mg_api *api = NULL;
   mg_lrs lrs;
   char port[16];
   mg_log_level lvl;
@@ -43,6 +47,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   }
   if (mg_cli_security_start(cfg, store)) goto out; /* keys (first start: generated), audit */
   if (mg_auth_new(store, &auth)) goto out;
+  if (mg_auth_bootstrap(store, cfg, stderr, NULL)) goto out; /* first security administrator */
   memset(&lrs, 0, sizeof lrs);
   lrs.store = store;
   lrs.auth = auth;
@@ -57,6 +62,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_http_config hc = {cfg->bind, cfg->port, cfg->threads, (size_t)cfg->max_body, cfg->timeout,
                        cfg->access_log};
   if (mg_http_server_new(&hc, &srv) || mg_lrs_register(srv, &lrs)) goto out;
+  if (mg_api_create(srv, store, cfg, &api) || mg_api_mount_all(api)) goto out; /* /api/v1 */
   rc = mg_http_server_start(srv);
   if (rc) {
     mg_log(MG_LOG_ERROR, "serve.listen", "bind", cfg->bind, "error", mg_strerror(rc), NULL);
@@ -79,6 +85,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   code = MG_EXIT_OK;
 out:
   mg_http_server_free(srv);
+  mg_api_free(api);
   mg_cli_security_stop();
   mg_auth_free(auth);
   mg_store_close(store);

@@ -48,6 +48,15 @@ static const setting g_settings[] = {
       "audit records between signed checkpoints"),
     L("audit-checkpoint-minutes", audit_checkpoint_minutes, "60",
       "minutes after which unsigned audit records get a checkpoint"),
+    I("session-idle", session_idle, "1800", "seconds of inactivity after which a session ends"),
+    I("session-absolute", session_absolute, "43200", "seconds after login a session always ends"),
+    I("lockout-failures", lockout_failures, "5", "failed logins in a row that lock an account"),
+    I("lockout-seconds", lockout_seconds, "900", "how long a locked account stays locked"),
+    S("password-hash", password_hash, "moderate",
+      "argon2id cost for passwords: moderate (256 MiB) or interactive (64 MiB)"),
+    S("first-admin-file", first_admin_file, "",
+      "on first start, write the first security administrator's password to this new 0600 "
+      "file instead of stderr"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

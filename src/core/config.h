@@ -29,6 +29,13 @@ typedef struct mg_config {
   int64_t audit_retention_days;    /* >= 180 (GB/T 22239 level 3: logs kept six months) */
   int64_t audit_checkpoint_every;  /* records between signed checkpoints */
   int64_t audit_checkpoint_minutes;
+  /* people and sessions (auth/) */
+  int session_idle;         /* seconds without a request before a session ends */
+  int session_absolute;     /* seconds after login a session ends regardless */
+  int lockout_failures;     /* failed logins that lock an account */
+  int lockout_seconds;      /* how long it stays locked */
+  char password_hash[16];   /* argon2id cost: "moderate" or "interactive" */
+  char first_admin_file[512]; /* where the first security administrator's password goes */
 } mg_config;
 
 /* Fills cfg with the defaults. */

@@ -98,6 +98,9 @@ static void backup_restore_roundtrip(void **state) {
   mg_store *s = NULL;
   assert_int_equal(mg_store_open(store, &s, NULL), MG_OK);
   assert_int_equal(mg_store_setting_set(s, "test.setting", "值 value"), MG_OK);
+  mg_audit_report r0; /* the server may have audited its first start (first administrator) */
+  assert_int_equal(mg_audit_verify(s, &r0), MG_OK);
+  assert_true(r0.ok);
   for (int i = 0; i < 30; i++) {
     mg_audit_event ev = {.actor = "admin1", .role = "univ_admin", .action = "platform.set_status",
                          .object_type = "platform", .object_id = "7", .after = "{}", .after_len = 2};
@@ -151,7 +154,7 @@ static void backup_restore_roundtrip(void **state) {
   mg_audit_report r;
   assert_int_equal(mg_audit_verify(s, &r), MG_OK);
   assert_true(r.ok);
-  assert_int_equal(r.records, 30);
+  assert_int_equal(r.records, r0.records + 30);
   mg_store_close(s);
   mg_buf_free(&orig.b);
   mg_buf_free(&back.b);
@@ -161,7 +164,9 @@ static void backup_restore_roundtrip(void **state) {
            restored, keys);
   assert_int_equal(run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "\"ok\":true"));
-  assert_non_null(strstr(out, "\"records\":30"));
+  char want[64];
+  snprintf(want, sizeof want, "\"records\":%lld", (long long)r0.records + 30);
+  assert_non_null(strstr(out, want));
 
   /* an existing store is not replaced without --force */
   snprintf(cmd, sizeof cmd, "'%s' restore --in '%s' --store '%s' 2>&1", bin(), bak, restored);
