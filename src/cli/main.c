@@ -19,6 +19,11 @@ static const command k_commands[] = {
     {"eval", mg_cli_eval, "measure the detectors on a labelled term: recall, precision, FPR, latency"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
     {"simulate", mg_cli_simulate, "generate a simulated term with labelled misconduct (xAPI NDJSON)"},
+    {"verify-audit", mg_cli_verify_audit, "verify the audit log's hash chain and signed checkpoints"},
+    {"audit-purge", mg_cli_audit_purge, "remove audit records older than the retention period"},
+    {"backup", mg_cli_backup, "write a consistent snapshot of the store (+ .sha256)"},
+    {"restore", mg_cli_restore, "restore a store from a backup after checking it"},
+    {"keys", mg_cli_keys, "key directory: init, rotate, status"},
 };
 
 static void usage(FILE *out) {
