@@ -16,6 +16,7 @@ static const command k_commands[] = {
     {"import", mg_cli_import, "import xAPI statements from an NDJSON file (streaming, resumable)"},
     {"credential", mg_cli_credential, "create, list or disable platform LRS credentials"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+    {"user", mg_cli_user, "create, list, disable, reset or unlock console/API accounts"},
 };
 
 static void usage(FILE *out) {
