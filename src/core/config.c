@@ -50,6 +50,26 @@ static const setting g_settings[] = {
     S("first-admin-file", first_admin_file, "",
       "on first start, write the first security administrator's password to this new 0600 "
       "file instead of stderr"),
+    S("tls-cert", tls_cert, "", "PEM certificate (chain) file; with tls-key, serve HTTPS only"),
+    S("tls-key", tls_key, "", "PEM private key file for tls-cert (keep it mode 0600)"),
+    S("tls-priorities", tls_priorities, "",
+      "GnuTLS priority string (\"\" = built in: TLS 1.2/1.3, ECDHE, AEAD ciphers only)"),
+    B("allow-plain-http", allow_plain_http, "false",
+      "allow plain HTTP on a non-loopback bind address (only behind a TLS proxy)"),
+    I("rate-ip", rate_ip, "200", "requests per second per client IP (0 = no limit)"),
+    I("rate-ip-burst", rate_ip_burst, "400", "requests a client IP may send at once"),
+    I("rate-principal", rate_principal, "1000",
+      "requests per second per platform credential or user (0 = no limit)"),
+    I("rate-principal-burst", rate_principal_burst, "2000",
+      "requests a credential or user may send at once"),
+    B("rate-loopback", rate_loopback, "false",
+      "apply the per-IP limit to 127.0.0.0/8 clients too (off: local tools and benches)"),
+    I("max-connections", max_connections, "4096", "most open connections in all"),
+    I("max-conn-per-ip", max_conn_per_ip, "64", "most open connections from one client IP"),
+    I("conn-memory", conn_memory, "65536",
+      "bytes per connection for the request line, headers and I/O buffers (larger headers: 431)"),
+    I("request-timeout", request_timeout, "120",
+      "seconds a client may take to send a request body (slow senders are cut off)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 
