@@ -18,6 +18,7 @@ int mg_cli_migrate(int argc, char **argv);
 int mg_cli_credential(int argc, char **argv);
 int mg_cli_import(int argc, char **argv);
 int mg_cli_demo(int argc, char **argv);
+int mg_cli_user(int argc, char **argv);
 int mg_cli_simulate(int argc, char **argv);
 int mg_cli_detect(int argc, char **argv);
 int mg_cli_eval(int argc, char **argv);

@@ -18,6 +18,7 @@ static const command k_commands[] = {
     {"detect", mg_cli_detect, "run the misconduct detectors over stored history (--replay) or a file"},
     {"eval", mg_cli_eval, "measure the detectors on a labelled term: recall, precision, FPR, latency"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+    {"user", mg_cli_user, "create, list, disable, reset or unlock console/API accounts"},
     {"simulate", mg_cli_simulate, "generate a simulated term with labelled misconduct (xAPI NDJSON)"},
     {"verify-audit", mg_cli_verify_audit, "verify the audit log's hash chain and signed checkpoints"},
     {"audit-purge", mg_cli_audit_purge, "remove audit records older than the retention period"},
