@@ -18,6 +18,9 @@ int mg_cli_migrate(int argc, char **argv);
 int mg_cli_credential(int argc, char **argv);
 int mg_cli_import(int argc, char **argv);
 int mg_cli_demo(int argc, char **argv);
+int mg_cli_simulate(int argc, char **argv);
+int mg_cli_detect(int argc, char **argv);
+int mg_cli_eval(int argc, char **argv);
 
 /* Shared by subcommands: true if argv has -h or --help. */
 int mg_cli_wants_help(int argc, char **argv);

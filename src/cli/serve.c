@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "api/routes.h"
 #include "auth/credential.h"
+#include "auth/user.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -45,6 +48,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_store *store = NULL;
   mg_auth *auth = NULL;
   mg_http_server *srv = NULL;
+  mg_api *api = NULL;
   mg_lrs lrs;
   char port[16];
   mg_log_level lvl;
@@ -65,6 +69,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     goto out;
   }
   if (mg_auth_new(store, &auth)) goto out;
+  if (mg_auth_bootstrap(store, cfg, stderr, NULL)) goto out; /* first security administrator */
   memset(&lrs, 0, sizeof lrs);
   lrs.store = store;
   lrs.auth = auth;
@@ -79,6 +84,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_http_config hc;
   mg_cli_http_config(cfg, &hc);
   if (mg_http_server_new(&hc, &srv) || mg_lrs_register(srv, &lrs)) goto out;
+  if (mg_api_create(srv, store, cfg, &api) || mg_api_mount_all(api)) goto out; /* /api/v1 */
   rc = mg_http_server_start(srv);
   if (rc) {
     mg_log(MG_LOG_ERROR, "serve.listen", "bind", cfg->bind, "error", mg_strerror(rc), NULL);
@@ -102,6 +108,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   code = MG_EXIT_OK;
 out:
   mg_http_server_free(srv);
+  mg_api_free(api);
   mg_auth_free(auth);
   mg_store_close(store);
   return code;

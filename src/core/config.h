@@ -25,6 +25,13 @@ typedef struct mg_config {
   char base_url[256];
   int query_limit;
   char xapi_version[16];
+  /* people and sessions (auth/) */
+  int session_idle;         /* seconds without a request before a session ends */
+  int session_absolute;     /* seconds after login a session ends regardless */
+  int lockout_failures;     /* failed logins that lock an account */
+  int lockout_seconds;      /* how long it stays locked */
+  char password_hash[16];   /* argon2id cost: "moderate" or "interactive" */
+  char first_admin_file[512]; /* where the first security administrator's password goes */
   /* transport security and abuse limits (http/server.h) */
   char tls_cert[512];      /* PEM certificate chain; "" = plain HTTP */
   char tls_key[512];       /* PEM private key */
