@@ -365,6 +365,8 @@ static int authenticate(mg_api *api, call_ctx *x) {
   w->mfa = x->sess.mfa;
   snprintf(c->req->principal, sizeof c->req->principal, "user:%s", u.username);
   c->who = w;
+  /* per-user rate limit (http/server.h); the 429 is already in c->resp */
+  if (mg_http_limit_principal(c->req, c->resp, c->req->principal) != MG_OK) return MG_EBUSY;
   if (u.must_change && !bootstrap_cap(x->r->capability)) {
     mg_api_fail(c, 403, "password_change_required",
                 "须先修改密码 / change your password first: POST /api/v1/auth/password");
