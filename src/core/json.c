@@ -509,40 +509,81 @@ mg_json *mg_json_parse(mg_arena *a, const char *text, size_t len, unsigned flags
 
 /* ---- output --------------------------------------------------------------------------------- */
 
-int mg_json_dump(const mg_json *v, mg_buf *out) {
+/* Appends without the NUL (mg_json_dump terminates once at the end): the dumper makes many
+ * tiny appends, and the common case (room left) should cost a compare and a copy. */
+static inline int put(mg_buf *b, const char *p, size_t n) {
+  if (b->cap < b->len + n + 1 || !b->data) {
+    int rc = mg_buf_reserve(b, n);
+    if (rc) return rc;
+  }
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return MG_OK;
+}
+
+static inline int putc1(mg_buf *b, char c) { return put(b, &c, 1); }
+
+/* "text" with escapes; plain text (the usual case) is copied in one piece. */
+static int put_str(mg_buf *b, const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') i++;
+  if (i == n) {
+    if (b->cap < b->len + n + 3 || !b->data) {
+      int rc = mg_buf_reserve(b, n + 2);
+      if (rc) return rc;
+    }
+    char *d = b->data + b->len;
+    d[0] = '"';
+    memcpy(d + 1, s, n);
+    d[n + 1] = '"';
+    b->len += n + 2;
+    return MG_OK;
+  }
+  int rc = putc1(b, '"');
+  if (!rc) rc = mg_buf_add_json_str(b, s, n);
+  if (!rc) rc = putc1(b, '"');
+  return rc;
+}
+
+static int dump_value(const mg_json *v, mg_buf *out) {
   int rc = MG_OK;
   switch (v->type) {
-  case MG_JSON_NULL: return mg_buf_add(out, "null", 4);
-  case MG_JSON_TRUE: return mg_buf_add(out, "true", 4);
-  case MG_JSON_FALSE: return mg_buf_add(out, "false", 5);
+  case MG_JSON_NULL: return put(out, "null", 4);
+  case MG_JSON_TRUE: return put(out, "true", 4);
+  case MG_JSON_FALSE: return put(out, "false", 5);
   case MG_JSON_INTEGER:
-  case MG_JSON_REAL: return mg_buf_add(out, v->u.num.text, v->u.num.text_len);
-  case MG_JSON_STRING:
-    rc = mg_buf_addc(out, '"');
-    if (!rc) rc = mg_buf_add_json_str(out, v->u.str, v->len);
-    if (!rc) rc = mg_buf_addc(out, '"');
-    return rc;
+  case MG_JSON_REAL: return put(out, v->u.num.text, v->u.num.text_len);
+  case MG_JSON_STRING: return put_str(out, v->u.str, v->len);
   case MG_JSON_ARRAY:
-    rc = mg_buf_addc(out, '[');
+    rc = putc1(out, '[');
     for (size_t i = 0; i < v->len && !rc; i++) {
-      if (i) rc = mg_buf_addc(out, ',');
-      if (!rc) rc = mg_json_dump(v->u.items[i], out);
+      if (i) rc = putc1(out, ',');
+      if (!rc) rc = dump_value(v->u.items[i], out);
     }
-    if (!rc) rc = mg_buf_addc(out, ']');
+    if (!rc) rc = putc1(out, ']');
     return rc;
   case MG_JSON_OBJECT:
-    rc = mg_buf_addc(out, '{');
+    rc = putc1(out, '{');
     for (size_t i = 0; i < v->len && !rc; i++) {
-      if (i) rc = mg_buf_addc(out, ',');
-      if (!rc) rc = mg_buf_addc(out, '"');
-      if (!rc) rc = mg_buf_add_json_str(out, v->u.members[i].key, v->u.members[i].key_len);
-      if (!rc) rc = mg_buf_add(out, "\":", 2);
-      if (!rc) rc = mg_json_dump(v->u.members[i].value, out);
+      if (i) rc = putc1(out, ',');
+      if (!rc) rc = put_str(out, v->u.members[i].key, v->u.members[i].key_len);
+      if (!rc) rc = putc1(out, ':');
+      if (!rc) rc = dump_value(v->u.members[i].value, out);
     }
-    if (!rc) rc = mg_buf_addc(out, '}');
+    if (!rc) rc = putc1(out, '}');
     return rc;
   }
   return MG_EINVAL;
+}
+
+int mg_json_dump(const mg_json *v, mg_buf *out) {
+  size_t len0 = out->len;
+  int rc = dump_value(v, out);
+  if (rc) {
+    out->len = len0; /* nothing appended on failure */
+  }
+  if (out->data) out->data[out->len] = '\0';
+  return rc;
 }
 
 char *mg_json_dumps(mg_arena *a, const mg_json *v, size_t *len) {

@@ -1011,7 +1011,93 @@ typedef struct sq {
   int ckpt_started, ckpt_stop, ckpt_wanted;
   pthread_mutex_t ckpt_mu;
   pthread_cond_t ckpt_cv;
+  /* governance connection (registry, auth, audit, findings, cases): see store_int.h */
+  pthread_mutex_t gov_mu; /* recursive */
+  sqlite3 *gov;
+  int gov_tx;             /* a transaction is open (owned by the thread holding gov_mu) */
 } sq;
+
+/* ---- governance connection -------------------------------------------------------------- */
+
+/* Opened on first use. FULL sync: governance changes are rare and each must be durable when the
+ * call returns; statements keep their own writer and group commit. */
+static int gov_open(sq *s) {
+  if (s->gov) return MG_OK;
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  int err = MG_OK;
+  if (rc != SQLITE_OK) {
+    err = db_fail(db, rc, "gov open");
+    sqlite3_close(db);
+    return err;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+  if ((err = exec_sql(db, "PRAGMA synchronous = FULL")) ||
+      (err = exec_sql(db, "PRAGMA foreign_keys = ON"))) {
+    sqlite3_close(db);
+    return err;
+  }
+  s->gov = db;
+  return MG_OK;
+}
+
+static sq *gov_backend(mg_store *st) {
+  return st && st->ops == &mg_store_sqlite_ops ? (sq *)st->be : NULL;
+}
+
+int mg_store_sqlite_gov_acquire(mg_store *st, sqlite3 **db) {
+  sq *s = gov_backend(st);
+  if (db) *db = NULL;
+  if (!s || !db) return st ? MG_ENOTSUP : MG_EINVAL;
+  pthread_mutex_lock(&s->gov_mu);
+  int rc = gov_open(s);
+  if (rc) {
+    pthread_mutex_unlock(&s->gov_mu);
+    return rc;
+  }
+  *db = s->gov;
+  return MG_OK;
+}
+
+void mg_store_sqlite_gov_release(mg_store *st) {
+  sq *s = gov_backend(st);
+  if (s) pthread_mutex_unlock(&s->gov_mu);
+}
+
+int mg_store_sqlite_tx_begin(mg_store *st) {
+  sqlite3 *db = NULL;
+  int rc = mg_store_sqlite_gov_acquire(st, &db);
+  if (rc) return rc;
+  sq *s = gov_backend(st);
+  if (s->gov_tx) {
+    mg_store_sqlite_gov_release(st);
+    return MG_EINVAL; /* no nesting: a caller bug */
+  }
+  rc = exec_sql(db, "BEGIN IMMEDIATE");
+  if (rc) {
+    mg_store_sqlite_gov_release(st);
+    return rc;
+  }
+  s->gov_tx = 1;
+  return MG_OK; /* gov_mu stays held until commit or rollback */
+}
+
+int mg_store_sqlite_tx_end(mg_store *st, int commit) {
+  sq *s = gov_backend(st);
+  if (!s) return MG_ENOTSUP;
+  pthread_mutex_lock(&s->gov_mu);
+  if (!s->gov_tx) {
+    pthread_mutex_unlock(&s->gov_mu);
+    return MG_EINVAL;
+  }
+  int rc = exec_sql(s->gov, commit ? "COMMIT" : "ROLLBACK");
+  if (rc && commit) exec_sql(s->gov, "ROLLBACK");
+  s->gov_tx = 0;
+  pthread_mutex_unlock(&s->gov_mu); /* this call's lock */
+  pthread_mutex_unlock(&s->gov_mu); /* the lock taken by begin */
+  return rc;
+}
 
 /* ---- reader pool -------------------------------------------------------------------------- */
 
@@ -2349,6 +2435,11 @@ static void sq_close(void *be) {
     s->idle = c->next;
     conn_close(c);
   }
+  if (s->gov) {
+    if (s->gov_tx) exec_sql(s->gov, "ROLLBACK");
+    sqlite3_close(s->gov);
+  }
+  pthread_mutex_destroy(&s->gov_mu);
   conn_close(s->w);
   if (s->lock_fd >= 0) close(s->lock_fd); /* releases the writer lock */
   if (s->wal_fd >= 0) close(s->wal_fd);
@@ -2422,6 +2513,11 @@ static int sq_open(const char *target, void **be, int *applied) {
   pthread_cond_init(&s->sync_cv, NULL);
   pthread_mutex_init(&s->ckpt_mu, NULL);
   pthread_cond_init(&s->ckpt_cv, NULL);
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&s->gov_mu, &ma);
+  pthread_mutexattr_destroy(&ma);
   mg_buf_init(&s->wx.blob, BLOB_MAX);
   int n_applied = 0;
   int64_t layout = 0;

@@ -132,3 +132,19 @@ int mg_store_setting_set(mg_store *s, const char *key, const char *value) {
   if (!s || !key || !value) return MG_EINVAL;
   return s->ops->setting_set(s->be, key, value);
 }
+
+int mg_store_tx_begin(mg_store *s) {
+  if (!s) return MG_EINVAL;
+  if (s->ops != &mg_store_sqlite_ops) return MG_ENOTSUP;
+  return mg_store_sqlite_tx_begin(s);
+}
+
+int mg_store_tx_commit(mg_store *s) {
+  if (!s) return MG_EINVAL;
+  if (s->ops != &mg_store_sqlite_ops) return MG_ENOTSUP;
+  return mg_store_sqlite_tx_end(s, 1);
+}
+
+void mg_store_tx_rollback(mg_store *s) {
+  if (s && s->ops == &mg_store_sqlite_ops) mg_store_sqlite_tx_end(s, 0);
+}

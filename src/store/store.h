@@ -179,6 +179,17 @@ int mg_store_credential_set_enabled(mg_store *s, const char *key, int enabled);
 int mg_store_credential_list(mg_store *s, int (*cb)(void *ud, const mg_store_credential *c),
                              void *ud);
 
+/* ---- transactions over governance data ------------------------------------------------------
+ * Groups changes to governance data (registry, users, audit log, findings, cases, ...) made by the
+ * calling thread into one atomic, durable unit: a change and its audit record commit together or
+ * not at all. Other threads' governance calls wait meanwhile, so keep transactions short. No
+ * nesting (MG_EINVAL). Statement inserts are not part of it. */
+int mg_store_tx_begin(mg_store *s);
+/* Commits; on failure the transaction is rolled back and the error returned. */
+int mg_store_tx_commit(mg_store *s);
+/* Rolls back; harmless if no transaction is open on this thread. */
+void mg_store_tx_rollback(mg_store *s);
+
 /* ---- key/value settings (server secrets, instance id) ----------------------------------- */
 
 /* Gets a setting into out (NUL-terminated, truncated to size). MG_ENOTFOUND if absent. */

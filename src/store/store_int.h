@@ -45,4 +45,19 @@ struct mg_store {
 /* The embedded SQLite backend (sqlite.c). */
 extern const mg_store_ops mg_store_sqlite_ops;
 
+/* ---- governance areas (sqlite_<area>.c) --------------------------------------------------
+ * Low-volume relational data (registry, auth, audit, findings, cases) lives in the same SQLite
+ * file, on one connection per store handle that is separate from the statements writer. It is
+ * serialised by a recursive mutex, runs with synchronous=FULL and foreign keys on.
+ * acquire locks it and gives its sqlite3 handle (MG_ENOTSUP on another backend); every acquire
+ * is paired with a release on the same thread. Between mg_store_tx_begin and commit/rollback on
+ * a thread, that thread's acquires join the open transaction and other threads wait. Outside a
+ * transaction each SQL statement commits by itself. A PostgreSQL backend will add its own
+ * <area> implementations behind the same store_<area>.h functions. */
+struct sqlite3;
+int mg_store_sqlite_gov_acquire(mg_store *s, struct sqlite3 **db);
+void mg_store_sqlite_gov_release(mg_store *s);
+int mg_store_sqlite_tx_begin(mg_store *s);
+int mg_store_sqlite_tx_end(mg_store *s, int commit);
+
 #endif

@@ -250,10 +250,11 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
     if (mg_xapi_compare_digest(stmts[i], received_digest) != MG_OK) goto nomem;
     if (mg_xapi_prepare(ctx->arena, stmts[i], ctx->version, now, ctx->authority) != MG_OK)
       goto nomem;
-    if (mg_xapi_keys_extract(stmts[i], &keys[i]) != MG_OK) goto nomem;
-    memcpy(keys[i].row.cmp_hash, received_digest, sizeof received_digest);
+    if (mg_xapi_keys_extract_digest(stmts[i], &keys[i], received_digest) != MG_OK) goto nomem;
     n_keys = i + 1;
     mg_buf_init(&jsons[i], (size_t)1 << 30);
+    /* one allocation for a typical statement instead of doubling from 64 bytes */
+    if (mg_buf_reserve(&jsons[i], 4096) != MG_OK) goto nomem;
     if (mg_json_dump(stmts[i], &jsons[i]) != MG_OK) goto nomem;
     rows[i] = keys[i].row;
     rows[i].platform_id = ctx->platform_id;

@@ -523,7 +523,18 @@ static int parse_time(const mg_json *stmt, const char *key, int64_t *out) {
   return MG_OK;
 }
 
+static int keys_extract(const mg_json *stmt, mg_xapi_keys *keys, const uint8_t *digest);
+
 int mg_xapi_keys_extract(const mg_json *stmt, mg_xapi_keys *keys) {
+  return keys_extract(stmt, keys, NULL);
+}
+
+int mg_xapi_keys_extract_digest(const mg_json *stmt, mg_xapi_keys *keys,
+                                const uint8_t digest[32]) {
+  return digest ? keys_extract(stmt, keys, digest) : MG_EINVAL;
+}
+
+static int keys_extract(const mg_json *stmt, mg_xapi_keys *keys, const uint8_t *digest) {
   if (!keys) return MG_EINVAL;
   memset(keys, 0, sizeof *keys);
   if (!mg_json_is_object(stmt)) return MG_EINVAL;
@@ -599,7 +610,10 @@ int mg_xapi_keys_extract(const mg_json *stmt, mg_xapi_keys *keys) {
   row->related_activities = keys->activities;
   row->n_related_activities = keys->n_activities;
 
-  rc = mg_xapi_compare_digest(stmt, row->cmp_hash);
+  if (digest)
+    memcpy(row->cmp_hash, digest, sizeof row->cmp_hash);
+  else
+    rc = mg_xapi_compare_digest(stmt, row->cmp_hash);
 
 out:
   extract_free(x);

@@ -51,6 +51,10 @@ typedef struct mg_xapi_keys {
  * (object, contextActivities of every kind, and inside a SubStatement), each without duplicates.
  * Also computes row.cmp_hash (see mg_xapi_compare_digest). Call mg_xapi_keys_free after. */
 int mg_xapi_keys_extract(const mg_json *stmt, mg_xapi_keys *keys);
+/* The same, with row.cmp_hash copied from digest instead of computed: for callers that took the
+ * digest already (ingest takes it on the statement as received, before prepare). */
+int mg_xapi_keys_extract_digest(const mg_json *stmt, mg_xapi_keys *keys,
+                                const uint8_t digest[32]);
 void mg_xapi_keys_free(mg_xapi_keys *keys);
 
 /* BLAKE2b-256 of the statement's comparable form, per the xAPI rules for deciding whether two

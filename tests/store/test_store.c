@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "store/migrations.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 /* ---- temp stores ------------------------------------------------------------------------- */
 
@@ -1546,6 +1547,71 @@ static void test_flush_while_propagating(void **state) {
 
 static int seg_small = 16, seg_tiny = 3, seg_four = 4;
 
+/* Governance transactions: a rolled-back change leaves nothing, a committed one survives reopen,
+ * nesting is refused, and another thread waits for the open transaction. */
+static int64_t gov_count(mg_store *s) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(mg_store_sqlite_gov_acquire(s, &db), MG_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM t_gov", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  mg_store_sqlite_gov_release(s);
+  return n;
+}
+
+static void gov_exec(mg_store *s, const char *sql) {
+  sqlite3 *db = NULL;
+  assert_int_equal(mg_store_sqlite_gov_acquire(s, &db), MG_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  mg_store_sqlite_gov_release(s);
+}
+
+typedef struct gov_waiter {
+  mg_store *s;
+  int64_t seen;
+} gov_waiter;
+
+static void *gov_wait_thread(void *arg) {
+  gov_waiter *w = arg;
+  w->seen = gov_count(w->s); /* blocks until the other thread's transaction ends */
+  return NULL;
+}
+
+static void test_gov_transactions(void **state) {
+  set_segment(state);
+  tdir t;
+  tdir_make(&t);
+  mg_store *s = open_store(&t);
+  gov_exec(s, "CREATE TABLE t_gov (x INTEGER)");
+  assert_int_equal(mg_store_tx_begin(s), MG_OK);
+  assert_int_equal(mg_store_tx_begin(s), MG_EINVAL); /* no nesting */
+  gov_exec(s, "INSERT INTO t_gov VALUES (1)");
+  assert_int_equal(gov_count(s), 1);
+  mg_store_tx_rollback(s);
+  assert_int_equal(gov_count(s), 0);
+  assert_int_equal(mg_store_tx_commit(s), MG_EINVAL); /* nothing open */
+
+  assert_int_equal(mg_store_tx_begin(s), MG_OK);
+  gov_exec(s, "INSERT INTO t_gov VALUES (2)");
+  pthread_t th;
+  gov_waiter w = {s, -1};
+  assert_int_equal(pthread_create(&th, NULL, gov_wait_thread, &w), 0);
+  usleep(50 * 1000);
+  assert_int_equal(w.seen, -1); /* still waiting */
+  gov_exec(s, "INSERT INTO t_gov VALUES (3)");
+  assert_int_equal(mg_store_tx_commit(s), MG_OK);
+  pthread_join(th, NULL);
+  assert_int_equal(w.seen, 2);
+  mg_store_close(s);
+  s = open_store(&t);
+  assert_int_equal(gov_count(s), 2);
+  mg_store_tx_rollback(s); /* harmless without a transaction */
+  mg_store_close(s);
+  tdir_remove(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_migrate_reopen),
@@ -1561,6 +1627,7 @@ int main(void) {
       cmocka_unit_test(test_attachments),
       cmocka_unit_test(test_credentials),
       cmocka_unit_test(test_settings),
+      cmocka_unit_test(test_gov_transactions),
       cmocka_unit_test(test_query_callback_stop),
       cmocka_unit_test(test_reopen_rebuilds_tail),
       cmocka_unit_test(test_second_handle),
