@@ -48,8 +48,10 @@ typedef struct mg_api_call {
 
 typedef void (*mg_api_handler)(mg_api_call *c, void *ud);
 
-/* Creates the API layer and mounts it on srv under /api/v1. *out owns it (mg_api_free).
- * store and cfg are borrowed and must outlive the server. */
+/* Creates the API layer and mounts it on srv under /api/v1 (srv may be NULL: routes can then be
+ * registered and listed, but nothing is served). *out owns it (mg_api_free). store and cfg are
+ * borrowed and must outlive the server. Routes of every subsystem are registered by
+ * mg_api_mount_all (api/routes.h). */
 int mg_api_create(mg_http_server *srv, mg_store *store, const mg_config *cfg, mg_api **out);
 void mg_api_free(mg_api *api);
 
@@ -58,6 +60,22 @@ void mg_api_free(mg_api *api);
  * route (login only). Routes are matched in registration order. */
 int mg_api_route(mg_api *api, const char *method, const char *pattern, const char *capability,
                  mg_api_handler h, void *ud);
+
+/* The registered routes, in registration order, for docs and generated tests (additions). */
+typedef struct mg_api_route_info {
+  const char *method;
+  const char *pattern;    /* relative to /api/v1 */
+  const char *capability; /* NULL for public routes */
+} mg_api_route_info;
+size_t mg_api_route_count(const mg_api *api);
+/* Route i (< mg_api_route_count); the strings live as long as api. */
+mg_api_route_info mg_api_route_at(const mg_api *api, size_t i);
+
+/* Paging of list endpoints (addition): ?limit= (1..500, default 50) and ?offset= (>= 0, default
+ * 0). Answers 400 itself and returns an error when either is malformed. Lists answer
+ * {"items": [...], "total": n, "limit": l, "offset": o}. */
+#define MG_API_PAGE_MAX 500
+int mg_api_page(mg_api_call *c, int64_t *limit, int64_t *offset);
 
 /* Path parameter ":name" of the matched route, or NULL. */
 const char *mg_api_param(const mg_api_call *c, const char *name);

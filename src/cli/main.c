@@ -18,6 +18,7 @@ static const command k_commands[] = {
     {"detect", mg_cli_detect, "run the misconduct detectors over stored history (--replay) or a file"},
     {"eval", mg_cli_eval, "measure the detectors on a labelled term: recall, precision, FPR, latency"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+    {"simulate", mg_cli_simulate, "generate a simulated term with labelled misconduct (xAPI NDJSON)"},
 };
 
 static void usage(FILE *out) {

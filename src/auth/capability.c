@@ -1,0 +1,113 @@
+/* The one capability table. One row per granted (capability, role); absent means denied.
+ * Sections per area; each area's helper fills its own section. Rules checked by
+ * tests/auth/test_capability.c: no role holds capabilities of two of the three administrator
+ * roles, administrators hold nothing outside the auth/system/audit areas (so no learning data),
+ * and nobody can write or delete the audit log. */
+#include "auth/capability.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define R(cap, role, scope) {cap, MG_ROLE_##role, MG_SCOPE_##scope}
+/* Capabilities every signed-in person has over their own account. */
+#define SELF_ALL(cap)                                                                     \
+  R(cap, REGULATOR, SELF), R(cap, UNIV_ADMIN, SELF), R(cap, RESP_TEACHER, SELF),         \
+      R(cap, LEAD_TEACHER, SELF), R(cap, STUDENT, SELF), R(cap, PLATFORM_OPERATOR, SELF), \
+      R(cap, SYS_ADMIN, SELF), R(cap, SEC_ADMIN, SELF), R(cap, AUDIT_ADMIN, SELF)
+
+static const mg_auth_cap_row k_table[] = {
+    /* ---- auth: one's own session and credentials ------------------------------------- */
+    SELF_ALL("auth.session"),         /* GET /auth/me, POST /auth/logout */
+    SELF_ALL("auth.password.change"), /* POST /auth/password */
+    SELF_ALL("auth.totp.enrol"),      /* POST /auth/totp/enrol, /auth/totp/verify */
+
+    /* ---- admin: accounts and roles (security administrator only) --------------------- */
+    R("user.create", SEC_ADMIN, ALL),
+    R("user.list", SEC_ADMIN, ALL),
+    R("user.disable", SEC_ADMIN, ALL),
+    R("user.reset_password", SEC_ADMIN, ALL),
+    R("user.unlock", SEC_ADMIN, ALL),
+    R("role.assign", SEC_ADMIN, ALL),
+
+    /* ---- admin: running the system (system administrator only) ----------------------- */
+    R("system.config.read", SYS_ADMIN, ALL),
+    R("system.status", SYS_ADMIN, ALL),
+
+    /* ---- admin: the audit log (audit administrator only; nobody writes or deletes) --- */
+    R("audit.read", AUDIT_ADMIN, ALL),
+    R("audit.verify", AUDIT_ADMIN, ALL),
+    R("audit.export", AUDIT_ADMIN, ALL),
+
+    /* ---- registry (organisations, platforms, courses, offerings) --------------------- */
+
+    /* ---- findings (integrity detection results) -------------------------------------- */
+
+    /* ---- cases (investigation and appeal workflow) ----------------------------------- */
+
+    /* ---- credit (credit recognition) -------------------------------------------------- */
+
+    /* ---- notices (regulator notices and rectification) ------------------------------- */
+};
+#define N_ROWS (sizeof k_table / sizeof k_table[0])
+
+static const char *const k_role_names[MG_ROLE_COUNT_] = {
+    [MG_ROLE_NONE] = "none",
+    [MG_ROLE_REGULATOR] = "regulator",
+    [MG_ROLE_UNIV_ADMIN] = "univ_admin",
+    [MG_ROLE_RESP_TEACHER] = "resp_teacher",
+    [MG_ROLE_LEAD_TEACHER] = "lead_teacher",
+    [MG_ROLE_STUDENT] = "student",
+    [MG_ROLE_PLATFORM_OPERATOR] = "platform_operator",
+    [MG_ROLE_SYS_ADMIN] = "sys_admin",
+    [MG_ROLE_SEC_ADMIN] = "sec_admin",
+    [MG_ROLE_AUDIT_ADMIN] = "audit_admin",
+};
+
+const char *mg_auth_role_name(mg_role r) {
+  return r > MG_ROLE_NONE && r < MG_ROLE_COUNT_ ? k_role_names[r] : "none";
+}
+
+mg_role mg_auth_role_parse(const char *name) {
+  if (!name) return MG_ROLE_NONE;
+  for (int r = MG_ROLE_NONE + 1; r < MG_ROLE_COUNT_; r++)
+    if (strcmp(name, k_role_names[r]) == 0) return (mg_role)r;
+  return MG_ROLE_NONE;
+}
+
+int mg_auth_role_needs_mfa(mg_role r) {
+  return r == MG_ROLE_REGULATOR || r == MG_ROLE_UNIV_ADMIN || r == MG_ROLE_SYS_ADMIN ||
+         r == MG_ROLE_SEC_ADMIN || r == MG_ROLE_AUDIT_ADMIN;
+}
+
+mg_scope mg_auth_cap_scope(mg_role r, const char *capability) {
+  if (!capability || r <= MG_ROLE_NONE || r >= MG_ROLE_COUNT_) return MG_SCOPE_NONE;
+  for (size_t i = 0; i < N_ROWS; i++)
+    if (k_table[i].role == r && strcmp(k_table[i].capability, capability) == 0)
+      return k_table[i].scope;
+  return MG_SCOPE_NONE;
+}
+
+const mg_auth_cap_row *mg_auth_cap_table(size_t *n) {
+  *n = N_ROWS;
+  return k_table;
+}
+
+/* Distinct names in table order, computed once (the table is constant). */
+static const char *g_names[N_ROWS + 1];
+static size_t g_n_names;
+static pthread_once_t g_names_once = PTHREAD_ONCE_INIT;
+
+static void names_init(void) {
+  for (size_t i = 0; i < N_ROWS; i++) {
+    size_t j = 0;
+    while (j < g_n_names && strcmp(g_names[j], k_table[i].capability) != 0) j++;
+    if (j == g_n_names) g_names[g_n_names++] = k_table[i].capability;
+  }
+  g_names[g_n_names] = NULL;
+}
+
+const char *const *mg_auth_cap_names(size_t *n) {
+  pthread_once(&g_names_once, names_init);
+  *n = g_n_names;
+  return g_names;
+}
