@@ -50,8 +50,8 @@ static const setting g_settings[] = {
     S("first-admin-file", first_admin_file, "",
       "on first start, write the first security administrator's password to this new 0600 "
       "file instead of stderr"),
-    I("appeal-window-days", appeal_window_days, "10",
-      "days a student has to appeal a verified misconduct decision (学生申诉期限)"),
+    L("appeal-window", appeal_window, "864000",
+      "seconds a student has to appeal a verified misconduct decision (学生申诉期限; 10 days)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

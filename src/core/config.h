@@ -32,7 +32,7 @@ typedef struct mg_config {
   int lockout_seconds;      /* how long it stays locked */
   char password_hash[16];   /* argon2id cost: "moderate" or "interactive" */
   char first_admin_file[512]; /* where the first security administrator's password goes */
-  int appeal_window_days; /* cases: days a student has to appeal a verified decision */
+  int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
 } mg_config;
 
 /* Fills cfg with the defaults. */
