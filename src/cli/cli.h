@@ -18,6 +18,9 @@ int mg_cli_migrate(int argc, char **argv);
 int mg_cli_credential(int argc, char **argv);
 int mg_cli_import(int argc, char **argv);
 int mg_cli_demo(int argc, char **argv);
+int mg_cli_simulate(int argc, char **argv);
+int mg_cli_detect(int argc, char **argv);
+int mg_cli_eval(int argc, char **argv);
 
 /* Shared by subcommands: true if argv has -h or --help. */
 int mg_cli_wants_help(int argc, char **argv);
@@ -33,5 +36,8 @@ int mg_cli_load_config(const char *cmd, mg_config *cfg, int argc, char **argv);
 /* Runs the HTTP server with cfg until SIGTERM/SIGINT; prints `banner` (may be NULL) once
  * listening. Returns an exit code. */
 int mg_cli_run_server(const mg_config *cfg, const char *banner);
+/* Fills the HTTP server configuration (http/server.h) from the settings; strings are borrowed. */
+struct mg_http_config;
+void mg_cli_http_config(const mg_config *cfg, struct mg_http_config *hc);
 
 #endif

@@ -15,7 +15,10 @@ static const command k_commands[] = {
     {"demo", mg_cli_demo, "create a demo data set and serve it on 127.0.0.1"},
     {"import", mg_cli_import, "import xAPI statements from an NDJSON file (streaming, resumable)"},
     {"credential", mg_cli_credential, "create, list or disable platform LRS credentials"},
+    {"detect", mg_cli_detect, "run the misconduct detectors over stored history (--replay) or a file"},
+    {"eval", mg_cli_eval, "measure the detectors on a labelled term: recall, precision, FPR, latency"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+    {"simulate", mg_cli_simulate, "generate a simulated term with labelled misconduct (xAPI NDJSON)"},
 };
 
 static void usage(FILE *out) {

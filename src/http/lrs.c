@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "core/uuid.h"
+#include "registry/platform.h"
 #include "xapi/ingest.h"
 #include "xapi/multipart.h"
 #include "xapi/statement.h"
@@ -61,8 +62,9 @@ static int require_platform(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp,
     return -1;
   }
   req->platform_id = cred->platform_id;
-  snprintf(req->principal, sizeof req->principal, "platform:%s", cred->key);
-  return 0;
+  char who[sizeof req->principal];
+  snprintf(who, sizeof who, "platform:%s", cred->key);
+  return mg_http_limit_principal(req, resp, who) == MG_OK ? 0 : -1;
 }
 
 static void set_consistent_through(mg_lrs *lrs, mg_http_resp *resp) {
@@ -165,6 +167,13 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
   body = mg_xapi_parse_json(&req->pool, json_text, json_len, msg, sizeof msg);
   if (!body) {
     mg_http_resp_error(resp, 400, "malformed_json", "%s", msg);
+    goto out;
+  }
+  /* the regulator's intake switch (registry/platform.h): 403 while it stops this platform */
+  mg_registry_why stop;
+  int stopped = mg_registry_intake_check(lrs->store, cred.platform_id, body, &stop);
+  if (stopped) {
+    mg_http_resp_error(resp, stopped == MG_EFORBIDDEN ? 403 : 500, stop.code, "%s", stop.message);
     goto out;
   }
   authority = mg_xapi_platform_authority(&req->pool, lrs->base_url, cred.key, cred.name);
