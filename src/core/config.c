@@ -77,8 +77,8 @@ static const setting g_settings[] = {
       "bytes per connection for the request line, headers and I/O buffers (larger headers: 431)"),
     I("request-timeout", request_timeout, "120",
       "seconds a client may take to send a request body (slow senders are cut off)"),
-    I("appeal-window-days", appeal_window_days, "10",
-      "days a student has to appeal a verified misconduct decision (学生申诉期限)"),
+    L("appeal-window", appeal_window, "864000",
+      "seconds a student has to appeal a verified misconduct decision (学生申诉期限; 10 days)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

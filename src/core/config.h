@@ -50,7 +50,7 @@ typedef struct mg_config {
   int max_conn_per_ip;
   int conn_memory;         /* bytes per connection for request line, headers and buffers */
   int request_timeout;     /* seconds from the end of the headers to the end of the body */
-  int appeal_window_days; /* cases: days a student has to appeal a verified decision */
+  int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
 } mg_config;
 
 /* Fills cfg with the defaults. */
