@@ -18,7 +18,8 @@
  *    "rosters":      [{"offering_iri","students":[{"student_no","name","registration"?,
  *                      "pledge"?: true}]}]}
  *
- * The whole seed is one transaction: it applies completely or not at all. */
+ * The whole seed is one transaction, audited as one record (action "registry.seed", with the
+ * digest of the world document): it applies completely or not at all. */
 #ifndef MG_REGISTRY_SEED_H
 #define MG_REGISTRY_SEED_H
 

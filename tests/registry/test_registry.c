@@ -23,6 +23,7 @@
 #include "registry/pledge.h"
 #include "registry/roster.h"
 #include "registry/seed.h"
+#include "store/store_audit.h"
 #include "store/store_registry.h"
 #include "support.h"
 
@@ -713,6 +714,12 @@ static void test_intake_switch(void **state) {
 
 /* ---- seed and transactions ---------------------------------------------------------------- */
 
+static int count_seed(void *ud, const mg_store_audit_row *r) {
+  if (!strcmp(r->action, "registry.seed") && !strcmp(r->actor, "system:seed") && r->after_sm3)
+    (*(int *)ud)++;
+  return 0;
+}
+
 static void test_seed(void **state) {
   world *w = *state;
   mg_registry_why why;
@@ -753,6 +760,9 @@ static void test_seed(void **state) {
   mg_reg_offering o;
   assert_int_equal(mg_store_reg_offering_get(w->s, e.offering_id, &o), MG_OK);
   assert_int_equal(o.credits_tenths, 25);
+  int audited = 0, more = 0;
+  assert_int_equal(mg_store_audit_list(w->s, 0, 1000, count_seed, &audited, &more), MG_OK);
+  assert_int_equal(audited, 1);
 
   /* a refused object rolls the whole seed back and says where */
   const char *bad =
@@ -766,6 +776,9 @@ static void test_seed(void **state) {
   assert_non_null(strstr(why.message, "platforms[0]"));
   mg_reg_org org;
   assert_int_equal(mg_store_reg_org_by_home_page(w->s, "https://ids.new.edu.cn", &org), MG_ENOTFOUND);
+  audited = 0;
+  assert_int_equal(mg_store_audit_list(w->s, 0, 1000, count_seed, &audited, &more), MG_OK);
+  assert_int_equal(audited, 1); /* the refused seed left no record */
   mg_arena_free(&a);
 }
 
