@@ -1,10 +1,12 @@
 # Thin wrapper over CMake: the two commands a newcomer needs are `make demo` and `make test`.
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_BUDGET ?= 150
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan test test-fast test-asan demo bench clean
+.PHONY: all deps build build-asan test test-fast test-asan demo bench clean fuzz-ci
 
 all: build
 
@@ -25,6 +27,14 @@ test: build build-asan
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-ci
+
+# Bounded fuzzing: every libFuzzer harness replays its seeds (including regress-* reproducers)
+# and then mutates, sharing FUZZ_BUDGET seconds (about 20 s each); any crash fails the target.
+fuzz-ci: deps
+	@cmake -S . -B $(BUILD_FUZZ) -DMG_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD_FUZZ) --target fuzz_all -j $(JOBS)
+	@fuzz/run.sh -B $(BUILD_FUZZ)/fuzz -w $(BUILD_FUZZ)/fuzz-work -T $(FUZZ_BUDGET)
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -36,4 +46,4 @@ bench: build
 	@echo "see bench/README.md"
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

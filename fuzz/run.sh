@@ -4,9 +4,11 @@
 # second, coverage, and the crash artifact if any. Exits non-zero if any harness crashed,
 # leaked, timed out or failed to start.
 #
-#   fuzz/run.sh [-t SECONDS | -n RUNS] [-B BINDIR] [-w WORKDIR] [-j JOBS] [-b] [TARGET...]
+#   fuzz/run.sh [-t SECONDS | -T TOTAL | -n RUNS] [-B BINDIR] [-w WORKDIR] [-j JOBS] [-b] [TARGET...]
 #
 #   -t SECONDS  fuzz each harness this long (default 120)
+#   -T TOTAL    instead, share TOTAL seconds evenly among the harnesses (at least 10 s each;
+#               with -j, among the parallel slots): a fixed budget however many harnesses exist
 #   -n RUNS     instead, this many executions each; -n 0 only replays the seed corpus
 #               (fuzz/corpus/<target>/, including the regress-* reproducers): a quick check
 #   -B BINDIR   where fuzz_<target> binaries are (default: build/fuzz if it holds them, else
@@ -15,14 +17,14 @@
 #   -w WORKDIR  working corpora, logs and crash artifacts (default $TMPDIR/moocguard-fuzz/work);
 #               the seed corpora under fuzz/corpus/ are only read, never written
 #   -j JOBS     harnesses run in parallel (default 1)
-#   TARGET      json statement multipart jws agent_param time (default: all)
+#   TARGET      json statement multipart jws agent_param time router (default: all)
 #
 # Extra libFuzzer flags can be passed in MG_FUZZ_FLAGS, e.g. MG_FUZZ_FLAGS="-use_value_profile=1".
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-ALL_TARGETS="json statement multipart jws agent_param time"
+ALL_TARGETS="json statement multipart jws agent_param time router"
 TMP=${TMPDIR:-/tmp}/moocguard-fuzz
 SECONDS_EACH=120
 RUNS=""
@@ -30,12 +32,14 @@ BINDIR=""
 WORK="$TMP/work"
 JOBS=1
 REBUILD=0
+TOTAL=""
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "t:n:B:w:j:bh" opt; do
+while getopts "t:T:n:B:w:j:bh" opt; do
   case $opt in
   t) SECONDS_EACH=$OPTARG ;;
+  T) TOTAL=$OPTARG ;;
   n) RUNS=$OPTARG ;;
   B) BINDIR=$OPTARG ;;
   w) WORK=$OPTARG ;;
@@ -49,6 +53,12 @@ TARGETS=${*:-$ALL_TARGETS}
 for t in $TARGETS; do
   case " $ALL_TARGETS " in *" $t "*) ;; *) echo "unknown target: $t" >&2; usage ;; esac
 done
+if [ -n "$TOTAL" ]; then
+  count=$(echo $TARGETS | wc -w)
+  SECONDS_EACH=$(( TOTAL * JOBS / count ))
+  [ "$SECONDS_EACH" -lt 10 ] && SECONDS_EACH=10
+  echo "budget ${TOTAL}s: ${SECONDS_EACH}s for each of $count harnesses"
+fi
 
 if [ -z "$BINDIR" ]; then
   BINDIR="$TMP/bin"
@@ -56,12 +66,13 @@ if [ -z "$BINDIR" ]; then
 fi
 mkdir -p "$BINDIR" "$WORK" || exit 1
 
-# The harnesses need only the core and xapi units (not the store, HTTP or CLI).
+# The harnesses need only the core and xapi units and the HTTP router (not the store or CLI).
 build() {
   local t=$1 s="$ROOT/src"
   local lib="$s/core/arena.c $s/core/buf.c $s/core/err.c $s/core/json.c $s/core/time.c
              $s/core/uuid.c $s/core/log.c $s/xapi/validate.c $s/xapi/profile.c
-             $s/xapi/statement.c $s/xapi/multipart.c $s/xapi/jws.c $s/xapi/version.c"
+             $s/xapi/statement.c $s/xapi/multipart.c $s/xapi/jws.c $s/xapi/version.c
+             $s/http/router.c"
   echo "building fuzz_$t in $BINDIR"
   # shellcheck disable=SC2086
   clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMG_VERSION='"fuzz"' \
@@ -82,6 +93,7 @@ dict_for() {
   json) echo "$HERE/dict/json.dict" ;;
   multipart) echo "$HERE/dict/multipart.dict" ;;
   time) echo "$HERE/dict/time.dict" ;;
+  router) echo "$HERE/dict/http.dict" ;;
   *) echo "$HERE/dict/xapi.dict" ;;
   esac
 }

@@ -7,6 +7,7 @@ int mg_api_mount_all(mg_api *api) {
   int rc;
   if ((rc = mg_auth_api_register(api))) return rc;
   if ((rc = mg_registry_api_register(api))) return rc;
+  if ((rc = mg_cases_api_register(api))) return rc;
   /* other subsystems: one line each, e.g. if ((rc = mg_registry_api_register(api))) return rc; */
   return MG_OK;
 }

@@ -85,10 +85,42 @@ static const mg_auth_cap_row k_table[] = {
     /* ---- findings (integrity detection results) -------------------------------------- */
 
     /* ---- cases (investigation and appeal workflow) ----------------------------------- */
+    /* The university decides (cl. 10); the regulator reads and refers; students see, answer
+     * and appeal their own cases; teachers and platforms report into the inbox (cl. 14). */
+    R("cases.inbox.read", REGULATOR, ALL),
+    R("cases.inbox.read", UNIV_ADMIN, ORG),
+    R("cases.inbox.read", RESP_TEACHER, ORG),
+    R("cases.report", RESP_TEACHER, ORG),
+    R("cases.report", LEAD_TEACHER, ORG),
+    R("cases.report", PLATFORM_OPERATOR, ORG),
+    R("cases.read", REGULATOR, ALL),
+    R("cases.read", UNIV_ADMIN, ORG),
+    R("cases.read", RESP_TEACHER, ORG),
+    R("cases.read", STUDENT, SELF),
+    R("cases.open", UNIV_ADMIN, ORG),
+    R("cases.investigate", UNIV_ADMIN, ORG),
+    R("cases.decide", UNIV_ADMIN, ORG),
+    R("cases.sanction", UNIV_ADMIN, ORG),
+    R("cases.respond", STUDENT, SELF),
+    R("cases.appeal", STUDENT, SELF),
+    R("cases.appeal_decide", UNIV_ADMIN, ORG),
+    R("cases.refer", REGULATOR, ALL),
+    R("cases.refer", UNIV_ADMIN, ORG),
+    R("cases.student_file", UNIV_ADMIN, ORG),
+    R("cases.student_file", STUDENT, SELF),
 
     /* ---- credit (credit recognition) -------------------------------------------------- */
+    R("credit.export", REGULATOR, ALL),
+    R("credit.export", UNIV_ADMIN, ORG),
+    R("credit.read", UNIV_ADMIN, ORG),
+    R("credit.read", STUDENT, SELF),
 
     /* ---- notices (regulator notices and rectification) ------------------------------- */
+    R("notices.read", UNIV_ADMIN, ORG),
+    R("notices.read", STUDENT, SELF),
+    R("notices.flagged", REGULATOR, ALL),
+    R("notices.flagged", UNIV_ADMIN, ORG),
+    R("notices.flagged", RESP_TEACHER, ORG),
 };
 #define N_ROWS (sizeof k_table / sizeof k_table[0])
 

@@ -20,6 +20,29 @@ int mg_cli_wants_help(int argc, char **argv) {
   return 0;
 }
 
+void mg_cli_http_config(const mg_config *cfg, mg_http_config *hc) {
+  memset(hc, 0, sizeof *hc);
+  hc->bind = cfg->bind;
+  hc->port = cfg->port;
+  hc->threads = cfg->threads;
+  hc->max_body = (size_t)cfg->max_body;
+  hc->timeout_s = cfg->timeout;
+  hc->access_log = cfg->access_log;
+  hc->tls_cert = cfg->tls_cert;
+  hc->tls_key = cfg->tls_key;
+  hc->tls_priorities = cfg->tls_priorities;
+  hc->allow_plain_http = cfg->allow_plain_http;
+  hc->rate_ip = cfg->rate_ip;
+  hc->rate_ip_burst = cfg->rate_ip_burst;
+  hc->rate_principal = cfg->rate_principal;
+  hc->rate_principal_burst = cfg->rate_principal_burst;
+  hc->rate_loopback = cfg->rate_loopback;
+  hc->max_connections = cfg->max_connections;
+  hc->max_conn_per_ip = cfg->max_conn_per_ip;
+  hc->conn_memory = (size_t)cfg->conn_memory;
+  hc->request_timeout_s = cfg->request_timeout;
+}
+
 int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   int code = MG_EXIT_FAIL;
   mg_store *store = NULL;
@@ -45,6 +68,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     mg_log(MG_LOG_ERROR, "store.open", "store", cfg->store, "error", mg_strerror(rc), NULL);
     goto out;
   }
+  if (mg_cli_security_start(cfg, store)) goto out; /* keys (first start: generated), audit */
   if (mg_auth_new(store, &auth)) goto out;
   if (mg_auth_bootstrap(store, cfg, stderr, NULL)) goto out; /* first security administrator */
   memset(&lrs, 0, sizeof lrs);
@@ -58,8 +82,8 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     goto out;
   }
 
-  mg_http_config hc = {cfg->bind, cfg->port, cfg->threads, (size_t)cfg->max_body, cfg->timeout,
-                       cfg->access_log};
+  mg_http_config hc;
+  mg_cli_http_config(cfg, &hc);
   if (mg_http_server_new(&hc, &srv) || mg_lrs_register(srv, &lrs)) goto out;
   if (mg_api_create(srv, store, cfg, &api) || mg_api_mount_all(api)) goto out; /* /api/v1 */
   rc = mg_http_server_start(srv);
@@ -71,7 +95,8 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   char migrations[16];
   snprintf(migrations, sizeof migrations, "%d", applied);
   mg_log(MG_LOG_INFO, "serve.start", "bind", cfg->bind, "port", port, "store", cfg->store,
-         "backend", mg_store_backend(store), "migrations_applied", migrations, NULL);
+         "backend", mg_store_backend(store), "migrations_applied", migrations, "tls",
+         mg_http_server_is_tls(srv) ? "on" : "off", NULL);
   if (banner) {
     fputs(banner, stdout);
     fflush(stdout);
@@ -85,6 +110,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
 out:
   mg_http_server_free(srv);
   mg_api_free(api);
+  mg_cli_security_stop();
   mg_auth_free(auth);
   mg_store_close(store);
   return code;
@@ -100,7 +126,15 @@ int mg_cli_serve(int argc, char **argv) {
     return MG_EXIT_OK;
   }
   int code = mg_cli_load_config("serve", &cfg, argc, argv);
-  return code ? code : mg_cli_run_server(&cfg, NULL);
+  if (code) return code;
+  mg_http_config hc;
+  char err[512];
+  mg_cli_http_config(&cfg, &hc);
+  if (mg_http_config_check(&hc, err, sizeof err) != MG_OK) {
+    fprintf(stderr, "moocguard serve: %s\n", err);
+    return MG_EXIT_USAGE;
+  }
+  return mg_cli_run_server(&cfg, NULL);
 }
 
 int mg_cli_migrate(int argc, char **argv) {

@@ -25,6 +25,10 @@ typedef struct mg_config {
   char base_url[256];
   int query_limit;
   char xapi_version[16];
+  char keys_dir[512];              /* key directory ("" = "<store path>.keys") */
+  int64_t audit_retention_days;    /* >= 180 (GB/T 22239 level 3: logs kept six months) */
+  int64_t audit_checkpoint_every;  /* records between signed checkpoints */
+  int64_t audit_checkpoint_minutes;
   /* people and sessions (auth/) */
   int session_idle;         /* seconds without a request before a session ends */
   int session_absolute;     /* seconds after login a session ends regardless */
@@ -32,6 +36,21 @@ typedef struct mg_config {
   int lockout_seconds;      /* how long it stays locked */
   char password_hash[16];   /* argon2id cost: "moderate" or "interactive" */
   char first_admin_file[512]; /* where the first security administrator's password goes */
+  /* transport security and abuse limits (http/server.h) */
+  char tls_cert[512];      /* PEM certificate chain; "" = plain HTTP */
+  char tls_key[512];       /* PEM private key */
+  char tls_priorities[512];/* GnuTLS priority string */
+  int allow_plain_http;    /* permit plain HTTP on a non-loopback address */
+  int rate_ip;             /* requests/s per client IP (0 = off) */
+  int rate_ip_burst;
+  int rate_principal;      /* requests/s per credential or user (0 = off) */
+  int rate_principal_burst;
+  int rate_loopback;       /* apply the per-IP limit to 127.0.0.0/8 too */
+  int max_connections;
+  int max_conn_per_ip;
+  int conn_memory;         /* bytes per connection for request line, headers and buffers */
+  int request_timeout;     /* seconds from the end of the headers to the end of the body */
+  int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
 } mg_config;
 
 /* Fills cfg with the defaults. */

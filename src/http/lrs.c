@@ -62,8 +62,9 @@ static int require_platform(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp,
     return -1;
   }
   req->platform_id = cred->platform_id;
-  snprintf(req->principal, sizeof req->principal, "platform:%s", cred->key);
-  return 0;
+  char who[sizeof req->principal];
+  snprintf(who, sizeof who, "platform:%s", cred->key);
+  return mg_http_limit_principal(req, resp, who) == MG_OK ? 0 : -1;
 }
 
 static void set_consistent_through(mg_lrs *lrs, mg_http_resp *resp) {

@@ -1,0 +1,249 @@
+/* `moocguard eval`: runs the detectors over a labelled term and prints, per misconduct family,
+ * recall at the operating threshold, precision, the false-positive rate among honest enrolments
+ * and among each honest look-alike cohort, and the time from the decisive statement to the
+ * finding. Input: statements (NDJSON) and labels (NDJSON, one object per enrolment:
+ * {"registration": UUID, "cohort": name, "family": null | "brush_forged" | "brush_bot" |
+ * "brush_operator" | "proxy_study" | "exam_brush" | "proxy_exam", "decisive_timestamp": ISO}). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/time.h"
+#include "detect/detect.h"
+
+static const char *k_families[] = {"brush_forged", "brush_bot", "brush_operator", "proxy_study",
+                                   "exam_brush", "proxy_exam"};
+static const mg_detect_type k_family_type[] = {MG_DETECT_COURSE_BRUSHING, MG_DETECT_COURSE_BRUSHING,
+                                               MG_DETECT_COURSE_BRUSHING, MG_DETECT_PROXY_STUDY,
+                                               MG_DETECT_EXAM_BRUSHING, MG_DETECT_PROXY_EXAM};
+#define NFAM 6
+
+typedef struct label {
+  uint64_t reg;
+  int family;          /* -1 honest */
+  int cohort;          /* index into cohorts */
+  int64_t decisive_us; /* 0 unknown */
+  uint8_t found;       /* bit per type */
+  int64_t found_at[MG_DETECT_TYPE_COUNT_];
+} label;
+
+typedef struct ev_state {
+  label *l;
+  size_t n, cap;
+  char cohorts[64][48];
+  int ncohorts;
+  long long findings[MG_DETECT_TYPE_COUNT_], unlabelled;
+} ev_state;
+
+static label *find_label(ev_state *s, uint64_t reg) {
+  for (size_t lo = 0, hi = s->n; lo < hi;) { /* sorted by reg */
+    size_t mid = (lo + hi) / 2;
+    if (s->l[mid].reg == reg) return &s->l[mid];
+    if (s->l[mid].reg < reg) lo = mid + 1; else hi = mid;
+  }
+  return NULL;
+}
+
+static int on_finding(void *ud, const mg_detect_finding *f) {
+  ev_state *s = ud;
+  s->findings[f->type]++;
+  label *l = find_label(s, f->reg_hash);
+  if (!l) { s->unlabelled++; return MG_OK; }
+  if (!(l->found & (1u << f->type))) {
+    l->found |= (uint8_t)(1u << f->type);
+    l->found_at[f->type] = f->found_at_us;
+  }
+  return MG_OK;
+}
+
+static int cmp_label(const void *a, const void *b) {
+  uint64_t x = ((const label *)a)->reg, y = ((const label *)b)->reg;
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int load_labels(ev_state *s, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) { fprintf(stderr, "moocguard eval: cannot open %s\n", path); return MG_EIO; }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  long long lineno = 0;
+  int rc = MG_OK;
+  mg_arena a;
+  mg_arena_init(&a, 0, 0);
+  while ((n = getline(&line, &cap, f)) > 0) {
+    lineno++;
+    mg_arena_reset(&a);
+    mg_json_error err;
+    mg_json *o = mg_json_parse(&a, line, (size_t)n, 0, &err);
+    const char *reg = o ? mg_json_string_value(mg_json_object_get(o, "registration")) : NULL;
+    if (!reg) {
+      fprintf(stderr, "moocguard eval: %s line %lld: expected an object with \"registration\"\n", path, lineno);
+      rc = MG_EINVAL;
+      break;
+    }
+    if (s->n == s->cap) {
+      s->cap = s->cap ? s->cap * 2 : 1024;
+      label *nl = realloc(s->l, s->cap * sizeof *nl);
+      if (!nl) { rc = MG_ENOMEM; break; }
+      s->l = nl;
+    }
+    label *l = &s->l[s->n++];
+    memset(l, 0, sizeof *l);
+    l->reg = mg_detect_hash(reg, strlen(reg));
+    l->family = -1;
+    const char *fam = mg_json_string_value(mg_json_object_get(o, "family"));
+    for (int i = 0; fam && i < NFAM; i++)
+      if (!strcmp(fam, k_families[i])) l->family = i;
+    if (fam && *fam && l->family < 0) {
+      fprintf(stderr, "moocguard eval: %s line %lld: unknown family \"%s\"\n", path, lineno, fam);
+      rc = MG_EINVAL;
+      break;
+    }
+    const char *co = mg_json_string_value(mg_json_object_get(o, "cohort"));
+    if (!co) co = l->family < 0 ? "honest" : k_families[l->family];
+    int c = 0;
+    while (c < s->ncohorts && strcmp(s->cohorts[c], co)) c++;
+    if (c == s->ncohorts && s->ncohorts < 64) snprintf(s->cohorts[s->ncohorts++], 48, "%s", co);
+    l->cohort = c < 64 ? c : 63;
+    const char *dts = mg_json_string_value(mg_json_object_get(o, "decisive_timestamp"));
+    mg_timestamp t;
+    if (dts && mg_time_parse_iso(dts, 1, &t) == MG_OK) l->decisive_us = t.us;
+  }
+  mg_arena_free(&a);
+  free(line);
+  fclose(f);
+  if (!rc) qsort(s->l, s->n, sizeof *s->l, cmp_label);
+  return rc;
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
+          "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
+          "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
+          "findings with the labels: per family recall at the operating threshold, precision of the\n"
+          "finding type, FPR among honest enrolments and per honest cohort, and the time from the\n"
+          "decisive statement to the finding (p50/p99/max). Run it on several seeds' outputs.\n");
+}
+
+int mg_cli_eval(int argc, char **argv) {
+  if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
+  const char *stmts = NULL, *labels = NULL, *dir = NULL;
+  int json = mg_cli_take_flag(&argc, argv, "--json");
+  if (mg_cli_take_opt(&argc, argv, "--statements", &stmts) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--labels", &labels) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 || argc > 1 ||
+      !((stmts && labels && !dir) || (dir && !stmts && !labels))) {
+    usage(stderr);
+    return MG_EXIT_USAGE;
+  }
+  char sp[1024], lp[1024];
+  if (dir) {
+    snprintf(sp, sizeof sp, "%s/statements.ndjson", dir);
+    snprintf(lp, sizeof lp, "%s/labels.ndjson", dir);
+    stmts = sp;
+    labels = lp;
+  }
+  ev_state s = {0};
+  mg_detect *d = NULL;
+  FILE *f = NULL;
+  char *line = NULL;
+  int code = MG_EXIT_FAIL;
+  if (load_labels(&s, labels) != MG_OK) goto out;
+  if (mg_detect_new(NULL, on_finding, &s, &d) != MG_OK) goto out;
+  f = fopen(stmts, "r");
+  if (!f) { fprintf(stderr, "moocguard eval: cannot open %s\n", stmts); goto out; }
+  size_t cap = 0;
+  ssize_t n;
+  long long count = 0;
+  int64_t t0 = mg_time_mono_us();
+  while ((n = getline(&line, &cap, f)) > 0) {
+    if (mg_detect_feed_json(d, line, (size_t)n) != MG_OK) goto out;
+    if (++count % 1000000 == 0) fprintf(stderr, "eval: %lld statements\n", count);
+  }
+  if (mg_detect_flush(d) != MG_OK) goto out;
+  double secs = (mg_time_mono_us() - t0) / 1e6;
+
+  /* honest totals */
+  long long honest = 0, honest_fp = 0, ch[64] = {0}, cfp[64] = {0}, chon[64] = {0};
+  for (size_t i = 0; i < s.n; i++) {
+    label *l = &s.l[i];
+    ch[l->cohort]++;
+    if (l->family < 0) {
+      honest++;
+      chon[l->cohort] = 1;
+      if (l->found) { honest_fp++; cfp[l->cohort]++; }
+    }
+  }
+  if (json) printf("{\"statements\":%lld,\"seconds\":%.2f,\"families\":[", count, secs);
+  else printf("%lld statements in %.1f s; %zu labelled enrolments, %lld honest\n\n"
+              "%-15s %6s %8s %9s %8s %9s %9s %9s\n", count, secs, s.n, honest, "family", "n",
+              "recall", "precision", "fpr", "p50 s", "p99 s", "max s");
+  for (int fam = 0; fam < NFAM; fam++) {
+    mg_detect_type t = k_family_type[fam];
+    long long nf = 0, hit = 0, tp = 0;
+    double *lat = malloc((s.n + 1) * sizeof *lat);
+    size_t nl = 0;
+    for (size_t i = 0; i < s.n; i++) {
+      label *l = &s.l[i];
+      if (l->found & (1u << t)) {
+        /* precision of the type: the finding's enrolment belongs to a family of that type */
+        if (l->family >= 0 && k_family_type[l->family] == t) tp++;
+      }
+      if (l->family != fam) continue;
+      nf++;
+      if (l->found & (1u << t)) {
+        hit++;
+        if (l->decisive_us && lat) lat[nl++] = (l->found_at[t] - l->decisive_us) / 1e6;
+      }
+    }
+    double recall = nf ? (double)hit / nf : NAN;
+    double prec = s.findings[t] ? (double)tp / (double)(s.findings[t] - 0) : NAN;
+    double fpr = honest ? (double)honest_fp / honest : NAN;
+    double p50 = NAN, p99 = NAN, mx = NAN;
+    if (nl && lat) {
+      qsort(lat, nl, sizeof *lat, cmp_d);
+      p50 = lat[nl / 2];
+      p99 = lat[(size_t)((nl - 1) * 0.99)];
+      mx = lat[nl - 1];
+    }
+    free(lat);
+    if (json)
+      printf("%s{\"family\":\"%s\",\"type\":\"%s\",\"n\":%lld,\"recall\":%.4f,\"precision\":%.4f,"
+             "\"latency_p50_s\":%.1f,\"latency_p99_s\":%.1f,\"latency_max_s\":%.1f}",
+             fam ? "," : "", k_families[fam], mg_detect_type_name(t), nf, isnan(recall) ? -1 : recall,
+             isnan(prec) ? -1 : prec, isnan(p50) ? -1 : p50, isnan(p99) ? -1 : p99, isnan(mx) ? -1 : mx);
+    else
+      printf("%-15s %6lld %7.2f%% %8.2f%% %7.3f%% %9.1f %9.1f %9.1f\n", k_families[fam], nf,
+             100 * recall, 100 * prec, 100 * fpr, p50, p99, mx);
+  }
+  if (json) printf("],\"honest\":%lld,\"honest_fpr\":%.6f,\"cohorts\":[", honest, honest ? (double)honest_fp / honest : 0);
+  else printf("\nhonest FPR (any finding): %lld / %lld = %.3f%%\n\n%-24s %8s %8s\n", honest_fp, honest,
+              honest ? 100.0 * honest_fp / honest : 0.0, "honest cohort", "n", "fpr");
+  int first = 1;
+  for (int c = 0; c < s.ncohorts; c++) {
+    if (!chon[c]) continue;
+    double r = ch[c] ? (double)cfp[c] / ch[c] : 0;
+    if (json) printf("%s{\"cohort\":\"%s\",\"n\":%lld,\"fpr\":%.6f}", first ? "" : ",", s.cohorts[c], ch[c], r);
+    else printf("%-24s %8lld %7.3f%%\n", s.cohorts[c], ch[c], 100 * r);
+    first = 0;
+  }
+  if (json) printf("],\"unlabelled_findings\":%lld}\n", s.unlabelled);
+  code = MG_EXIT_OK;
+out:
+  free(line);
+  if (f) fclose(f);
+  mg_detect_free(d);
+  free(s.l);
+  return code;
+}

@@ -1,0 +1,1624 @@
+/* The detection engine: state tables, rules and finding emission. See detect.h and
+ * docs/detection.md (every threshold below is explained there). */
+#include "detect/detect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+/* ---- small containers ------------------------------------------------------------------- */
+
+/* Open-addressing map from a non-zero 64-bit key to a 32-bit index; backward-shift deletion. */
+typedef struct hmap {
+  uint64_t *k;
+  uint32_t *v;
+  size_t cap, n;
+} hmap;
+
+static void hm_free(hmap *m) {
+  free(m->k);
+  free(m->v);
+  memset(m, 0, sizeof *m);
+}
+
+static int hm_grow(hmap *m) {
+  size_t ncap = m->cap ? m->cap * 2 : 64;
+  uint64_t *nk = calloc(ncap, sizeof *nk);
+  uint32_t *nv = malloc(ncap * sizeof *nv);
+  if (!nk || !nv) {
+    free(nk);
+    free(nv);
+    return MG_ENOMEM;
+  }
+  for (size_t i = 0; i < m->cap; i++) {
+    if (!m->k[i]) continue;
+    size_t j = m->k[i] & (ncap - 1);
+    while (nk[j]) j = (j + 1) & (ncap - 1);
+    nk[j] = m->k[i];
+    nv[j] = m->v[i];
+  }
+  free(m->k);
+  free(m->v);
+  m->k = nk;
+  m->v = nv;
+  m->cap = ncap;
+  return MG_OK;
+}
+
+static uint32_t *hm_get(const hmap *m, uint64_t key) {
+  if (!m->cap) return NULL;
+  size_t j = key & (m->cap - 1);
+  while (m->k[j]) {
+    if (m->k[j] == key) return &m->v[j];
+    j = (j + 1) & (m->cap - 1);
+  }
+  return NULL;
+}
+
+static int hm_put(hmap *m, uint64_t key, uint32_t val) {
+  if ((m->n + 1) * 10 > m->cap * 7 && hm_grow(m)) return MG_ENOMEM;
+  size_t j = key & (m->cap - 1);
+  while (m->k[j] && m->k[j] != key) j = (j + 1) & (m->cap - 1);
+  if (!m->k[j]) m->n++;
+  m->k[j] = key;
+  m->v[j] = val;
+  return MG_OK;
+}
+
+static void hm_del(hmap *m, uint64_t key) {
+  if (!m->cap) return;
+  size_t mask = m->cap - 1, j = key & mask;
+  while (m->k[j] && m->k[j] != key) j = (j + 1) & mask;
+  if (!m->k[j]) return;
+  m->k[j] = 0;
+  m->n--;
+  for (size_t i = (j + 1) & mask; m->k[i]; i = (i + 1) & mask) {
+    size_t home = m->k[i] & mask;
+    /* move back if its home is not in (j, i] */
+    if ((i > j && (home <= j || home > i)) || (i < j && (home <= j && home > i))) {
+      m->k[j] = m->k[i];
+      m->v[j] = m->v[i];
+      m->k[i] = 0;
+      j = i;
+    }
+  }
+}
+
+/* A growable array of fixed-size records with a free list (index 0 is never used, so 0 = none). */
+typedef struct pool {
+  char *p;
+  size_t size, n, cap;
+  uint32_t *freel;
+  size_t nfree, capfree;
+} pool;
+
+static void pool_init(pool *pl, size_t size) {
+  memset(pl, 0, sizeof *pl);
+  pl->size = size;
+  pl->n = 1;
+}
+
+static void *pool_at(const pool *pl, uint32_t i) { return pl->p + (size_t)i * pl->size; }
+
+static int pool_alloc(pool *pl, uint32_t *out) {
+  if (pl->nfree) {
+    *out = pl->freel[--pl->nfree];
+  } else {
+    if (pl->n >= pl->cap) {
+      size_t ncap = pl->cap ? pl->cap * 2 : 256;
+      char *np = realloc(pl->p, ncap * pl->size);
+      if (!np) return MG_ENOMEM;
+      pl->p = np;
+      pl->cap = ncap;
+    }
+    *out = (uint32_t)pl->n++;
+  }
+  memset(pool_at(pl, *out), 0, pl->size);
+  return MG_OK;
+}
+
+static int pool_release(pool *pl, uint32_t i) {
+  if (pl->nfree >= pl->capfree) {
+    size_t nc = pl->capfree ? pl->capfree * 2 : 64;
+    uint32_t *nf = realloc(pl->freel, nc * sizeof *nf);
+    if (!nf) return MG_ENOMEM;
+    pl->freel = nf;
+    pl->capfree = nc;
+  }
+  pl->freel[pl->nfree++] = i;
+  return MG_OK;
+}
+
+static void pool_free(pool *pl) {
+  free(pl->p);
+  free(pl->freel);
+  memset(pl, 0, sizeof *pl);
+}
+
+/* ---- rules ------------------------------------------------------------------------------- */
+
+enum sig {
+  /* 刷课 */
+  S_SPEED, S_CONCURRENT, S_FIRST_NEAR_END, S_UNWATCHED, S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE,
+  S_MUTED, S_PINNED, S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL, S_TASK_GAPS,
+  S_SHARED_DEVICE, S_DUP_POSTS,
+  /* 替课 */
+  S_NOVEL_STUDY, S_FACE_FAIL_STUDY, S_FACE_SLOW, S_FACE_OTHER_DEVICE, S_WORKER_DEVICE,
+  S_CAPTURE_REUSE_STUDY,
+  /* 刷考 */
+  S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
+  /* 替考 */
+  S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
+  S_CAMERA_SHARED, S_EXAM_FARM,
+  S_COUNT_
+};
+
+typedef struct sigdef {
+  const char *name;
+  mg_detect_type type;
+  double threshold; /* the value at which the rule starts to count */
+  const char *unit;
+  const char *group;
+  const char *zh, *en;
+} sigdef;
+
+#define CB MG_DETECT_COURSE_BRUSHING
+#define PS MG_DETECT_PROXY_STUDY
+#define EB MG_DETECT_EXAM_BRUSHING
+#define PE MG_DETECT_PROXY_EXAM
+
+static const sigdef k_sig[S_COUNT_] = {
+    [S_SPEED] = {"speed_over_cap", CB, 25, "s", "this video session vs the video's own max-speed cap",
+                 "视频进度推进快于平台允许的最高倍速（服务器接收时间计），超出部分为无法观看的视频秒数",
+                 "video position advanced faster than the video's maximum allowed speed (by server receive time); value = seconds of video that could not have been watched"},
+    [S_CONCURRENT] = {"concurrent_playback", CB, 60, "s", "the same account's other open video sessions",
+                      "同一账号同时有多个视频在推进播放",
+                      "more than one video of the same account was advancing at the same time; value = seconds of overlap"},
+    [S_FIRST_NEAR_END] = {"first_report_near_end", CB, 1, "videos", "this video session",
+                          "视频会话的第一条进度报告就接近结尾（无拖动、非离线），随后即完成",
+                          "the first progress report of a video session was already near the end (no seek, not offline) and the video was then completed"},
+    [S_UNWATCHED] = {"completion_without_viewing", CB, 600, "s", "this enrolment's own viewing history",
+                     "已完成视频的时长远超实际可观看时长",
+                     "videos counted complete exceed what the viewing history could cover; value = seconds of completed video never watched"},
+    [S_CADENCE] = {"heartbeat_cadence", CB, 0.6, "TV distance", "the platform's native heartbeat-interval distribution",
+                   "心跳间隔分布与该平台原生客户端明显不同",
+                   "heartbeat intervals are distributed unlike the platform's native client; value = total-variation distance"},
+    [S_AUTORESUME] = {"auto_resume", CB, 0.6, "share of pauses", "this enrolment's pauses",
+                      "暂停后几乎总在两秒内自动恢复播放", "pauses almost always resumed within 2 s"},
+    [S_FIXED_PAUSE] = {"fixed_length_pauses", CB, 0.8, "share of pauses", "this enrolment's pauses",
+                       "暂停时长高度一致（真实暂停长短不一）", "pauses of nearly identical length (real pauses are heavy-tailed)"},
+    [S_MUTED] = {"muted_throughout", CB, 0.97, "share of heartbeats", "this enrolment; rule off where common on the platform",
+                 "几乎全部播放为静音", "muted for almost all playback"},
+    [S_PINNED] = {"speed_pinned_at_cap", CB, 0.97, "share of heartbeats", "this enrolment; rule off where common on the platform",
+                  "播放倍速始终固定在上限", "playback speed pinned at the cap"},
+    [S_NOINPUT] = {"no_interaction", CB, 0.99, "share of heartbeats", "this enrolment; rule off where common on the platform",
+                   "长时间播放期间没有任何输入操作", "no user input during hours of playback"},
+    [S_HIDDEN] = {"background_playback", CB, 0.9, "share of heartbeats", "this enrolment; rule off where common on the platform",
+                  "播放时页面几乎总在后台", "page in the background during almost all playback"},
+    [S_CRON] = {"cron_like_starts", CB, 4, "min (circular s.d.)", "this enrolment's daily first sessions",
+                "每天开始学习的时刻精确到分钟一致", "study starts at the same minute every day; value = circular standard deviation in minutes"},
+    [S_NIGHT] = {"night_runs", CB, 0.8, "share of heartbeats", "this enrolment; rule off where common on the platform",
+                 "大部分播放发生在凌晨 1–5 点", "most playback between 01:00 and 05:00 local time"},
+    [S_POPUP] = {"popup_constant_time", CB, 0.8, "share of pop-up questions", "this enrolment's pop-up questions",
+                 "视频弹题几乎都在 3 秒内作答", "pop-up questions answered within 3 s almost every time"},
+    [S_NODWELL] = {"reading_without_dwell", CB, 0.8, "share of pages", "this enrolment's page visits",
+                   "文档/页面几乎都没有停留即离开", "documents and pages left with almost no dwell time"},
+    [S_TASK_GAPS] = {"constant_task_gaps", CB, 0.7, "share of gaps", "this enrolment's task completions",
+                     "任务点以恒定间隔依次完成", "task points completed one after another at constant gaps"},
+    [S_SHARED_DEVICE] = {"multi_account_device", CB, 3, "accounts", "all accounts seen on the device",
+                         "该账号的学习主要在一台同时被多个账号使用的设备上进行",
+                         "most of this account's study ran on a device that several accounts used"},
+    [S_DUP_POSTS] = {"duplicated_posts", CB, 2, "posts", "posts of other accounts in the same course",
+                     "讨论帖与其他账号的帖子几乎相同", "discussion posts nearly identical to other accounts' posts"},
+    [S_NOVEL_STUDY] = {"identity_break", PS, 20, "statements", "the student's own device, network and client history",
+                       "学习突然出现在该学生从未使用过的设备和网络上",
+                       "study suddenly came from a device and network this student had never used"},
+    [S_FACE_FAIL_STUDY] = {"face_check_failed", PS, 1, "checks", "the student's enrolled photo",
+                           "学习过程人脸核验未通过（比对不符）", "face checks during study failed as a mismatch"},
+    [S_FACE_SLOW] = {"face_check_slow", PS, 90, "s", "time from prompt to completion",
+                     "人脸核验从发起到完成耗时过长", "face checks took minutes from prompt to completion"},
+    [S_FACE_OTHER_DEVICE] = {"face_check_other_device", PS, 1, "checks", "the student's own devices",
+                             "人脸核验在一台陌生设备上完成", "face checks completed on a device the student never used"},
+    [S_WORKER_DEVICE] = {"worker_device", PS, 3, "accounts", "all accounts seen on the device",
+                         "本账号的部分学习在一台被多个账号使用的陌生设备上进行",
+                         "part of this account's study ran on an unfamiliar device that several other accounts used"},
+    [S_CAPTURE_REUSE_STUDY] = {"face_capture_reused", PS, 2, "accounts", "face captures of all accounts",
+                               "同一人脸采集记录出现在多个账号", "the same face capture appears for several accounts"},
+    [S_ITEM_FAST] = {"answers_below_reading_time", EB, 0.6, "share of items", "each item's reading time (stem length)",
+                     "多数题目作答用时短于读题所需时间且正确率高",
+                     "most items answered faster than the stem can be read, with high accuracy"},
+    [S_ITEM_CONSTANT] = {"constant_time_per_item", EB, 0.15, "coefficient of variation", "this attempt's items",
+                         "每题用时几乎相同，与题目长短无关", "nearly the same time on every item, regardless of length"},
+    [S_ITEM_POP_FAST] = {"faster_than_population", EB, 0.3, "ratio to item median", "all students' times on the same items",
+                         "作答速度远快于其他学生同题用时且正确率高",
+                         "items answered far faster than other students took on the same items, with high accuracy"},
+    [S_SAME_WRONG] = {"identical_wrong_answers", EB, 3, "items", "other accounts' attempts at the same assessment",
+                      "与其他账号有多道相同的错误答案", "several identical wrong answers shared with another account"},
+    [S_HARVEST] = {"harvest_then_submit", EB, 60, "min", "earlier attempts at the same assessment on the same device",
+                   "同一设备上另一账号（或前一次作答）刚答过该卷，随后本次高分提交",
+                   "another account (or an earlier attempt) answered the same assessment on this device shortly before this high-scoring attempt"},
+    [S_SCORE_JUMP] = {"score_above_coursework", EB, 0.35, "accuracy gap", "this enrolment's coursework accuracy",
+                      "考试正确率远高于平时作业/测验", "exam accuracy far above the student's coursework accuracy"},
+    [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.4, "novelty", "the student's own study devices, networks and clients",
+                      "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
+                      "the exam ran on a device, network or client never seen in the student's studying"},
+    [S_EXAM_FACE_FAIL] = {"exam_face_failed", PE, 1, "checks", "the student's enrolled photo",
+                          "考试人脸核验未通过或相似度过低", "exam face check failed or scored near the threshold"},
+    [S_EXAM_FACE_SLOW] = {"exam_face_slow_or_elsewhere", PE, 90, "s", "the exam's own device and prompt time",
+                          "考试人脸核验耗时过长或在其他设备完成", "exam face check slow or completed on another device"},
+    [S_CAPTURE_REUSE] = {"exam_face_capture_reused", PE, 2, "accounts", "face captures of all accounts",
+                         "同一人脸采集记录出现在多个考生的考试中", "the same face capture appears in several students' exams"},
+    [S_CAMERA_MISSING] = {"second_camera_missing", PE, 1, "cameras", "the exam's camera rule",
+                          "双机位要求的摄像头未全部接入", "fewer cameras connected than the exam requires"},
+    [S_CAMERA_SHARED] = {"second_camera_shared", PE, 2, "accounts", "second cameras of all exams",
+                         "第二机位设备同时出现在其他考生的考试中", "the second-camera device also served other students' exams"},
+    [S_EXAM_FARM] = {"exam_farm", PE, 2, "accounts", "exams started on the same device",
+                     "同一设备先后参加了多名学生的考试", "one device sat several students' exams"},
+};
+
+/* ---- state -------------------------------------------------------------------------------- */
+
+#define WIN 8           /* playback points kept per open video session for late arrivals */
+#define NDEV 4          /* devices / networks remembered per enrolment */
+#define HB_BINS 32      /* heartbeat intervals: 4 s bins, 0–128 s */
+#define PAUSE_BINS 16   /* pause lengths: bins of 1/2 octave from 0.5 s */
+#define DEV_ACTORS 8    /* accounts listed per device (more are counted) */
+#define ATT_ITEMS 48    /* items kept per open attempt */
+#define HISTORY_MIN 40  /* study statements before novelty means anything */
+
+typedef struct info { /* an enrolment's identity text, for findings */
+  char reg[64], student[128], university[256], course[256], platform[64];
+} info;
+
+typedef struct slot { uint64_t h; uint32_t n; uint16_t first; uint16_t pad; } slot;
+
+typedef struct enrol {
+  uint64_t reg, actor, platform;
+  info *txt;
+  uint32_t sig;          /* index in d->sigs (0: no rule has fired) */
+  uint32_t plat;         /* index in d->plats */
+  int64_t last_ts;
+  /* video */
+  float watch_s, claimed_s, max_sess_excess;
+  uint16_t completions, near_end;
+  uint32_t hb_n, hb_muted, hb_pinned, hb_noinput, hb_input_known, hb_hidden, hb_vis_known, hb_night;
+  uint8_t hb_hist[HB_BINS];
+  uint8_t pause_hist[PAUSE_BINS];
+  uint16_t pauses, autoresume;
+  /* daily first session start, circular statistics */
+  int32_t last_day;
+  uint16_t days;
+  float start_c, start_s;
+  /* pages, tasks, pop-ups, coursework vs exam */
+  uint16_t pages, nodwell, tasks, task_same, popups, popup_fast;
+  float last_task_gap;
+  int64_t last_task_ts;
+  uint16_t cw_items, cw_correct, ex_items, ex_correct;
+  uint64_t last_assess; float last_assess_acc;
+  /* identity history */
+  uint32_t study_n;
+  slot dev[NDEV], net[NDEV], uaf[NDEV];
+  uint16_t novel_n, novel_net_n, novel_ua_n;
+  uint16_t dup_posts;
+  uint8_t emitted;       /* bit per type */
+  uint8_t last_hb_id[16];
+} enrol;
+
+typedef struct sigrec {
+  float strength[S_COUNT_], value[S_COUNT_];
+  int64_t ts[S_COUNT_];
+  uint8_t id[S_COUNT_][16];
+  uint8_t has_id[S_COUNT_];
+} sigrec;
+
+typedef struct pt {
+  int64_t recv, ts;
+  float in, out;
+  uint8_t kind, offline;
+  uint8_t id[16];
+} pt;
+
+typedef struct vsess {
+  uint64_t key, actor;
+  uint32_t enrol;
+  float cap, length, threshold;
+  int64_t touched;
+  pt win[WIN];
+  uint8_t nwin, seeked, first_set, closed;
+  float first_in; int64_t first_recv; int first_offline;
+  /* committed state at win[0] */
+  float credit0, excess0, watch0;
+  /* what has been added to the enrolment so far */
+  float rep_excess, rep_watch;
+  int64_t adv_lo, adv_hi; /* last interval in which the position advanced (recv) */
+} vsess;
+
+typedef struct actor {
+  uint64_t key;
+  uint32_t open[8];
+  uint8_t nopen;
+  float conc_s;
+} actor;
+
+typedef struct device {
+  uint64_t key;
+  uint16_t n_actors, n_exam_actors, n_sec_actors;
+  uint64_t actors[DEV_ACTORS];
+  uint32_t enrols[DEV_ACTORS];
+  uint64_t exam_actors[4], sec_actors[4];
+  uint32_t exam_enrols[4], sec_enrols[4];
+  uint64_t last_assess, last_assess_actor;
+  int64_t last_assess_ts;
+} device;
+
+typedef struct item {
+  double sum_ln;
+  uint32_t n;
+} item;
+
+typedef struct aitem { uint64_t item; float dur; uint32_t resp; int8_t success; uint16_t chars; } aitem;
+
+typedef struct attempt {
+  uint64_t key, assess, device, actor;
+  uint32_t enrol;
+  uint8_t akind, n, finished;
+  int64_t start_ts, touched, last_ts;
+  uint8_t last_id[16];
+  aitem it[ATT_ITEMS];
+} attempt;
+
+typedef struct face {
+  uint64_t key;
+  uint32_t enrol;
+  int64_t prompt_ts, result_ts;
+  uint64_t prompt_dev, result_dev;
+  uint8_t have_prompt, have_result, exam, failed, judged;
+  float score, thr;
+} face;
+
+typedef struct plat {
+  uint64_t key;
+  uint64_t hist[HB_BINS], n;
+  uint8_t off[S_COUNT_]; /* rule switched off: too common on this platform to mean anything */
+} plat;
+
+typedef struct owner { uint64_t actor; uint32_t enrol; uint32_t pad; } owner;
+
+struct closed_ent { uint32_t si; uint64_t key; int64_t at; };
+
+struct mg_detect {
+  struct closed_ent *closed; /* ring of closed video sessions */
+  size_t nclosed, capclosed, closed_head;
+  mg_detect_config cfg;
+  mg_detect_sink sink;
+  void *ud;
+  hmap enrol_ix, sess_ix, actor_ix, dev_ix, item_ix, att_ix, face_ix, plat_ix, capture_ix,
+      wrong_ix, post_ix;
+  pool enrols, sigs, sess, actors, devs, items, atts, faces, plats, owners;
+  hmap seen[2];
+  int64_t now_recv, max_ts, next_sweep;
+  mg_detect_stats st;
+  mg_detect_finding f; /* scratch for the sink */
+  int rc;              /* first sink error */
+};
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+const char *mg_detect_type_name(mg_detect_type t) {
+  static const char *n[] = {"course_brushing", "proxy_study", "exam_brushing", "proxy_exam"};
+  return (unsigned)t < MG_DETECT_TYPE_COUNT_ ? n[t] : NULL;
+}
+
+const char *mg_detect_type_name_zh(mg_detect_type t) {
+  static const char *n[] = {"刷课", "替课", "刷考", "替考"};
+  return (unsigned)t < MG_DETECT_TYPE_COUNT_ ? n[t] : NULL;
+}
+
+int mg_detect_type_parse(const char *s, mg_detect_type *out) {
+  for (int t = 0; t < MG_DETECT_TYPE_COUNT_; t++)
+    if (s && !strcmp(s, mg_detect_type_name((mg_detect_type)t))) {
+      *out = (mg_detect_type)t;
+      return MG_OK;
+    }
+  return MG_EINVAL;
+}
+
+void mg_detect_config_defaults(mg_detect_config *c) {
+  c->threshold = 1.0;
+  c->sweep_every_us = 24LL * 3600 * 1000000;
+  c->dedupe_generation = 1u << 20;
+  c->idle_us = 4LL * 3600 * 1000000;
+}
+
+static void copy_str(char *dst, size_t size, mg_detect_str s) {
+  size_t n = s.n < size - 1 ? s.n : size - 1;
+  if (s.p) memcpy(dst, s.p, n);
+  dst[s.p ? n : 0] = 0;
+  mg_utf8_trim_tail(dst);
+}
+
+static enrol *E(mg_detect *d, uint32_t i) { return pool_at(&d->enrols, i); }
+
+/* The local (China Standard Time) day number and minute of day of an instant. */
+static int64_t local_day(int64_t us) { return (us / 1000000 + 8 * 3600) / 86400; }
+static int local_minute(int64_t us) { return (int)(((us / 1000000 + 8 * 3600) % 86400) / 60); }
+
+static double sig_score(const sigrec *r, mg_detect_type t) {
+  double s = 0;
+  for (int i = 0; i < S_COUNT_; i++)
+    if (k_sig[i].type == t) s += r->strength[i];
+  return s;
+}
+
+static void add_evidence(mg_detect_finding *f, const uint8_t id[16]) {
+  for (size_t i = 0; i < f->n_evidence; i++)
+    if (!memcmp(f->evidence[i], id, 16)) return;
+  if (f->n_evidence < MG_DETECT_MAX_EVIDENCE) memcpy(f->evidence[f->n_evidence++], id, 16);
+}
+
+static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
+  enrol *e = E(d, ei);
+  sigrec *r = pool_at(&d->sigs, e->sig);
+  mg_detect_finding *f = &d->f;
+  memset(f, 0, offsetof(mg_detect_finding, explain_zh));
+  f->explain_zh[0] = f->explain_en[0] = 0;
+  f->type = t;
+  f->score = sig_score(r, t);
+  f->threshold = d->cfg.threshold;
+  f->reg_hash = e->reg;
+  f->actor_hash = e->actor;
+  if (e->txt) {
+    snprintf(f->registration, sizeof f->registration, "%s", e->txt->reg);
+    snprintf(f->student, sizeof f->student, "%s", e->txt->student);
+    snprintf(f->university, sizeof f->university, "%s", e->txt->university);
+    snprintf(f->course, sizeof f->course, "%s", e->txt->course);
+    snprintf(f->platform, sizeof f->platform, "%s", e->txt->platform);
+  }
+  f->decisive_ts_us = r->ts[decisive] ? r->ts[decisive] : e->last_ts;
+  f->found_at_us = d->now_recv;
+  if (r->has_id[decisive]) add_evidence(f, r->id[decisive]);
+  mg_buf th;
+  mg_buf_init(&th, sizeof f->thresholds - 1);
+  mg_buf_addc(&th, '{');
+  size_t zl = 0, el = 0, rl = 0, gl = 0;
+  for (int i = 0; i < S_COUNT_; i++) {
+    if (k_sig[i].type != t || r->strength[i] <= 0) continue;
+    if (r->has_id[i]) add_evidence(f, r->id[i]);
+    int w = snprintf(f->rules + rl, sizeof f->rules - rl, "%s%s", rl ? "+" : "", k_sig[i].name);
+    if (w > 0 && (size_t)w < sizeof f->rules - rl) rl += (size_t)w;
+    if (!strstr(f->group, k_sig[i].group)) {
+      w = snprintf(f->group + gl, sizeof f->group - gl, "%s%s", gl ? "; " : "", k_sig[i].group);
+      if (w > 0 && (size_t)w < sizeof f->group - gl) gl += (size_t)w;
+    }
+    mg_buf_addf(&th, "%s\"%s\":{\"value\":%.4g,\"threshold\":%.4g,\"strength\":%.2f,\"unit\":\"%s\"}",
+                th.len > 1 ? "," : "", k_sig[i].name, r->value[i], k_sig[i].threshold,
+                r->strength[i], k_sig[i].unit);
+    w = snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s%s（观测值 %.3g，阈值 %.3g %s）",
+                 zl ? "；" : "", k_sig[i].zh, r->value[i], k_sig[i].threshold, k_sig[i].unit);
+    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
+    w = snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s%s (value %.3g, threshold %.3g %s)",
+                 el ? "; " : "", k_sig[i].en, r->value[i], k_sig[i].threshold, k_sig[i].unit);
+    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
+  }
+  mg_buf_addc(&th, '}');
+  snprintf(f->thresholds, sizeof f->thresholds, "%s", th.data ? th.data : "{}");
+  mg_buf_free(&th);
+  mg_utf8_trim_tail(f->explain_zh);
+  mg_utf8_trim_tail(f->explain_en);
+  mg_utf8_trim_tail(f->group);
+  e->emitted |= (uint8_t)(1u << t);
+  d->st.findings++;
+  if (d->sink) {
+    int rc = d->sink(d->ud, f);
+    if (rc && !d->rc) d->rc = rc;
+  }
+}
+
+/* Raises rule s of enrolment ei to strength (never lowers it) and emits when the type's score
+ * reaches the threshold. id/ts: the statement that showed it (NULL for population sweeps). */
+static void set_sig(mg_detect *d, uint32_t ei, int s, double strength, double value,
+                    const uint8_t *id, int64_t ts) {
+  if (!ei || strength <= 0) return;
+  enrol *e = E(d, ei);
+  if (!e->sig) {
+    uint32_t si;
+    if (pool_alloc(&d->sigs, &si)) { d->rc = d->rc ? d->rc : MG_ENOMEM; return; }
+    e = E(d, ei);
+    e->sig = si;
+  }
+  sigrec *r = pool_at(&d->sigs, e->sig);
+  if (strength > 1) strength = 1;
+  if (strength <= r->strength[s]) {
+    if (strength == r->strength[s] && value > r->value[s]) r->value[s] = (float)value;
+    return;
+  }
+  r->strength[s] = (float)strength;
+  r->value[s] = (float)value;
+  if (id) {
+    memcpy(r->id[s], id, 16);
+    r->has_id[s] = 1;
+    r->ts[s] = ts;
+  } else if (!r->has_id[s]) {
+    if (e->hb_n) { memcpy(r->id[s], e->last_hb_id, 16); r->has_id[s] = 1; }
+    r->ts[s] = e->last_ts;
+  }
+  mg_detect_type t = k_sig[s].type;
+  if (!(e->emitted & (1u << t)) && sig_score(r, t) >= d->cfg.threshold - 1e-9) emit(d, ei, t, s);
+}
+
+static double sig_get(mg_detect *d, uint32_t ei, int s) {
+  enrol *e = E(d, ei);
+  if (!e->sig) return 0;
+  return ((sigrec *)pool_at(&d->sigs, e->sig))->strength[s];
+}
+
+/* ---- lookups ------------------------------------------------------------------------------ */
+
+#define LOOKUP(name, type, ix, pl)                                                   \
+  static uint32_t name(mg_detect *d, uint64_t key, int create) {                   \
+    uint32_t *p = hm_get(&d->ix, key);                                              \
+    if (p) return *p;                                                               \
+    if (!create || !key) return 0;                                                  \
+    uint32_t i;                                                                     \
+    if (pool_alloc(&d->pl, &i) || hm_put(&d->ix, key, i)) {                         \
+      d->rc = d->rc ? d->rc : MG_ENOMEM;                                            \
+      return 0;                                                                     \
+    }                                                                               \
+    ((type *)pool_at(&d->pl, i))->key = key;                                        \
+    return i;                                                                       \
+  }
+
+LOOKUP(actor_get, actor, actor_ix, actors)
+LOOKUP(dev_get, device, dev_ix, devs)
+LOOKUP(plat_get, plat, plat_ix, plats)
+LOOKUP(face_get, face, face_ix, faces)
+
+static uint32_t item_get(mg_detect *d, uint64_t key, int create) {
+  uint32_t *p = hm_get(&d->item_ix, key);
+  if (p) return *p;
+  if (!create) return 0;
+  uint32_t i;
+  if (pool_alloc(&d->items, &i) || hm_put(&d->item_ix, key, i)) return 0;
+  return i;
+}
+
+static uint32_t enrol_get(mg_detect *d, const mg_detect_event *ev) {
+  uint32_t *p = hm_get(&d->enrol_ix, ev->reg);
+  if (p) return *p;
+  uint32_t i;
+  info *t = calloc(1, sizeof *t);
+  if (!t || pool_alloc(&d->enrols, &i) || hm_put(&d->enrol_ix, ev->reg, i)) {
+    free(t);
+    d->rc = d->rc ? d->rc : MG_ENOMEM;
+    return 0;
+  }
+  enrol *e = E(d, i);
+  e->reg = ev->reg;
+  e->actor = ev->actor;
+  e->platform = ev->platform;
+  e->plat = plat_get(d, ev->platform ? ev->platform : 1, 1);
+  e->last_day = -1;
+  copy_str(t->reg, sizeof t->reg, ev->s_reg);
+  copy_str(t->student, sizeof t->student, ev->s_name);
+  copy_str(t->university, sizeof t->university, ev->s_home);
+  copy_str(t->course, sizeof t->course, ev->s_course);
+  copy_str(t->platform, sizeof t->platform, ev->s_platform);
+  e->txt = t;
+  d->st.enrolments++;
+  return i;
+}
+
+/* Counts h in a small history; returns the slot (NULL when full and absent). */
+static slot *hist_touch(slot *sl, uint64_t h, uint32_t at) {
+  if (!h) return NULL;
+  for (int i = 0; i < NDEV; i++) {
+    if (sl[i].h == h) { sl[i].n++; return &sl[i]; }
+    if (!sl[i].h) {
+      sl[i].h = h;
+      sl[i].n = 1;
+      sl[i].first = (uint16_t)(at > 65535 ? 65535 : at);
+      return &sl[i];
+    }
+  }
+  return NULL;
+}
+
+static const slot *hist_find(const slot *sl, uint64_t h) {
+  for (int i = 0; i < NDEV; i++)
+    if (sl[i].h == h) return &sl[i];
+  return NULL;
+}
+
+/* A device or address met with an account. */
+static void device_touch(mg_detect *d, uint64_t key, uint64_t actor_key, uint32_t ei) {
+  uint32_t di = dev_get(d, key, 1);
+  if (!di) return;
+  device *v = pool_at(&d->devs, di);
+  size_t lim = v->n_actors < DEV_ACTORS ? v->n_actors : DEV_ACTORS;
+  for (size_t i = 0; i < lim; i++)
+    if (v->actors[i] == actor_key) return;
+  if (v->n_actors >= DEV_ACTORS) return; /* listed enough to decide */
+  v->actors[v->n_actors] = actor_key;
+  v->enrols[v->n_actors] = ei;
+  v->n_actors++;
+}
+
+/* ---- video sessions ------------------------------------------------------------------------ */
+
+typedef struct pairres { float excess, watch, credit; } pairres;
+
+/* The allowance for one step between two playback reports: the cap over the elapsed server time
+ * (the client clock when either report was recorded offline), 5 % and 2 s of slack for rounding,
+ * plus credit left over from earlier slow steps (at most 15 s at the cap), which absorbs network
+ * jitter in received-at. */
+static pairres step(const vsess *s, const pt *a, const pt *b, float credit) {
+  pairres r = {0, 0, credit};
+  double dt = (a->offline || b->offline) ? (b->ts - a->ts) / 1e6 : (b->recv - a->recv) / 1e6;
+  if (dt < 0) dt = 0;
+  double cap = s->cap > 0 ? s->cap : 2.0;
+  double avail = cap * 1.05 * dt + 2.0 + credit;
+  double adv = (double)b->in - (double)a->out;
+  if (a->kind == MG_XAPI_KIND_VIDEO_PAUSED) adv = adv > 0 ? adv : 0; /* resumed where it was */
+  if (adv < 0) adv = 0;
+  double use = adv < avail ? adv : avail;
+  r.excess = (float)(adv - use);
+  r.watch = (float)use;
+  double left = avail - use - 2.0;
+  double lim = cap * 15.0;
+  r.credit = (float)(left < 0 ? 0 : left > lim ? lim : left);
+  return r;
+}
+
+/* Heartbeat intervals and pauses are learned only from committed (ordered) steps. */
+static void commit_step(mg_detect *d, vsess *s, const pt *a, const pt *b) {
+  enrol *e = E(d, s->enrol);
+  double gap = (b->ts - a->ts) / 1e6;
+  if (gap < 0) return;
+  if (a->kind == MG_XAPI_KIND_VIDEO_HEARTBEAT && b->kind == MG_XAPI_KIND_VIDEO_HEARTBEAT &&
+      !a->offline && !b->offline) {
+    int bin = (int)(gap / 4.0);
+    if (bin >= HB_BINS) bin = HB_BINS - 1;
+    if (e->hb_hist[bin] == 255)
+      for (int i = 0; i < HB_BINS; i++) e->hb_hist[i] /= 2;
+    e->hb_hist[bin]++;
+    plat *p = pool_at(&d->plats, e->plat);
+    p->hist[bin]++;
+    p->n++;
+  }
+  if (a->kind == MG_XAPI_KIND_VIDEO_PAUSED && b->kind == MG_XAPI_KIND_VIDEO_PLAYED) {
+    int bin = gap < 0.5 ? 0 : (int)(2.0 * log2(gap / 0.5)) + 1;
+    if (bin >= PAUSE_BINS) bin = PAUSE_BINS - 1;
+    if (e->pause_hist[bin] == 255)
+      for (int i = 0; i < PAUSE_BINS; i++) e->pause_hist[i] /= 2;
+    e->pause_hist[bin]++;
+    if (e->pauses < 65535) e->pauses++;
+    if (gap < 2.0 && e->autoresume < 65535) e->autoresume++;
+  }
+}
+
+static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
+  vsess *s = pool_at(&d->sess, si);
+  float credit = s->credit0, excess = s->excess0, watch = s->watch0;
+  for (int i = 1; i < s->nwin; i++) {
+    pairres r = step(s, &s->win[i - 1], &s->win[i], credit);
+    credit = r.credit;
+    excess += r.excess;
+    watch += r.watch;
+  }
+  enrol *e = E(d, s->enrol);
+  e->watch_s += watch - s->rep_watch;
+  s->rep_watch = watch;
+  s->rep_excess = excess;
+  if (excess > e->max_sess_excess) e->max_sess_excess = excess;
+  if (excess >= 25) {
+    double strength = excess >= 60 ? 1.0 : 0.5;
+    set_sig(d, s->enrol, S_SPEED, strength, excess, ev ? ev->id : NULL, ev ? ev->ts_us : 0);
+  }
+}
+
+static void sess_commit_front(mg_detect *d, vsess *s) {
+  if (s->nwin >= 2) {
+    pairres r = step(s, &s->win[0], &s->win[1], s->credit0);
+    s->credit0 = r.credit;
+    s->excess0 += r.excess;
+    s->watch0 += r.watch;
+    commit_step(d, s, &s->win[0], &s->win[1]);
+  }
+  memmove(&s->win[0], &s->win[1], (size_t)(s->nwin - 1) * sizeof s->win[0]);
+  s->nwin--;
+}
+
+#define CLOSED_LINGER_US (10LL * 60 * 1000000)
+
+/* Closed sessions wait in a FIFO until CLOSED_LINGER_US of statement time has passed. */
+static void sess_close(mg_detect *d, uint32_t si);
+
+static void closed_push(mg_detect *d, uint32_t si, int64_t at) {
+  if (d->nclosed == d->capclosed) {
+    size_t nc = d->capclosed ? d->capclosed * 2 : 256;
+    struct closed_ent *n = malloc(nc * sizeof *n);
+    if (!n) { sess_close(d, si); return; }
+    for (size_t i = 0; i < d->nclosed; i++) n[i] = d->closed[(d->closed_head + i) % d->capclosed];
+    free(d->closed);
+    d->closed = n;
+    d->capclosed = nc;
+    d->closed_head = 0;
+  }
+  vsess *s = pool_at(&d->sess, si);
+  d->closed[(d->closed_head + d->nclosed) % d->capclosed] = (struct closed_ent){si, s->key, at};
+  d->nclosed++;
+}
+
+static void closed_expire(mg_detect *d, int all) {
+  while (d->nclosed) {
+    struct closed_ent *c = &d->closed[d->closed_head];
+    if (!all && d->max_ts - c->at < CLOSED_LINGER_US) break;
+    vsess *s = pool_at(&d->sess, c->si);
+    if (s->key == c->key && s->closed) sess_close(d, c->si);
+    d->closed_head = (d->closed_head + 1) % d->capclosed;
+    d->nclosed--;
+  }
+}
+
+static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
+  uint32_t ai = actor_get(d, actor_key, 0);
+  if (!ai) return;
+  actor *a = pool_at(&d->actors, ai);
+  for (int i = 0; i < a->nopen; i++)
+    if (a->open[i] == si) {
+      a->open[i] = a->open[--a->nopen];
+      return;
+    }
+}
+
+static void sess_close(mg_detect *d, uint32_t si) {
+  vsess *s = pool_at(&d->sess, si);
+  while (s->nwin > 1) sess_commit_front(d, s);
+  if (!s->closed) actor_drop_session(d, s->actor, si);
+  hm_del(&d->sess_ix, s->key);
+  s->key = 0;
+  pool_release(&d->sess, si);
+  d->st.sessions_open--;
+}
+
+/* Concurrency: the interval [lo, hi] in which this session advanced, against the last advancing
+ * interval of the account's other open sessions. */
+static void concurrency(mg_detect *d, uint32_t si, int64_t lo, int64_t hi, const mg_detect_event *ev) {
+  vsess *s = pool_at(&d->sess, si);
+  uint32_t ai = actor_get(d, s->actor, 1);
+  if (!ai) return;
+  actor *a = pool_at(&d->actors, ai);
+  int found = 0;
+  for (int i = 0; i < a->nopen; i++) {
+    if (a->open[i] == si) { found = 1; continue; }
+    vsess *o = pool_at(&d->sess, a->open[i]);
+    int64_t l = lo > o->adv_lo ? lo : o->adv_lo, h = hi < o->adv_hi ? hi : o->adv_hi;
+    if (h > l) a->conc_s += (float)((h - l) / 1e6);
+  }
+  if (!found && a->nopen < 8) a->open[a->nopen++] = si;
+  s->adv_lo = lo;
+  s->adv_hi = hi;
+  if (a->conc_s >= 60) {
+    double strength = a->conc_s >= 180 ? 1.0 : 0.5;
+    set_sig(d, s->enrol, S_CONCURRENT, strength, a->conc_s, ev->id, ev->ts_us);
+  }
+}
+
+static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  enrol *e = E(d, ei);
+  if (!ev->vsess) return;
+  uint32_t *p = hm_get(&d->sess_ix, ev->vsess), si;
+  if (p) {
+    si = *p;
+  } else {
+    if (pool_alloc(&d->sess, &si) || hm_put(&d->sess_ix, ev->vsess, si)) { d->rc = MG_ENOMEM; return; }
+    vsess *n = pool_at(&d->sess, si);
+    n->key = ev->vsess;
+    n->actor = ev->actor;
+    n->enrol = ei;
+    d->st.sessions_open++;
+  }
+  vsess *s = pool_at(&d->sess, si);
+  s->touched = d->max_ts;
+  if (ev->has & MG_DEV_HAS_MAX_SPEED) s->cap = (float)ev->max_speed;
+  if (ev->has & MG_DEV_HAS_LENGTH) s->length = (float)ev->length;
+  if (ev->has & MG_DEV_HAS_THRESHOLD) s->threshold = (float)ev->threshold;
+
+  if (ev->kind == MG_XAPI_KIND_VIDEO_INITIALIZED) {
+    int64_t day = local_day(ev->ts_us);
+    if (day != e->last_day) { /* the first video of a local day: when does this student start? */
+      e->last_day = (int32_t)day;
+      double ang = local_minute(ev->ts_us) * (2 * M_PI / 1440.0);
+      e->start_c += (float)cos(ang);
+      e->start_s += (float)sin(ang);
+      if (e->days < 65535) e->days++;
+    }
+  }
+  if (ev->kind == MG_XAPI_KIND_VIDEO_HEARTBEAT) {
+    double cap = s->cap > 0 ? s->cap : 2.0;
+    e->hb_n++;
+    if ((ev->has & MG_DEV_HAS_VOLUME) && ev->volume <= 0.001) e->hb_muted++;
+    if ((ev->has & MG_DEV_HAS_SPEED) && cap > 1.0 && ev->speed >= cap - 1e-6) e->hb_pinned++;
+    if (ev->input_count >= 0) { e->hb_input_known++; if (ev->input_count == 0) e->hb_noinput++; }
+    if (ev->visible >= 0) { e->hb_vis_known++; if (!ev->visible) e->hb_hidden++; }
+    int m = local_minute(ev->ts_us);
+    if (m >= 60 && m < 300) e->hb_night++;
+    memcpy(e->last_hb_id, ev->id, 16);
+  }
+
+  int has_point = (ev->has & MG_DEV_HAS_TIME) || ev->kind == MG_XAPI_KIND_VIDEO_SEEKED;
+  if (has_point && ev->kind != MG_XAPI_KIND_VIDEO_INITIALIZED) {
+    pt np = {.recv = ev->recv_us, .ts = ev->ts_us, .kind = (uint8_t)ev->kind,
+             .offline = ev->offline == 1};
+    memcpy(np.id, ev->id, 16);
+    if (ev->kind == MG_XAPI_KIND_VIDEO_SEEKED) {
+      np.in = (float)((ev->has & MG_DEV_HAS_TIME_FROM) ? ev->time_from : ev->time);
+      np.out = (float)((ev->has & MG_DEV_HAS_TIME_TO) ? ev->time_to : ev->time);
+      s->seeked = 1;
+    } else {
+      np.in = np.out = (float)ev->time;
+    }
+    if (!s->first_set || np.recv < s->first_recv) {
+      s->first_set = 1;
+      s->first_recv = np.recv;
+      s->first_in = ev->kind == MG_XAPI_KIND_VIDEO_SEEKED ? 0 : np.in;
+      s->first_offline = np.offline;
+    }
+    /* insert sorted by receive time (late arrivals merge into the window) */
+    int pos = s->nwin;
+    while (pos > 0 && s->win[pos - 1].recv > np.recv) pos--;
+    if (pos == 0 && s->nwin == WIN) {
+      /* older than everything kept: too late to order; counted as seen, nothing more */
+    } else {
+      if (s->nwin == WIN) {
+        sess_commit_front(d, s);
+        pos--;
+      }
+      memmove(&s->win[pos + 1], &s->win[pos], (size_t)(s->nwin - pos) * sizeof s->win[0]);
+      s->win[pos] = np;
+      s->nwin++;
+      sess_eval(d, si, ev);
+      s = pool_at(&d->sess, si);
+      if (pos == s->nwin - 1 && pos > 0) {
+        const pt *a = &s->win[pos - 1], *b = &s->win[pos];
+        if (b->in - a->out > 1.0f && a->kind != MG_XAPI_KIND_VIDEO_PAUSED && !b->offline)
+          concurrency(d, si, a->recv, b->recv, ev);
+      }
+    }
+  }
+  s = pool_at(&d->sess, si);
+  e = E(d, ei);
+  if (ev->kind == MG_XAPI_KIND_VIDEO_COMPLETED) {
+    double len = s->length > 0 ? s->length : ev->length;
+    double thr = s->threshold > 0 ? s->threshold : (ev->has & MG_DEV_HAS_THRESHOLD) ? ev->threshold : 1.0;
+    if (thr < 0.5) thr = 0.5;
+    if (e->completions < 65535) e->completions++;
+    e->claimed_s += (float)(len * thr);
+    if (s->first_set && !s->seeked && !s->first_offline && len > 60 && s->first_in >= 0.85 * len) {
+      if (e->near_end < 65535) e->near_end++;
+      set_sig(d, ei, S_FIRST_NEAR_END, e->near_end >= 2 ? 1.0 : 0.6, e->near_end, ev->id, ev->ts_us);
+    }
+    e = E(d, ei);
+    double deficit = e->claimed_s - 1.05 * e->watch_s;
+    if (deficit >= 600 && e->claimed_s >= 1.5 * e->watch_s) {
+      double strength = (deficit >= 1200 && e->claimed_s >= 2 * e->watch_s) ? 1.0 : 0.5;
+      set_sig(d, ei, S_UNWATCHED, strength, deficit, ev->id, ev->ts_us);
+    }
+  }
+  if (ev->kind == MG_XAPI_KIND_VIDEO_TERMINATED && !s->closed) {
+    /* kept a while for statements of this session that arrive after its end */
+    s->closed = 1;
+    actor_drop_session(d, s->actor, si);
+    closed_push(d, si, ev->recv_us > ev->ts_us ? ev->recv_us : ev->ts_us);
+  }
+}
+
+/* ---- identity ------------------------------------------------------------------------------ */
+
+static void on_study_identity(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  enrol *e = E(d, ei);
+  uint32_t at = e->study_n++;
+  slot *dv = hist_touch(e->dev, ev->device, at);
+  slot *nt = hist_touch(e->net, ev->ip_net, at);
+  slot *ua = hist_touch(e->uaf, ev->ua_family, at);
+  if (ev->device) device_touch(d, ev->device, ev->actor, ei);
+  e = E(d, ei);
+  /* a device first seen after the history was established, or one beyond the few remembered */
+  int novel_dev = ev->device && (!dv || dv->first >= HISTORY_MIN);
+  int novel_net = ev->ip_net && (!nt || nt->first >= HISTORY_MIN);
+  int novel_ua = ev->ua_family && (!ua || ua->first >= HISTORY_MIN);
+  if (novel_dev) {
+    e->novel_n++;
+    if (novel_net) e->novel_net_n++;
+    if (novel_ua) e->novel_ua_n++;
+    if (e->novel_net_n >= 20) {
+      double strength = 0.5 + (e->novel_ua_n >= 20 ? 0.2 : 0);
+      set_sig(d, ei, S_NOVEL_STUDY, strength, e->novel_net_n, ev->id, ev->ts_us);
+    }
+  }
+}
+
+static int known_device(const enrol *e, uint64_t dev) {
+  const slot *s = hist_find(e->dev, dev);
+  return s && s->first < HISTORY_MIN;
+}
+
+/* ---- faces --------------------------------------------------------------------------------- */
+
+static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
+  uint32_t ei = f->enrol;
+  if (!ei || !f->have_result) return;
+  enrol *e = E(d, ei);
+  if (f->failed && !f->judged) {
+    int s = f->exam ? S_EXAM_FACE_FAIL : S_FACE_FAIL_STUDY;
+    double prev = sig_get(d, ei, s);
+    set_sig(d, ei, s, prev >= 0.5 ? 1.0 : f->exam ? 0.6 : 0.5, prev >= 0.5 ? 2 : 1, id, ts);
+  } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
+    set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
+  }
+  f->judged = 1;
+  if (f->have_prompt) {
+    double delay = (f->result_ts - f->prompt_ts) / 1e6;
+    int other = f->result_dev && f->result_dev != f->prompt_dev && !known_device(e, f->result_dev);
+    if (f->exam) {
+      if (delay >= 90 || other)
+        set_sig(d, ei, S_EXAM_FACE_SLOW, (delay >= 90 && other) ? 0.6 : 0.4, delay, id, ts);
+    } else {
+      if (delay >= 90) {
+        double prev = sig_get(d, ei, S_FACE_SLOW);
+        set_sig(d, ei, S_FACE_SLOW, prev > 0 ? 0.6 : 0.3, delay, id, ts);
+      }
+      if (other) set_sig(d, ei, S_FACE_OTHER_DEVICE, 0.4, 1, id, ts);
+    }
+  }
+}
+
+static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  uint32_t fi = face_get(d, ev->object, 1);
+  if (!fi) return;
+  face *f = pool_at(&d->faces, fi);
+  f->enrol = ei;
+  int exam_purpose = ev->face_purpose >= 3 || (!ev->face_purpose && ev->attempt);
+  if (ev->kind == MG_XAPI_KIND_FACE_PROMPTED) {
+    f->have_prompt = 1;
+    f->prompt_ts = ev->ts_us;
+    f->prompt_dev = ev->device;
+    f->exam |= (uint8_t)exam_purpose;
+  } else {
+    f->have_result = 1;
+    f->result_ts = ev->ts_us;
+    f->result_dev = ev->device;
+    f->exam |= (uint8_t)exam_purpose;
+    f->failed = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
+                (ev->face_failure == MG_DEV_FF_MISMATCH || ev->face_failure == MG_DEV_FF_MULTIPLE ||
+                 ev->face_failure == MG_DEV_FF_LIVENESS);
+    f->score = (ev->has & MG_DEV_HAS_SCORE) ? (float)ev->score : 0;
+    f->thr = (ev->has & MG_DEV_HAS_FACE_THRESHOLD) ? (float)ev->face_threshold : 0;
+    if (ev->capture) {
+      uint32_t *o = hm_get(&d->capture_ix, ev->capture);
+      if (!o) {
+        uint32_t oi;
+        if (!pool_alloc(&d->owners, &oi) && !hm_put(&d->capture_ix, ev->capture, oi)) {
+          owner *w = pool_at(&d->owners, oi);
+          w->actor = ev->actor;
+          w->enrol = ei;
+        }
+      } else {
+        owner *w = pool_at(&d->owners, *o);
+        if (w->actor != ev->actor) {
+          int s = f->exam ? S_CAPTURE_REUSE : S_CAPTURE_REUSE_STUDY;
+          set_sig(d, ei, s, 1.0, 2, ev->id, ev->ts_us);
+          w = pool_at(&d->owners, *o);
+          set_sig(d, w->enrol, s, 1.0, 2, ev->id, ev->ts_us);
+        }
+      }
+    }
+  }
+  f = pool_at(&d->faces, fi);
+  if (f->have_result && (f->have_prompt || ev->kind != MG_XAPI_KIND_FACE_PROMPTED)) {
+    int was = f->judged;
+    face copy = *f;
+    face_judge(d, &copy, ev->id, ev->ts_us);
+    f = pool_at(&d->faces, fi);
+    f->judged = copy.judged;
+    (void)was;
+    if (f->have_prompt && f->have_result) { /* both halves seen: done */
+      hm_del(&d->face_ix, f->key);
+      f->key = 0;
+      pool_release(&d->faces, fi);
+    }
+  }
+}
+
+/* ---- exams and attempts ------------------------------------------------------------------- */
+
+static void on_exam_start(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  enrol *e = E(d, ei);
+  if (e->study_n >= HISTORY_MIN / 2) {
+    double nov = 0;
+    if (ev->device && !hist_find(e->dev, ev->device)) nov += 0.4;
+    if (ev->ip_net && !hist_find(e->net, ev->ip_net)) nov += 0.3;
+    if (ev->ua_family && !hist_find(e->uaf, ev->ua_family)) nov += 0.2;
+    if (nov >= 0.4) set_sig(d, ei, S_EXAM_NOVEL, nov, nov, ev->id, ev->ts_us);
+  }
+  if (ev->cameras_required > 0 && ev->camera_count >= 0 && ev->camera_count < ev->cameras_required)
+    set_sig(d, ei, S_CAMERA_MISSING, 0.3, ev->cameras_required - ev->camera_count, ev->id, ev->ts_us);
+  /* exam farm: one device starting several students' exams */
+  if (ev->device) {
+    uint32_t di = dev_get(d, ev->device, 1);
+    if (di) {
+      device *v = pool_at(&d->devs, di);
+      int known = 0;
+      for (int i = 0; i < v->n_exam_actors && i < 4; i++) known |= v->exam_actors[i] == ev->actor;
+      if (!known && v->n_exam_actors < 65535) {
+        if (v->n_exam_actors < 4) {
+          v->exam_actors[v->n_exam_actors] = ev->actor;
+          v->exam_enrols[v->n_exam_actors] = ei;
+        }
+        v->n_exam_actors++;
+      }
+      if (v->n_exam_actors >= 2) {
+        double strength = v->n_exam_actors >= 3 ? 0.8 : 0.5;
+        int n = v->n_exam_actors;
+        uint32_t list[4];
+        int m = n < 4 ? n : 4;
+        for (int i = 0; i < m; i++) list[i] = v->exam_enrols[i];
+        for (int i = 0; i < m; i++) set_sig(d, list[i], S_EXAM_FARM, strength, n, ev->id, ev->ts_us);
+        if (!known && n > 4) set_sig(d, ei, S_EXAM_FARM, strength, n, ev->id, ev->ts_us);
+      }
+    }
+  }
+  /* a second camera serving several students */
+  if (ev->cam_dev[1]) {
+    uint32_t di = dev_get(d, ev->cam_dev[1] ^ 0x5ec0dull, 1);
+    if (di) {
+      device *v = pool_at(&d->devs, di);
+      int known = 0;
+      for (int i = 0; i < v->n_sec_actors && i < 4; i++) known |= v->sec_actors[i] == ev->actor;
+      if (!known) {
+        if (v->n_sec_actors < 4) {
+          v->sec_actors[v->n_sec_actors] = ev->actor;
+          v->sec_enrols[v->n_sec_actors] = ei;
+        }
+        v->n_sec_actors++;
+      }
+      if (v->n_sec_actors >= 2) {
+        int m = v->n_sec_actors < 4 ? v->n_sec_actors : 4, n = v->n_sec_actors;
+        uint32_t list[4];
+        for (int i = 0; i < m; i++) list[i] = v->sec_enrols[i];
+        for (int i = 0; i < m; i++) set_sig(d, list[i], S_CAMERA_SHARED, 0.6, n, ev->id, ev->ts_us);
+      }
+    }
+  }
+}
+
+static uint32_t att_get(mg_detect *d, const mg_detect_event *ev, uint32_t ei) {
+  uint32_t *p = hm_get(&d->att_ix, ev->attempt);
+  if (p) return *p;
+  uint32_t ai;
+  if (pool_alloc(&d->atts, &ai) || hm_put(&d->att_ix, ev->attempt, ai)) { d->rc = MG_ENOMEM; return 0; }
+  attempt *a = pool_at(&d->atts, ai);
+  a->key = ev->attempt;
+  a->enrol = ei;
+  a->actor = ev->actor;
+  a->akind = ev->akind;
+  a->start_ts = ev->ts_us;
+  return ai;
+}
+
+static void attempt_finish(mg_detect *d, uint32_t ai) {
+  attempt *a = pool_at(&d->atts, ai);
+  uint32_t ei = a->enrol;
+  enrol *e = E(d, ei);
+  int n = 0, known = 0, correct = 0, fast = 0, popn = 0;
+  double sum = 0, sq = 0, popz = 0;
+  for (int i = 0; i < a->n; i++) {
+    aitem *it = &a->it[i];
+    if (it->dur <= 0) continue;
+    n++;
+    sum += it->dur;
+    sq += (double)it->dur * it->dur;
+    if (it->success >= 0) { known++; correct += it->success; }
+    double read = it->chars ? it->chars / 20.0 + 1.0 : 2.0;
+    if (read < 1.5) read = 1.5;
+    if (it->dur < read) fast++;
+    uint32_t ii = item_get(d, it->item, 0);
+    if (ii) {
+      item *m = pool_at(&d->items, ii);
+      if (m->n >= 20) { popz += log(it->dur) - m->sum_ln / m->n; popn++; }
+    }
+  }
+  double acc = known ? (double)correct / known : 0;
+  if (a->akind == MG_DEV_AK_POPUP) {
+    for (int i = 0; i < a->n; i++) {
+      if (a->it[i].dur <= 0) continue;
+      if (e->popups < 65535) e->popups++;
+      if (a->it[i].dur < 3.0 && e->popup_fast < 65535) e->popup_fast++;
+    }
+    if (e->popups >= 5 && e->popup_fast >= 0.8 * e->popups)
+      set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups, a->last_id, a->last_ts);
+  } else if (a->akind == MG_DEV_AK_EXAM || a->akind == MG_DEV_AK_QUIZ || a->akind == MG_DEV_AK_HOMEWORK) {
+    if (a->akind == MG_DEV_AK_EXAM) { e->ex_items += (uint16_t)known; e->ex_correct += (uint16_t)correct; }
+    else { e->cw_items += (uint16_t)known; e->cw_correct += (uint16_t)correct; }
+    if (n >= 5 && (double)fast / n >= 0.6 && acc >= 0.7)
+      set_sig(d, ei, S_ITEM_FAST, 0.6, (double)fast / n, a->last_id, a->last_ts);
+    if (n >= 8) {
+      double mean = sum / n, var = sq / n - mean * mean, cv = mean > 0 ? sqrt(var > 0 ? var : 0) / mean : 0;
+      if (cv < 0.15) set_sig(d, ei, S_ITEM_CONSTANT, mean < 15 ? 0.6 : 0.4, cv, a->last_id, a->last_ts);
+    }
+    if (popn >= 5) {
+      double ratio = exp(popz / popn);
+      if (ratio < 0.3 && acc >= 0.7) set_sig(d, ei, S_ITEM_POP_FAST, 0.5, ratio, a->last_id, a->last_ts);
+    }
+    e = E(d, ei);
+    /* a retake that jumps from poor to near-perfect, fast */
+    if (a->assess && e->last_assess == a->assess && e->last_assess_acc < 0.6 && acc >= 0.95 &&
+        n >= 5 && (double)fast / n >= 0.4)
+      set_sig(d, ei, S_HARVEST, 0.6, 0, a->last_id, a->last_ts);
+    e = E(d, ei);
+    e->last_assess = a->assess;
+    e->last_assess_acc = (float)acc;
+    /* identical wrong answers across accounts */
+    uint64_t sig = 0;
+    int wrong = 0;
+    for (int i = 0; i < a->n; i++)
+      if (a->it[i].success == 0) {
+        sig += (a->it[i].item * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)a->it[i].resp << 1);
+        wrong++;
+      }
+    if (wrong >= 3 && a->assess) {
+      sig = (sig ^ a->assess) | 1;
+      uint32_t *o = hm_get(&d->wrong_ix, sig);
+      if (!o) {
+        uint32_t oi;
+        if (!pool_alloc(&d->owners, &oi) && !hm_put(&d->wrong_ix, sig, oi)) {
+          owner *w = pool_at(&d->owners, oi);
+          w->actor = a->actor;
+          w->enrol = ei;
+        }
+      } else {
+        owner *w = pool_at(&d->owners, *o);
+        if (w->actor != a->actor) {
+          double strength = wrong >= 5 ? 1.0 : 0.6;
+          uint32_t other = w->enrol;
+          set_sig(d, ei, S_SAME_WRONG, strength, wrong, a->last_id, a->last_ts);
+          set_sig(d, other, S_SAME_WRONG, strength, wrong, a->last_id, a->last_ts);
+        }
+      }
+    }
+    a = pool_at(&d->atts, ai);
+    /* harvest: the same assessment answered on this device by another account shortly before */
+    if (a->device && a->assess) {
+      uint32_t di = dev_get(d, a->device, 1);
+      if (di) {
+        device *v = pool_at(&d->devs, di);
+        if (v->last_assess == a->assess && v->last_assess_actor != a->actor && acc >= 0.8) {
+          double gap = (a->start_ts - v->last_assess_ts) / 6e7;
+          if (gap >= -60 && gap <= 60) set_sig(d, ei, S_HARVEST, 0.7, gap < 0 ? -gap : gap, a->last_id, a->last_ts);
+          v = pool_at(&d->devs, di);
+        }
+        a = pool_at(&d->atts, ai);
+        v->last_assess = a->assess;
+        v->last_assess_actor = a->actor;
+        v->last_assess_ts = a->last_ts;
+      }
+    }
+    e = E(d, ei);
+    if (e->ex_items >= 10 && e->cw_items >= 10) {
+      double gap = (double)e->ex_correct / e->ex_items - (double)e->cw_correct / e->cw_items;
+      if (gap >= 0.35) set_sig(d, ei, S_SCORE_JUMP, 0.4, gap, a->last_id, a->last_ts);
+    }
+  }
+  a = pool_at(&d->atts, ai);
+  /* the population's time on each item, after judging this attempt against it */
+  for (int i = 0; i < a->n; i++) {
+    if (a->it[i].dur <= 0) continue;
+    uint32_t ii = item_get(d, a->it[i].item, 1);
+    if (!ii) continue;
+    item *m = pool_at(&d->items, ii);
+    m->sum_ln += log(a->it[i].dur);
+    m->n++;
+  }
+  a = pool_at(&d->atts, ai);
+  hm_del(&d->att_ix, a->key);
+  a->key = 0;
+  pool_release(&d->atts, ai);
+}
+
+static void on_attempt(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  if (!ev->attempt) return;
+  uint32_t ai = att_get(d, ev, ei);
+  if (!ai) return;
+  attempt *a = pool_at(&d->atts, ai);
+  a->touched = d->max_ts;
+  if (ev->akind) a->akind = ev->akind;
+  if (ev->kind == MG_XAPI_KIND_EXAM_STARTED || ev->kind == MG_XAPI_KIND_ATTEMPT_STARTED) {
+    a->start_ts = ev->ts_us;
+    a->assess = ev->object;
+    a->device = ev->device;
+  } else if (ev->kind == MG_XAPI_KIND_ITEM_ANSWERED || ev->kind == MG_XAPI_KIND_ITEM_ANSWERED_OPEN) {
+    if (!a->assess) a->assess = ev->parent;
+    if (!a->device) a->device = ev->device;
+    if (ev->ts_us < a->start_ts || !a->start_ts) a->start_ts = ev->ts_us;
+    int k = 0;
+    while (k < a->n && a->it[k].item != ev->object) k++;
+    if (k == a->n) {
+      if (a->n >= ATT_ITEMS) return;
+      a->n++;
+    } else if (ev->ts_us < a->last_ts) {
+      return; /* an older save of an answer already replaced */
+    }
+    aitem *it = &a->it[k];
+    it->item = ev->object;
+    it->dur = (ev->has & MG_DEV_HAS_DURATION) ? (float)ev->duration : 0;
+    it->resp = (uint32_t)ev->response;
+    it->success = ev->kind == MG_XAPI_KIND_ITEM_ANSWERED ? ev->success : -1;
+    it->chars = (uint16_t)(ev->desc_chars > 65535 ? 65535 : ev->desc_chars);
+    if (ev->ts_us >= a->last_ts) { a->last_ts = ev->ts_us; memcpy(a->last_id, ev->id, 16); }
+  } else if (ev->kind == MG_XAPI_KIND_ATTEMPT_SUBMITTED) {
+    if (!a->assess) a->assess = ev->object;
+    if (ev->ts_us >= a->last_ts) { a->last_ts = ev->ts_us; memcpy(a->last_id, ev->id, 16); }
+    attempt_finish(d, ai);
+  }
+}
+
+/* ---- pages, tasks, posts ------------------------------------------------------------------ */
+
+static void on_page(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  enrol *e = E(d, ei);
+  if (!(ev->has & MG_DEV_HAS_DURATION)) return;
+  if (e->pages < 65535) e->pages++;
+  if (ev->duration < 3.0 && e->nodwell < 65535) e->nodwell++;
+}
+
+static void on_task(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  enrol *e = E(d, ei);
+  if (e->last_task_ts && ev->ts_us > e->last_task_ts) {
+    float gap = (float)((ev->ts_us - e->last_task_ts) / 1e6);
+    if (e->last_task_gap > 0 && fabsf(gap - e->last_task_gap) < 1.5f && gap < 900 && e->task_same < 65535)
+      e->task_same++;
+    e->last_task_gap = gap;
+  }
+  if (ev->ts_us > e->last_task_ts) e->last_task_ts = ev->ts_us;
+  if (e->tasks < 65535) e->tasks++;
+}
+
+/* Near-duplicate posts: min-hashes of character 3-grams in 4 bands of 2; a band shared with
+ * another account's post in the same course within a day marks both. Short posts ("同意") are
+ * too common to mean anything and are skipped. */
+static void on_post(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
+  const char *s = ev->s_response.p;
+  size_t n = ev->s_response.n;
+  if (!s) return;
+  /* code point starts */
+  size_t starts[512];
+  size_t m = 0;
+  for (size_t i = 0; i < n && m < 512; i++)
+    if (((unsigned char)s[i] & 0xC0) != 0x80) starts[m++] = i;
+  if (m < 12) return;
+  uint64_t mins[8];
+  for (int k = 0; k < 8; k++) mins[k] = UINT64_MAX;
+  for (size_t i = 0; i + 3 <= m; i++) {
+    size_t end = i + 3 < m ? starts[i + 3] : n;
+    uint64_t h = mg_detect_hash(s + starts[i], end - starts[i]);
+    for (int k = 0; k < 8; k++) {
+      uint64_t x = (h ^ (0x9e3779b97f4a7c15ull * (uint64_t)(k + 1))) * 0xff51afd7ed558ccdull;
+      x ^= x >> 29;
+      if (x < mins[k]) mins[k] = x;
+    }
+  }
+  enrol *e = E(d, ei);
+  for (int b = 0; b < 4; b++) {
+    uint64_t band = mg_detect_hash(&mins[2 * b], 16) ^ ((uint64_t)b << 56) ^ ev->course;
+    band |= 1;
+    uint32_t *o = hm_get(&d->post_ix, band);
+    if (!o) {
+      uint32_t oi;
+      if (!pool_alloc(&d->owners, &oi) && !hm_put(&d->post_ix, band, oi)) {
+        owner *w = pool_at(&d->owners, oi);
+        w->actor = ev->actor;
+        w->enrol = ei;
+      }
+      continue;
+    }
+    owner *w = pool_at(&d->owners, *o);
+    if (w->actor == ev->actor) continue;
+    uint32_t other = w->enrol;
+    e = E(d, ei);
+    if (e->dup_posts < 65535) e->dup_posts++;
+    enrol *oe = E(d, other);
+    if (oe->dup_posts < 65535) oe->dup_posts++;
+    set_sig(d, ei, S_DUP_POSTS, e->dup_posts >= 2 ? 0.5 : 0.25, e->dup_posts, ev->id, ev->ts_us);
+    oe = E(d, other);
+    set_sig(d, other, S_DUP_POSTS, oe->dup_posts >= 2 ? 0.5 : 0.25, oe->dup_posts, ev->id, ev->ts_us);
+    break;
+  }
+}
+
+/* ---- sweeps -------------------------------------------------------------------------------- */
+
+enum { F_CADENCE, F_AUTORESUME, F_FIXED_PAUSE, F_MUTED, F_PINNED, F_NOINPUT, F_HIDDEN, F_CRON,
+       F_NIGHT, F_POPUP, F_NODWELL, F_TASK, F_NFEAT };
+
+static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, S_MUTED, S_PINNED,
+                                        S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL,
+                                        S_TASK_GAPS};
+/* strength of each weak behavioural rule; no single one reaches the threshold */
+static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.4, 0.25, 0.2, 0.3, 0.25, 0.35, 0.2, 0.4, 0.3, 0.4};
+
+/* Feature values of an enrolment; NAN where there is too little data to judge. */
+static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
+  for (int i = 0; i < F_NFEAT; i++) out[i] = NAN;
+  const plat *p = pool_at(&d->plats, e->plat);
+  unsigned hn = 0;
+  for (int i = 0; i < HB_BINS; i++) hn += e->hb_hist[i];
+  if (hn >= 30 && p->n >= 1000) {
+    double tv = 0;
+    for (int i = 0; i < HB_BINS; i++) tv += fabs((double)e->hb_hist[i] / hn - (double)p->hist[i] / p->n);
+    out[F_CADENCE] = tv / 2;
+  }
+  if (e->pauses >= 5) {
+    out[F_AUTORESUME] = (double)e->autoresume / e->pauses;
+    unsigned pn = 0, mx = 0;
+    for (int i = 0; i < PAUSE_BINS; i++) { pn += e->pause_hist[i]; if (e->pause_hist[i] > mx) mx = e->pause_hist[i]; }
+    /* concentration in one half-octave bin, ignoring instant resumes (counted above) */
+    unsigned mx2 = 0, pn2 = pn - e->pause_hist[0] - e->pause_hist[1] - e->pause_hist[2];
+    for (int i = 3; i < PAUSE_BINS; i++) if (e->pause_hist[i] > mx2) mx2 = e->pause_hist[i];
+    if (pn2 >= 5) out[F_FIXED_PAUSE] = (double)mx2 / pn2;
+    (void)mx;
+  }
+  if (e->hb_n >= 60) {
+    out[F_MUTED] = (double)e->hb_muted / e->hb_n;
+    out[F_PINNED] = (double)e->hb_pinned / e->hb_n;
+    out[F_NIGHT] = (double)e->hb_night / e->hb_n;
+    if (e->hb_input_known >= 60) out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
+    if (e->hb_vis_known >= 60) out[F_HIDDEN] = (double)e->hb_hidden / e->hb_vis_known;
+  }
+  if (e->days >= 7) {
+    double r = sqrt((double)e->start_c * e->start_c + (double)e->start_s * e->start_s) / e->days;
+    if (r > 1) r = 1;
+    double sd = r > 0 ? sqrt(-2 * log(r)) * 1440 / (2 * M_PI) : 1440;
+    out[F_CRON] = sd;
+  }
+  if (e->popups >= 5) out[F_POPUP] = (double)e->popup_fast / e->popups;
+  if (e->pages >= 8) out[F_NODWELL] = (double)e->nodwell / e->pages;
+  if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
+}
+
+static int feat_fires(int f, double v) {
+  if (isnan(v)) return 0;
+  if (f == F_CRON) return v < k_sig[k_feat_sig[f]].threshold;
+  return v >= k_sig[k_feat_sig[f]].threshold;
+}
+
+static void sweep(mg_detect *d) {
+  /* 1. how common each weak rule is per platform: one that fires for more than 10 % of a
+   *    platform's enrolments describes that platform's normal, not misconduct */
+  size_t np = d->plats.n;
+  uint32_t (*cnt)[F_NFEAT] = calloc(np, sizeof *cnt);
+  uint32_t (*elig)[F_NFEAT] = calloc(np, sizeof *elig);
+  if (!cnt || !elig) { free(cnt); free(elig); d->rc = d->rc ? d->rc : MG_ENOMEM; return; }
+  for (uint32_t i = 1; i < d->enrols.n; i++) {
+    enrol *e = E(d, i);
+    if (!e->reg) continue;
+    double v[F_NFEAT];
+    features(d, e, v);
+    for (int f = 0; f < F_NFEAT; f++) {
+      if (isnan(v[f])) continue;
+      elig[e->plat][f]++;
+      cnt[e->plat][f] += (uint32_t)feat_fires(f, v[f]);
+    }
+  }
+  for (uint32_t p = 1; p < np; p++) {
+    plat *pl = pool_at(&d->plats, p);
+    for (int f = 0; f < F_NFEAT; f++)
+      pl->off[k_feat_sig[f]] = elig[p][f] >= 50 && cnt[p][f] * 10 > elig[p][f];
+  }
+  free(cnt);
+  free(elig);
+  /* 2. weak behavioural rules */
+  for (uint32_t i = 1; i < d->enrols.n; i++) {
+    enrol *e = E(d, i);
+    if (!e->reg) continue;
+    double v[F_NFEAT];
+    features(d, e, v);
+    const plat *pl = pool_at(&d->plats, e->plat);
+    for (int f = 0; f < F_NFEAT; f++) {
+      if (!feat_fires(f, v[f]) || pl->off[k_feat_sig[f]]) continue;
+      double w = k_feat_w[f];
+      if (f == F_CADENCE && v[f] >= 0.8) w = 0.7;
+      set_sig(d, i, k_feat_sig[f], w, v[f], NULL, 0);
+      pl = pool_at(&d->plats, E(d, i)->plat);
+    }
+  }
+  /* 3. devices used by several accounts: an operator's accounts study almost only there; a
+   *    worker's device is an unfamiliar one in an account that also has its own */
+  for (uint32_t di = 1; di < d->devs.n; di++) {
+    device *v = pool_at(&d->devs, di);
+    if (!v->key || v->n_actors < 3) continue;
+    int n = v->n_actors;
+    for (int k = 0; k < n && k < DEV_ACTORS; k++) {
+      uint32_t ei = v->enrols[k];
+      enrol *e = E(d, ei);
+      const slot *s = hist_find(e->dev, v->key);
+      if (!s || !e->study_n) continue;
+      double share = (double)s->n / e->study_n;
+      int own = 0;
+      for (int j = 0; j < NDEV; j++)
+        if (e->dev[j].h && e->dev[j].h != v->key && e->dev[j].n >= e->study_n * 0.25) own = 1;
+      uint64_t key = v->key;
+      if (share >= 0.6 && !own) {
+        set_sig(d, ei, S_SHARED_DEVICE, n >= 5 ? 1.0 : n >= 4 ? 0.8 : 0.6, n, NULL, 0);
+      } else if (own && s->first >= HISTORY_MIN / 2 && s->n >= 10) {
+        set_sig(d, ei, S_WORKER_DEVICE, n >= 4 ? 0.6 : 0.5, n, NULL, 0);
+      }
+      v = pool_at(&d->devs, di);
+      (void)key;
+    }
+  }
+}
+
+/* Closes video sessions and attempts untouched for idle_us of statement time. */
+static void evict_idle(mg_detect *d, int all) {
+  closed_expire(d, all);
+  for (uint32_t i = 1; i < d->sess.n; i++) {
+    vsess *s = pool_at(&d->sess, i);
+    if (!s->key) continue;
+    if (all || d->max_ts - s->touched > d->cfg.idle_us) {
+      sess_close(d, i);
+    }
+  }
+  for (uint32_t i = 1; i < d->atts.n; i++) {
+    attempt *a = pool_at(&d->atts, i);
+    if (!a->key) continue;
+    if (all || d->max_ts - a->touched > d->cfg.idle_us) {
+      attempt_finish(d, i);
+    }
+  }
+}
+
+/* ---- feeding -------------------------------------------------------------------------------- */
+
+static int seen_before(mg_detect *d, uint64_t h) {
+  if (hm_get(&d->seen[0], h) || hm_get(&d->seen[1], h)) return 1;
+  if (d->seen[0].n >= d->cfg.dedupe_generation) {
+    hm_free(&d->seen[1]);
+    d->seen[1] = d->seen[0];
+    memset(&d->seen[0], 0, sizeof d->seen[0]);
+  }
+  if (hm_put(&d->seen[0], h, 1)) d->rc = d->rc ? d->rc : MG_ENOMEM;
+  return 0;
+}
+
+int mg_detect_feed(mg_detect *d, const mg_detect_event *ev) {
+  d->rc = MG_OK;
+  if (ev->kind == MG_XAPI_KIND_NONE) { d->st.ignored++; return MG_OK; }
+  if (seen_before(d, ev->id_h)) { d->st.duplicates++; return d->rc; }
+  d->st.fed++;
+  if (ev->recv_us > d->now_recv) d->now_recv = ev->recv_us;
+  if (ev->ts_us > d->max_ts) d->max_ts = ev->ts_us;
+  if (!d->next_sweep) d->next_sweep = d->max_ts + d->cfg.sweep_every_us;
+  if (d->max_ts >= d->next_sweep) {
+    d->next_sweep = d->max_ts + d->cfg.sweep_every_us;
+    evict_idle(d, 0);
+    sweep(d);
+  }
+  if (d->nclosed) closed_expire(d, 0);
+  if (!ev->reg || !ev->actor) return d->rc; /* logins: not tied to an enrolment */
+  uint32_t ei = enrol_get(d, ev);
+  if (!ei) return d->rc;
+  enrol *e = E(d, ei);
+  if (ev->ts_us > e->last_ts) e->last_ts = ev->ts_us;
+  switch (ev->kind) {
+    case MG_XAPI_KIND_VIDEO_INITIALIZED: case MG_XAPI_KIND_VIDEO_PLAYED:
+    case MG_XAPI_KIND_VIDEO_PAUSED: case MG_XAPI_KIND_VIDEO_SEEKED:
+    case MG_XAPI_KIND_VIDEO_HEARTBEAT: case MG_XAPI_KIND_VIDEO_INTERACTED:
+    case MG_XAPI_KIND_VIDEO_COMPLETED: case MG_XAPI_KIND_VIDEO_TERMINATED:
+      on_study_identity(d, ei, ev);
+      on_video(d, ei, ev);
+      break;
+    case MG_XAPI_KIND_PAGE_VIEWED:
+      on_study_identity(d, ei, ev);
+      on_page(d, ei, ev);
+      break;
+    case MG_XAPI_KIND_TASK_COMPLETED:
+      on_study_identity(d, ei, ev);
+      on_task(d, ei, ev);
+      break;
+    case MG_XAPI_KIND_DISCUSSION_POSTED: case MG_XAPI_KIND_DISCUSSION_COMMENTED:
+      on_study_identity(d, ei, ev);
+      on_post(d, ei, ev);
+      break;
+    case MG_XAPI_KIND_EXAM_STARTED:
+      on_exam_start(d, ei, ev);
+      on_attempt(d, ei, ev);
+      break;
+    case MG_XAPI_KIND_ATTEMPT_STARTED: case MG_XAPI_KIND_ITEM_ANSWERED:
+    case MG_XAPI_KIND_ITEM_ANSWERED_OPEN: case MG_XAPI_KIND_ATTEMPT_SUBMITTED:
+      if (ev->akind != MG_DEV_AK_EXAM) on_study_identity(d, ei, ev);
+      on_attempt(d, ei, ev);
+      break;
+    case MG_XAPI_KIND_FACE_PROMPTED: case MG_XAPI_KIND_FACE_PASSED: case MG_XAPI_KIND_FACE_FAILED:
+      on_face(d, ei, ev);
+      break;
+    default:
+      break;
+  }
+  return d->rc;
+}
+
+int mg_detect_feed_json(mg_detect *d, const char *json, size_t len) {
+  static _Thread_local mg_detect_event ev;
+  if (mg_detect_event_parse(json, len, &ev) != MG_OK) {
+    d->st.unparsable++;
+    return MG_OK;
+  }
+  return mg_detect_feed(d, &ev);
+}
+
+int mg_detect_flush(mg_detect *d) {
+  d->rc = MG_OK;
+  evict_idle(d, 1);
+  sweep(d);
+  return d->rc;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------ */
+
+int mg_detect_new(const mg_detect_config *cfg, mg_detect_sink sink, void *ud, mg_detect **out) {
+  mg_detect *d = calloc(1, sizeof *d);
+  if (!d) return MG_ENOMEM;
+  if (cfg) d->cfg = *cfg; else mg_detect_config_defaults(&d->cfg);
+  if (d->cfg.threshold <= 0) d->cfg.threshold = 1.0;
+  if (d->cfg.dedupe_generation < 1024) d->cfg.dedupe_generation = 1024;
+  d->sink = sink;
+  d->ud = ud;
+  pool_init(&d->enrols, sizeof(enrol));
+  pool_init(&d->sigs, sizeof(sigrec));
+  pool_init(&d->sess, sizeof(vsess));
+  pool_init(&d->actors, sizeof(actor));
+  pool_init(&d->devs, sizeof(device));
+  pool_init(&d->items, sizeof(item));
+  pool_init(&d->atts, sizeof(attempt));
+  pool_init(&d->faces, sizeof(face));
+  pool_init(&d->plats, sizeof(plat));
+  pool_init(&d->owners, sizeof(owner));
+  *out = d;
+  return MG_OK;
+}
+
+void mg_detect_free(mg_detect *d) {
+  if (!d) return;
+  for (uint32_t i = 1; i < d->enrols.n; i++) free(E(d, i)->txt);
+  hmap *maps[] = {&d->enrol_ix, &d->sess_ix, &d->actor_ix, &d->dev_ix, &d->item_ix, &d->att_ix,
+                  &d->face_ix, &d->plat_ix, &d->capture_ix, &d->wrong_ix, &d->post_ix,
+                  &d->seen[0], &d->seen[1]};
+  for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) hm_free(maps[i]);
+  pool *pools[] = {&d->enrols, &d->sigs, &d->sess, &d->actors, &d->devs, &d->items, &d->atts,
+                   &d->faces, &d->plats, &d->owners};
+  for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) pool_free(pools[i]);
+  free(d->closed);
+  free(d);
+}
+
+void mg_detect_get_stats(const mg_detect *d, mg_detect_stats *out) {
+  *out = d->st;
+  out->devices = d->devs.n - 1;
+  out->items = d->items.n - 1;
+  out->actors = d->actors.n - 1;
+  out->enrol_bytes = sizeof(enrol) + sizeof(info);
+  const hmap *maps[] = {&d->enrol_ix, &d->sess_ix, &d->actor_ix, &d->dev_ix, &d->item_ix,
+                        &d->att_ix, &d->face_ix, &d->plat_ix, &d->capture_ix, &d->wrong_ix,
+                        &d->post_ix, &d->seen[0], &d->seen[1]};
+  size_t b = 0;
+  for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) b += maps[i]->cap * 12;
+  const pool *pools[] = {&d->enrols, &d->sigs, &d->sess, &d->actors, &d->devs, &d->items,
+                         &d->atts, &d->faces, &d->plats, &d->owners};
+  for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++)
+    b += pools[i]->cap * pools[i]->size + pools[i]->capfree * 4;
+  b += (d->enrols.n - 1) * sizeof(info);
+  out->bytes = b;
+}

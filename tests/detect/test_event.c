@@ -1,0 +1,160 @@
+/* detect/event: the targeted text extractor agrees with the DOM reader (core/json.h) on every
+ * profile example, in compact and pretty form, and the record kind agrees with the profile
+ * checker's; escaped strings hash like their unescaped DOM values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "detect/event.h"
+#include "support.h"
+#include "xapi/profile.h"
+
+static void same_event(const mg_detect_event *a, const mg_detect_event *b, const char *what) {
+#define EQ(f) do { if (a->f != b->f) fail_msg("%s: field " #f " differs", what); } while (0)
+  EQ(kind); EQ(id_h); EQ(ts_us); EQ(recv_us); EQ(has); EQ(actor); EQ(reg); EQ(course);
+  EQ(offering); EQ(platform); EQ(object); EQ(parent); EQ(device); EQ(ip); EQ(ip_net); EQ(ua);
+  EQ(ua_family); EQ(csess); EQ(vsess); EQ(attempt); EQ(capture); EQ(post); EQ(response);
+  EQ(cam_dev[0]); EQ(cam_dev[1]); EQ(client_seq); EQ(time); EQ(time_from); EQ(time_to);
+  EQ(progress); EQ(length); EQ(speed); EQ(max_speed); EQ(volume); EQ(threshold); EQ(duration);
+  EQ(score); EQ(face_threshold); EQ(input_count); EQ(attempt_number); EQ(camera_count);
+  EQ(cameras_required); EQ(desc_chars); EQ(success); EQ(completion); EQ(offline); EQ(visible);
+  EQ(akind); EQ(login); EQ(face_failure); EQ(face_purpose); EQ(n_cams);
+#undef EQ
+  assert_memory_equal(a->id, b->id, 16);
+}
+
+static void examples_agree(void **state) {
+  (void)state;
+  char dir[1024];
+  const char *src = getenv("MG_SOURCE_DIR");
+  snprintf(dir, sizeof dir, "%s/docs/profile-examples", src ? src : ".");
+  DIR *dh = opendir(dir);
+  assert_non_null(dh);
+  struct dirent *de;
+  int n = 0;
+  static mg_detect_event a, b, c;
+  mg_arena ar;
+  mg_arena_init(&ar, 0, 0);
+  while ((de = readdir(dh))) {
+    if (!strstr(de->d_name, ".json")) continue;
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    size_t len;
+    char *text = mg_test_read_file(path, &len);
+    assert_non_null(text);
+    mg_json_error err;
+    mg_json *dom = mg_json_parse(&ar, text, len, 0, &err);
+    assert_non_null(dom);
+    assert_int_equal(mg_detect_event_parse(text, len, &a), MG_OK);
+    assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
+    same_event(&a, &b, de->d_name);
+    /* the record kind is the profile checker's */
+    if (a.kind != mg_xapi_profile_kind(dom))
+      fail_msg("%s: kind %d, profile says %d", de->d_name, a.kind, mg_xapi_profile_kind(dom));
+    assert_int_not_equal(a.kind, MG_XAPI_KIND_NONE);
+    /* compact (as stored) gives the same */
+    size_t clen;
+    char *compact = mg_json_dumps(&ar, dom, &clen);
+    assert_non_null(compact);
+    assert_int_equal(mg_detect_event_parse(compact, clen, &c), MG_OK);
+    same_event(&a, &c, de->d_name);
+    assert_true(a.actor != 0 && a.ts_us > 0);
+    free(text);
+    mg_arena_reset(&ar);
+    n++;
+  }
+  closedir(dh);
+  mg_arena_free(&ar);
+  assert_int_equal(n, MG_XAPI_KIND_COUNT_ - 1); /* one example per kind */
+}
+
+static void spot_values(void **state) {
+  (void)state;
+  char path[1024];
+  const char *src = getenv("MG_SOURCE_DIR");
+  snprintf(path, sizeof path, "%s/docs/profile-examples/video-seeked.json", src ? src : ".");
+  size_t len;
+  char *text = mg_test_read_file(path, &len);
+  assert_non_null(text);
+  static mg_detect_event ev;
+  assert_int_equal(mg_detect_event_parse(text, len, &ev), MG_OK);
+  assert_int_equal(ev.kind, MG_XAPI_KIND_VIDEO_SEEKED);
+  assert_true(ev.has & MG_DEV_HAS_TIME_FROM);
+  assert_true(ev.time_from > 212.49 && ev.time_from < 212.51);
+  assert_true(ev.time_to > 304.99 && ev.time_to < 305.01);
+  assert_true(ev.length > 754.31 && ev.length < 754.33);
+  assert_int_equal(ev.recv_us - ev.ts_us, 128000); /* 20:18:36.902 vs .774 */
+  assert_int_equal(ev.client_seq, 12);
+  assert_int_equal((int)ev.s_name.n, 10);
+  assert_memory_equal(ev.s_name.p, "2023010123", 10);
+  free(text);
+  snprintf(path, sizeof path, "%s/docs/profile-examples/exam-started.json", src ? src : ".");
+  text = mg_test_read_file(path, &len);
+  assert_int_equal(mg_detect_event_parse(text, len, &ev), MG_OK);
+  assert_int_equal(ev.kind, MG_XAPI_KIND_EXAM_STARTED);
+  assert_int_equal(ev.akind, MG_DEV_AK_EXAM);
+  assert_int_equal(ev.camera_count, 2);
+  assert_int_equal(ev.cameras_required, 2);
+  assert_int_equal(ev.n_cams, 2);
+  assert_true(ev.cam_dev[0] && ev.cam_dev[1] && ev.cam_dev[0] != ev.cam_dev[1]);
+  free(text);
+}
+
+static void escapes_hash_like_dom(void **state) {
+  (void)state;
+  const char *t =
+      "{\"id\":\"6a2d8f13-b04e-4c97-a1f5-3e9c7b0d2a68\",\"timestamp\":\"2024-03-11T20:40:42.090+08:00\","
+      "\"actor\":{\"account\":{\"homePage\":\"https://ids.example.edu.cn\",\"name\":\"20\\u00e9\\\"x\"}},"
+      "\"verb\":{\"id\":\"https://w3id.org/xapi/acrossx/verbs/posted\"},"
+      "\"object\":{\"id\":\"https://x.cn/t/1\",\"definition\":{\"type\":\"http://id.tincanapi.com/activitytype/forum-topic\"}},"
+      "\"result\":{\"response\":\"\\u4e2d\\u6587\\ud83d\\ude00 tab\\there\"},"
+      "\"context\":{\"registration\":\"6b1f3c52-8a0e-4d2b-9f47-2c5e8d1a7b30\","
+      "\"contextActivities\":{\"category\":[{\"id\":\"https://moocguard.org/xapi/profile/1.0\"}]}}}";
+  static mg_detect_event a, b;
+  mg_arena ar;
+  mg_arena_init(&ar, 0, 0);
+  mg_json *dom = mg_json_parse(&ar, t, strlen(t), 0, NULL);
+  assert_non_null(dom);
+  assert_int_equal(mg_detect_event_parse(t, strlen(t), &a), MG_OK);
+  assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
+  same_event(&a, &b, "escapes");
+  assert_int_equal(a.kind, MG_XAPI_KIND_DISCUSSION_POSTED);
+  assert_int_equal((int)a.s_response.n, (int)strlen("中文😀 tab\there"));
+  assert_memory_equal(a.s_response.p, "中文😀 tab\there", a.s_response.n);
+  mg_arena_free(&ar);
+}
+
+static void rejects_garbage(void **state) {
+  (void)state;
+  static mg_detect_event ev;
+  assert_int_equal(mg_detect_event_parse("[1,2]", 5, &ev), MG_EINVAL);
+  assert_int_equal(mg_detect_event_parse("{\"id\":", 6, &ev), MG_EINVAL);
+  assert_int_equal(ev.kind, MG_XAPI_KIND_NONE);
+  /* valid JSON without the profile category: parsed, but kind NONE */
+  const char *t = "{\"id\":\"6a2d8f13-b04e-4c97-a1f5-3e9c7b0d2a68\",\"timestamp\":\"2024-03-11T20:40:42Z\","
+                  "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/answered\"}}";
+  assert_int_equal(mg_detect_event_parse(t, strlen(t), &ev), MG_OK);
+  assert_int_equal(ev.kind, MG_XAPI_KIND_NONE);
+  assert_int_not_equal(mg_detect_hash("a", 1), 0);
+  assert_int_not_equal(mg_detect_hash("a", 1), mg_detect_hash("b", 1));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(examples_agree),
+      cmocka_unit_test(spot_values),
+      cmocka_unit_test(escapes_hash_like_dom),
+      cmocka_unit_test(rejects_garbage),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
