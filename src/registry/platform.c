@@ -35,7 +35,7 @@ int mg_registry_platform_create(mg_store *s, const mg_reg_org *o, int64_t now_us
   if ((rc = mg_registry_check_code("code", o->code, why)) ||
       (rc = mg_registry_check_text("name", o->name, 255, 0, why)))
     return rc;
-  if (o->province[0] && (rc = mg_registry_check_code("province", o->province, why))) return rc;
+  if (o->province[0] && (rc = mg_registry_check_province(o->province, why))) return rc;
   mg_reg_org row = *o;
   snprintf(row.kind, sizeof row.kind, "platform");
   row.home_page[0] = 0;
@@ -121,7 +121,7 @@ int mg_registry_switch_stop(mg_store *s, const mg_reg_switch *w, const char *by,
     row.province[0] = 0;
     row.university_id = 0;
   } else if (!strcmp(w->scope, "province")) {
-    if ((rc = mg_registry_check_code("province", w->province, why))) return rc;
+    if ((rc = mg_registry_check_province(w->province, why))) return rc;
     row.university_id = 0;
   } else if (!strcmp(w->scope, "university")) {
     mg_reg_org u;

@@ -198,10 +198,14 @@ static int seed_rosters(mg_store *s, const mg_json *w, const char *by, int64_t n
   size_t i;
   mg_json_array_foreach(arr, i, o) {
     mg_reg_offering off;
-    int rc = mg_store_reg_offering_by_iri(s, str(o, "offering_iri"), &off);
+    int64_t uid = 0;
+    int rc = org_id(s, "university", str(o, "university"), &uid, why);
+    if (rc) return at(why, rc, "rosters", i);
+    rc = mg_store_reg_offering_by_iri(s, uid, str(o, "offering_iri"), &off);
     if (rc)
-      return at(why, mg_registry_refuse(why, rc, "offering_not_found", "no offering with iri '%s'",
-                                        str(o, "offering_iri")),
+      return at(why, mg_registry_refuse(why, rc, "offering_not_found",
+                                        "university '%s' has no offering with iri '%s'",
+                                        str(o, "university"), str(o, "offering_iri")),
                 "rosters", i);
     const mg_json *sts = mg_json_object_get(o, "students"), *st;
     size_t j;

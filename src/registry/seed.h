@@ -15,7 +15,8 @@
  *                      "content_updated","reviewed"?: true,"online"?: true}],
  *    "offerings":    [{"university","course_iri","term","credits","resp_teacher","iri"?,
  *                      "exam"?: {"title","invigilator"}}],
- *    "rosters":      [{"offering_iri","students":[{"student_no","name","registration"?,
+ *    "rosters":      [{"university","offering_iri","students":[{"student_no","name",
+ *                      "registration"?,
  *                      "pledge"?: true}]}]}
  *
  * The whole seed is one transaction, audited as one record (action "registry.seed", with the
