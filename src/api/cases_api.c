@@ -190,7 +190,7 @@ static int load_case(mg_api_call *c, mg_store_case *k) {
     return -1;
   }
   if (!may_case(c, k)) {
-    mg_api_fail(c, 403, "forbidden", "case %lld is outside your scope (another university or "
+    mg_api_fail(c, 403, "out_of_scope", "case %lld is outside your scope (another university or "
                                      "student)", (long long)id);
     return -1;
   }
@@ -411,7 +411,7 @@ static void h_inbox_list(mg_api_call *c, void *ud) {
     univ = v;
   }
   if (!mg_api_may_org(c, univ, NULL)) {
-    mg_api_fail(c, 403, "forbidden", "university %lld is outside your scope", (long long)univ);
+    mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
   const char *open = mg_api_query(c, "open");
@@ -443,7 +443,7 @@ static void h_inbox_add(mg_api_call *c, void *ud) {
   if (c->who->role == MG_ROLE_PLATFORM_OPERATOR) {
     snprintf(it.source, sizeof it.source, "platform");
     if (it.platform_id && it.platform_id != c->who->org_id && c->scope != MG_SCOPE_ALL) {
-      mg_api_fail(c, 403, "forbidden", "body: platform_id %lld is not your platform",
+      mg_api_fail(c, 403, "out_of_scope", "body: platform_id %lld is not your platform",
                   (long long)it.platform_id);
       return;
     }
@@ -451,7 +451,7 @@ static void h_inbox_add(mg_api_call *c, void *ud) {
   } else {
     snprintf(it.source, sizeof it.source, "teacher");
     if (!mg_api_may_org(c, it.university_id, NULL)) {
-      mg_api_fail(c, 403, "forbidden", "body: university_id %lld is not your university",
+      mg_api_fail(c, 403, "out_of_scope", "body: university_id %lld is not your university",
                   (long long)it.university_id);
       return;
     }
@@ -535,7 +535,7 @@ static void h_case_open(mg_api_call *c, void *ud) {
       return;
     }
     if (!mg_api_may_org(c, it.university_id, NULL)) {
-      mg_api_fail(c, 403, "forbidden", "body: items[%zu] belongs to another university", i);
+      mg_api_fail(c, 403, "out_of_scope", "body: items[%zu] belongs to another university", i);
       return;
     }
   }
@@ -795,7 +795,7 @@ static void h_student_file(mg_api_call *c, void *ud) {
     return;
   }
   if (c->scope == MG_SCOPE_SELF && c->who->student_id != sid) {
-    mg_api_fail(c, 403, "forbidden", "student %lld is not you", (long long)sid);
+    mg_api_fail(c, 403, "out_of_scope", "student %lld is not you", (long long)sid);
     return;
   }
   if (mg_store_file_list(c->store, sid, file_row, &x)) {
@@ -836,7 +836,7 @@ static void h_credit_export(mg_api_call *c, void *ud) {
     univ = v;
   }
   if (univ && !mg_api_may_org(c, univ, NULL)) {
-    mg_api_fail(c, 403, "forbidden", "university %lld is outside your scope", (long long)univ);
+    mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
   if (!univ && c->scope != MG_SCOPE_ALL) {
@@ -892,7 +892,7 @@ static void h_credit_get(mg_api_call *c, void *ud) {
   mg_json *rj = parse(c, reasons, strlen(reasons));
   free(reasons);
   if (!allowed) {
-    mg_api_fail(c, 403, "forbidden", "this enrolment is outside your scope");
+    mg_api_fail(c, 403, "out_of_scope", "this enrolment is outside your scope");
     return;
   }
   if (!o || set_str(c, o, "registration", d.registration) ||
@@ -931,7 +931,7 @@ static void h_notices(mg_api_call *c, void *ud) {
   const char *kind = c->scope == MG_SCOPE_SELF ? "student" : "university";
   int64_t rid = c->scope == MG_SCOPE_SELF ? c->who->student_id : c->who->org_id;
   if (rid <= 0) {
-    mg_api_fail(c, 403, "forbidden", "your account belongs to no university or student record");
+    mg_api_fail(c, 403, "out_of_scope", "your account belongs to no university or student record");
     return;
   }
   list_ctx x = {c, mg_json_array(pool(c)), 0};
@@ -958,7 +958,7 @@ static void h_flagged(mg_api_call *c, void *ud) {
     univ = v;
   }
   if (univ <= 0 || !mg_api_may_org(c, univ, NULL)) {
-    mg_api_fail(c, 403, "forbidden", "university %lld is outside your scope", (long long)univ);
+    mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
   mg_buf b;

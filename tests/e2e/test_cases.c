@@ -209,7 +209,7 @@ static void test_workflow(void **state) {
   jfree(expect(TEACHER.token, "POST", "/api/v1/inbox",
                "{\"university_id\":12,\"student_id\":1,\"type\":\"proxy_exam\",\"summary\":\"s\","
                "\"evidence\":{}}",
-               403, "forbidden"));
+               403, "out_of_scope"));
   jfree(expect(STUDENT.token, "POST", "/api/v1/inbox", "{}", 403, "forbidden"));
   /* Bad input is refused with the field named, and changes nothing. */
   json_t *j = expect(PLATFORM.token, "POST", "/api/v1/inbox",
@@ -231,12 +231,12 @@ static void test_workflow(void **state) {
   j = expect(ADMIN2.token, "GET", "/api/v1/inbox", NULL, 200, NULL);
   assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
   jfree(j);
-  jfree(expect(ADMIN2.token, "GET", "/api/v1/inbox?university_id=11", NULL, 403, "forbidden"));
+  jfree(expect(ADMIN2.token, "GET", "/api/v1/inbox?university_id=11", NULL, 403, "out_of_scope"));
 
   /* Another university cannot open a case over university 11's items. */
   char body[512];
   snprintf(body, sizeof body, "{\"items\":[%lld]}", item);
-  jfree(expect(ADMIN2.token, "POST", "/api/v1/cases", body, 403, "forbidden"));
+  jfree(expect(ADMIN2.token, "POST", "/api/v1/cases", body, 403, "out_of_scope"));
   /* A teacher (wrong role) cannot open one. */
   jfree(expect(TEACHER.token, "POST", "/api/v1/cases", body, 403, "forbidden"));
   long long id = open_case(&ADMIN1, item, "代刷服务 xx网课助手");
@@ -251,7 +251,7 @@ static void test_workflow(void **state) {
                "{\"outcome\":\"verified\",\"reason\":\"r\",\"sanctions\":[\"warning\"]}", 409,
                "invalid_transition"));
   snprintf(path, sizeof path, "/api/v1/cases/%lld/investigate", id);
-  jfree(expect(ADMIN2.token, "POST", path, NULL, 403, "forbidden")); /* other university */
+  jfree(expect(ADMIN2.token, "POST", path, NULL, 403, "out_of_scope")); /* other university */
   j = expect(ADMIN1.token, "POST", path, "{\"note\":\"核对日志 / checking logs\"}", 200, NULL);
   assert_string_equal(state_of(j), "investigating");
   jfree(j);
@@ -261,12 +261,12 @@ static void test_workflow(void **state) {
   j = expect(STUDENT.token, "GET", path, NULL, 200, NULL);
   assert_true(json_is_object(json_object_get(json_array_get(json_object_get(j, "items"), 0), "evidence")));
   jfree(j);
-  jfree(expect(OTHER.token, "GET", path, NULL, 403, "forbidden"));
-  jfree(expect(ADMIN2.token, "GET", path, NULL, 403, "forbidden"));
+  jfree(expect(OTHER.token, "GET", path, NULL, 403, "out_of_scope"));
+  jfree(expect(ADMIN2.token, "GET", path, NULL, 403, "out_of_scope"));
   snprintf(path, sizeof path, "/api/v1/cases/%lld/responses", id);
   jfree(expect(STUDENT.token, "POST", path, "{\"text\":\"我用手机离线观看 / watched offline\"}",
                200, NULL));
-  jfree(expect(OTHER.token, "POST", path, "{\"text\":\"x\"}", 403, "forbidden"));
+  jfree(expect(OTHER.token, "POST", path, "{\"text\":\"x\"}", 403, "out_of_scope"));
 
   /* A student (wrong role) cannot decide; the university's admin verifies with a demerit. */
   snprintf(path, sizeof path, "/api/v1/cases/%lld/decision", id);
@@ -293,7 +293,7 @@ static void test_workflow(void **state) {
   j = expect(STUDENT.token, "GET", "/api/v1/students/7001/file", NULL, 200, NULL);
   assert_int_equal(json_array_size(json_object_get(j, "entries")), 2);
   jfree(j);
-  jfree(expect(STUDENT.token, "GET", "/api/v1/students/7002/file", NULL, 403, "forbidden"));
+  jfree(expect(STUDENT.token, "GET", "/api/v1/students/7002/file", NULL, 403, "out_of_scope"));
   j = expect(ADMIN2.token, "GET", "/api/v1/students/7001/file", NULL, 200, NULL);
   assert_int_equal(json_array_size(json_object_get(j, "entries")), 0); /* not its student */
   jfree(j);
@@ -325,7 +325,7 @@ static void test_workflow(void **state) {
   jfree(expect(ADMIN1.token, "POST", path, "{\"outcome\":\"rejected\",\"reason\":\"r\"}", 403,
                "same_person"));
   jfree(expect(ADMIN2.token, "POST", path, "{\"outcome\":\"rejected\",\"reason\":\"r\"}", 403,
-               "forbidden"));
+               "out_of_scope"));
   j = expect(ADMIN1B.token, "POST", path,
              "{\"outcome\":\"upheld\",\"reason\":\"设备为共用 / device shared\"}", 200, NULL);
   assert_string_equal(state_of(j), "appeal_upheld");
@@ -368,7 +368,7 @@ static void test_workflow(void **state) {
   assert_int_equal(json_array_size(json_object_get(j, "decisions")), 0);
   jfree(j);
   jfree(expect(ADMIN1.token, "GET", "/api/v1/credit/decisions?university_id=12", NULL, 403,
-               "forbidden"));
+               "out_of_scope"));
   jfree(expect(STUDENT.token, "GET", "/api/v1/credit/decisions", NULL, 403, "forbidden"));
 }
 
