@@ -711,7 +711,7 @@ static void h_platform_filing(mg_api_call *c, void *ud) {
     mg_api_fail_err(c, rc, "platform");
     return;
   }
-  if ((rc = mg_registry_platform_file(c->store, id, mlps > 9 || mlps < 0 ? -1 : (int)mlps, no, due,
+  if ((rc = mg_registry_platform_file(c->store, id, mlps > 9 ? 9 : mlps < 0 ? 0 : (int)mlps, no, due,
                                       mg_time_now_us(), &why))) {
     refuse(c, rc, &why);
     return;

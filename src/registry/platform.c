@@ -53,7 +53,10 @@ int mg_registry_platform_file(mg_store *s, int64_t id, int mlps_level, const cha
   mg_reg_platform p;
   int rc = get_platform(s, id, &p, why);
   if (rc) return rc;
-  if (mlps_level < 3 || mlps_level > 5)
+  if (mlps_level > 5)
+    return mg_registry_refuse(why, MG_EINVAL, "invalid_field",
+                              "mlps_level：等级保护等级为 1 至 5 / mlps_level must be 1 to 5");
+  if (mlps_level < 3)
     return mg_registry_refuse(why, MG_EINVAL, "mlps_below_3",
                               "mlps_level：提供学分课程的平台安全保护等级不应低于第三级（教高〔2022〕1号"
                               "第11条）/ a credit-course platform must be filed at MLPS level 3 "
