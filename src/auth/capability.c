@@ -121,6 +121,10 @@ static const mg_auth_cap_row k_table[] = {
     R("notices.flagged", REGULATOR, ALL),
     R("notices.flagged", UNIV_ADMIN, ORG),
     R("notices.flagged", RESP_TEACHER, ORG),
+
+    /* ---- privacy: a student's own personal information (PIPL art. 29, 45) -------------- */
+    R("self.export", STUDENT, SELF),  /* GET /me/export */
+    R("self.consent", STUDENT, SELF), /* GET/POST/DELETE /me/consents/face */
 };
 #define N_ROWS (sizeof k_table / sizeof k_table[0])
 
