@@ -79,6 +79,9 @@ static const setting g_settings[] = {
       "seconds a client may take to send a request body (slow senders are cut off)"),
     L("appeal-window", appeal_window, "864000",
       "seconds a student has to appeal a verified misconduct decision (学生申诉期限; 10 days)"),
+    L("detect-interval-ms", detect_interval_ms, "5000",
+      "serve: milliseconds between runs of the live detector over new statements and the "
+      "findings→inbox sync (0 = off)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

@@ -51,6 +51,7 @@ typedef struct mg_config {
   int conn_memory;         /* bytes per connection for request line, headers and buffers */
   int request_timeout;     /* seconds from the end of the headers to the end of the body */
   int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
+  int64_t detect_interval_ms; /* serve: live detection + findings→inbox sync period (0 = off) */
 } mg_config;
 
 /* Fills cfg with the defaults. */
