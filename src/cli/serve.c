@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "detect/live.h"
 #include "http/lrs.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -49,6 +50,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_auth *auth = NULL;
   mg_http_server *srv = NULL;
   mg_api *api = NULL;
+  mg_detect_live *live = NULL;
   mg_lrs lrs;
   char port[16];
   mg_log_level lvl;
@@ -82,6 +84,16 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     goto out;
   }
 
+  if (cfg->detect_live) { /* after every durable batch; never in the way of the ack */
+    rc = mg_detect_live_start(store, NULL, &live);
+    if (rc) {
+      mg_log(MG_LOG_ERROR, "detect.live.start", "error", mg_strerror(rc), NULL);
+      goto out;
+    }
+    lrs.on_durable = mg_detect_live_notify;
+    lrs.on_durable_ud = live;
+  }
+
   mg_http_config hc;
   mg_cli_http_config(cfg, &hc);
   if (mg_http_server_new(&hc, &srv) || mg_lrs_register(srv, &lrs)) goto out;
@@ -105,10 +117,12 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   sigwait(&stop, &sig);
   mg_log(MG_LOG_INFO, "serve.stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
   mg_http_server_stop(srv, cfg->grace_ms);
-  mg_log(MG_LOG_INFO, "serve.stopped", NULL);
   code = MG_EXIT_OK;
 out:
   mg_http_server_free(srv);
+  srv = NULL;
+  if (live && mg_detect_live_stop(live) != MG_OK) code = MG_EXIT_FAIL; /* after the last ingest */
+  if (code == MG_EXIT_OK) mg_log(MG_LOG_INFO, "serve.stopped", NULL);
   mg_api_free(api);
   mg_cli_security_stop();
   mg_auth_free(auth);

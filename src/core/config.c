@@ -79,6 +79,8 @@ static const setting g_settings[] = {
       "seconds a client may take to send a request body (slow senders are cut off)"),
     L("appeal-window", appeal_window, "864000",
       "seconds a student has to appeal a verified misconduct decision (学生申诉期限; 10 days)"),
+    B("detect-live", detect_live, "true",
+      "serve and import feed accepted statements to the misconduct detectors (docs/detection.md)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

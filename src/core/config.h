@@ -51,6 +51,7 @@ typedef struct mg_config {
   int conn_memory;         /* bytes per connection for request line, headers and buffers */
   int request_timeout;     /* seconds from the end of the headers to the end of the body */
   int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
+  int detect_live;       /* run the live detector thread in serve / import (detect/live.h) */
 } mg_config;
 
 /* Fills cfg with the defaults. */
