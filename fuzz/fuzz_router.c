@@ -53,11 +53,14 @@ static int is_unreserved(unsigned char c) {
 }
 
 static void encode(mg_buf *b, const char *s, int keep_slash) {
+  static const char hex[] = "0123456789ABCDEF";
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (is_unreserved(*p) || (keep_slash && *p == '/'))
+    if (is_unreserved(*p) || (keep_slash && *p == '/')) {
       FUZZ_CHECK(mg_buf_addc(b, (char)*p) == MG_OK);
-    else
-      FUZZ_CHECK(mg_buf_addf(b, "%%%02X", *p) == MG_OK);
+    } else {
+      char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+      FUZZ_CHECK(mg_buf_add(b, e, 3) == MG_OK);
+    }
   }
 }
 

@@ -39,6 +39,7 @@ struct mg_api {
   const mg_config *cfg;
   mg_auth_policy policy;
   int secure_cookie;
+  mg_http_server *srv;
   api_route routes[MAX_ROUTES];
   int n;
 };
@@ -363,8 +364,10 @@ static int authenticate(mg_api *api, call_ctx *x) {
   snprintf(w->province, sizeof w->province, "%s", u.province);
   w->student_id = u.student_id;
   w->mfa = x->sess.mfa;
-  snprintf(c->req->principal, sizeof c->req->principal, "user:%s", u.username);
   c->who = w;
+  char principal[sizeof c->req->principal];
+  snprintf(principal, sizeof principal, "user:%s", u.username);
+  if (mg_http_limit_principal(c->req, c->resp, principal) != MG_OK) return MG_EBUSY; /* 429 set */
   if (u.must_change && !bootstrap_cap(x->r->capability)) {
     mg_api_fail(c, 403, "password_change_required",
                 "须先修改密码 / change your password first: POST /api/v1/auth/password");
@@ -429,12 +432,10 @@ static int parse_body(call_ctx *x) {
 /* ---- dispatch -------------------------------------------------------------------------------- */
 
 static void security_headers(mg_api *api, mg_http_resp *resp) {
-  /* X-Content-Type-Options: nosniff and Cache-Control: no-store come from http/server */
-  mg_http_resp_header(resp, "X-Frame-Options", "DENY");
-  mg_http_resp_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-  mg_http_resp_header(resp, "Referrer-Policy", "no-referrer");
+  /* nosniff, no-store, X-Frame-Options, CSP and Referrer-Policy come from http/server on every
+   * response (tests/e2e/test_api_auth.c checks them on API answers) */
   mg_http_resp_header(resp, "Pragma", "no-cache");
-  if (api->secure_cookie)
+  if (api->secure_cookie) /* behind a TLS proxy; under our own TLS http/server adds it */
     mg_http_resp_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
@@ -511,7 +512,9 @@ const mg_store_session *mg_api_session(const mg_api_call *c) {
 
 const mg_auth_policy *mg_api_policy(const mg_api *api) { return &api->policy; }
 
-int mg_api_secure_cookie(const mg_api *api) { return api->secure_cookie; }
+int mg_api_secure_cookie(const mg_api *api) {
+  return api->secure_cookie || (api->srv && mg_http_server_is_tls(api->srv));
+}
 
 int mg_api_create(mg_http_server *srv, mg_store *store, const mg_config *cfg, mg_api **out) {
   if (sodium_init() < 0) return MG_ECRYPTO;
@@ -524,7 +527,10 @@ int mg_api_create(mg_http_server *srv, mg_store *store, const mg_config *cfg, mg
     free(api);
     return rc;
   }
+  /* clients reach us over TLS through a proxy (https base-url) or our own (checked per call,
+   * since TLS is loaded when the server starts) */
   api->secure_cookie = strncmp(cfg->base_url, "https://", 8) == 0;
+  api->srv = srv;
   if (srv && (rc = mg_http_route(srv, "*", API_PREFIX "/*", on_api, api))) {
     free(api);
     return rc;

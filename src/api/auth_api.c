@@ -308,7 +308,9 @@ static void h_totp_enrol(mg_api_call *c, void *ud) {
     return;
   }
   if (mfa_if_enrolled(c, &u)) return;
-  if ((rc = mg_auth_totp_new_secret(hex, b32))) {
+  char sealed[sizeof u.totp_pending];
+  if ((rc = mg_auth_totp_new_secret(hex, b32)) || (rc = mg_auth_totp_secret_seal(hex, sealed, sizeof sealed))) {
+    sodium_memzero(hex, sizeof hex);
     mg_api_fail_err(c, rc, "secret");
     return;
   }
@@ -317,7 +319,7 @@ static void h_totp_enrol(mg_api_call *c, void *ud) {
     return;
   }
   if ((rc = mg_store_user_get_id(c->store, c->who->user_id, &u)) == MG_OK) {
-    snprintf(u.totp_pending, sizeof u.totp_pending, "%s", hex);
+    snprintf(u.totp_pending, sizeof u.totp_pending, "%s", sealed);
     rc = mg_store_user_update(c->store, &u);
   }
   sodium_memzero(hex, sizeof hex);

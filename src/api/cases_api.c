@@ -14,8 +14,6 @@
 #include "notices/report.h"
 #include "store/store_cases.h"
 
-#define DAY_US (86400LL * 1000000LL)
-
 /* ---- small helpers ----------------------------------------------------------------------- */
 
 static mg_arena *pool(mg_api_call *c) { return &c->req->pool; }
@@ -62,19 +60,27 @@ static void reply_json_text(mg_api_call *c, int status, const mg_buf *b) {
   mg_api_reply(c, status, j);
 }
 
-/* The HTTP answer to a domain refusal. */
+/* The HTTP answer to a domain refusal: the domain's English message after a Chinese label. */
 static void fail_case(mg_api_call *c, int rc, const mg_case_err *e) {
   static const struct {
-    const char *code;
+    const char *code, *api_code, *zh;
     int status;
-  } map[] = {{"invalid", 400},           {"forbidden", 403},          {"same_person", 403},
-             {"not_found", 404},         {"invalid_transition", 409}, {"no_case_decision", 409},
-             {"appeal_window_closed", 409}, {"not_referable", 409},   {"conflict", 409},
-             {"integrity", 500}};
+  } map[] = {
+      {"invalid", "invalid_field", "请求内容有误", 400},
+      {"forbidden", "forbidden", "无权操作", 403},
+      {"same_person", "same_person", "申诉须由原处理人以外的人员复查", 403},
+      {"not_found", "not_found", "对象不存在", 404},
+      {"invalid_transition", "invalid_transition", "案件当前状态不允许此操作", 409},
+      {"no_case_decision", "no_case_decision", "未经查实认定不得给予处分", 409},
+      {"appeal_window_closed", "appeal_window_closed", "已超过申诉期限", 409},
+      {"not_referable", "not_referable", "该案件不能移送", 409},
+      {"conflict", "conflict", "与当前状态冲突", 409},
+      {"integrity", "integrity", "记录完整性校验失败", 500},
+  };
   if (e && e->code[0]) {
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
       if (!strcmp(e->code, map[i].code)) {
-        mg_api_fail(c, map[i].status, e->code, "%s", e->message);
+        mg_api_fail(c, map[i].status, map[i].api_code, "%s / %s", map[i].zh, e->message);
         return;
       }
   }
@@ -82,10 +88,23 @@ static void fail_case(mg_api_call *c, int rc, const mg_case_err *e) {
 }
 
 /* Body members. Each answers 400 itself and returns non-zero when the member is wrong. */
-static int body_obj(mg_api_call *c) {
+/* The body is an object whose members are all among the NULL-terminated allowed names. */
+static int body_obj(mg_api_call *c, const char *const *allowed) {
   if (!mg_json_is_object(c->body)) {
-    mg_api_fail(c, 400, "invalid", "the request body must be a JSON object");
+    mg_api_fail(c, 400, "missing_body",
+                "请求体须为 JSON 对象 / the request body must be a JSON object");
     return -1;
+  }
+  const char *k;
+  mg_json *v;
+  mg_json_object_foreach(c->body, k, v) {
+    int ok = 0;
+    for (const char *const *a = allowed; *a && !ok; a++) ok = !strcmp(*a, k);
+    if (!ok) {
+      mg_api_fail(c, 400, "unknown_field", "未知字段 / unknown field '%.*s'",
+                  mg_utf8_prefix(k, 40), k);
+      return -1;
+    }
   }
   return 0;
 }
@@ -95,11 +114,11 @@ static int body_str(mg_api_call *c, const char *k, int required, const char **ou
   *out = NULL;
   if (!v || mg_json_is_null(v)) {
     if (!required) return 0;
-    mg_api_fail(c, 400, "invalid", "body: '%s' is required", k);
+    mg_api_fail(c, 400, "invalid_field", "body: '%s' is required", k);
     return -1;
   }
   if (!mg_json_is_string(v)) {
-    mg_api_fail(c, 400, "invalid", "body: '%s' must be a string", k);
+    mg_api_fail(c, 400, "invalid_field", "body: '%s' must be a string", k);
     return -1;
   }
   *out = mg_json_string_value(v);
@@ -111,11 +130,11 @@ static int body_id(mg_api_call *c, const char *k, int required, int64_t *out) {
   *out = 0;
   if (!v || mg_json_is_null(v)) {
     if (!required) return 0;
-    mg_api_fail(c, 400, "invalid", "body: '%s' is required", k);
+    mg_api_fail(c, 400, "invalid_field", "body: '%s' is required", k);
     return -1;
   }
   if (!mg_json_is_integer(v) || mg_json_integer_value(v) <= 0) {
-    mg_api_fail(c, 400, "invalid", "body: '%s' must be a positive integer", k);
+    mg_api_fail(c, 400, "invalid_field", "body: '%s' must be a positive integer", k);
     return -1;
   }
   *out = mg_json_integer_value(v);
@@ -128,7 +147,7 @@ static int body_copy(mg_api_call *c, const char *k, int required, char *dst, siz
   if (body_str(c, k, required, &v)) return -1;
   size_t n = v ? strlen(v) : 0;
   if (n >= size) {
-    mg_api_fail(c, 400, "invalid", "body: '%s' is too long (%zu bytes, at most %zu)", k, n,
+    mg_api_fail(c, 400, "invalid_field", "body: '%s' is too long (%zu bytes, at most %zu)", k, n,
                 size - 1);
     return -1;
   }
@@ -136,6 +155,18 @@ static int body_copy(mg_api_call *c, const char *k, int required, char *dst, siz
   dst[n] = '\0';
   return 0;
 }
+
+/* The members each request body may have. */
+static const char *const F_INBOX[] = {"university_id", "student_id", "platform_id", "course_id",
+                                      "registration", "type", "summary", "evidence", NULL};
+static const char *const F_OPEN[] = {"items", "service_note", NULL};
+static const char *const F_NOTE[] = {"note", NULL};
+static const char *const F_DECISION[] = {"outcome", "reason", "sanctions", NULL};
+static const char *const F_SANCTION[] = {"kind", "reason", NULL};
+static const char *const F_TEXT[] = {"text", NULL};
+static const char *const F_GROUNDS[] = {"grounds", NULL};
+static const char *const F_APPEAL_DECISION[] = {"outcome", "reason", NULL};
+static const char *const F_REFERRAL[] = {"department", NULL};
 
 static mg_case_actor actor(const mg_api_call *c) {
   mg_case_actor a = {c->who->user_id, c->who->username, c->who->student_id};
@@ -159,7 +190,7 @@ static int load_case(mg_api_call *c, mg_store_case *k) {
     return -1;
   }
   if (!may_case(c, k)) {
-    mg_api_fail(c, 403, "forbidden", "case %lld is outside your scope (another university or "
+    mg_api_fail(c, 403, "out_of_scope", "case %lld is outside your scope (another university or "
                                      "student)", (long long)id);
     return -1;
   }
@@ -374,13 +405,13 @@ static void h_inbox_list(mg_api_call *c, void *ud) {
     char *end;
     long long v = strtoll(q, &end, 10);
     if (*end || v <= 0) {
-      mg_api_fail(c, 400, "invalid", "query: university_id must be a positive integer");
+      mg_api_fail(c, 400, "invalid_parameter", "query: university_id must be a positive integer");
       return;
     }
     univ = v;
   }
   if (!mg_api_may_org(c, univ, NULL)) {
-    mg_api_fail(c, 403, "forbidden", "university %lld is outside your scope", (long long)univ);
+    mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
   const char *open = mg_api_query(c, "open");
@@ -397,7 +428,7 @@ static void h_inbox_list(mg_api_call *c, void *ud) {
 
 static void h_inbox_add(mg_api_call *c, void *ud) {
   (void)ud;
-  if (body_obj(c)) return;
+  if (body_obj(c, F_INBOX)) return;
   mg_store_inbox_item it;
   memset(&it, 0, sizeof it);
   if (body_id(c, "university_id", 1, &it.university_id) ||
@@ -412,7 +443,7 @@ static void h_inbox_add(mg_api_call *c, void *ud) {
   if (c->who->role == MG_ROLE_PLATFORM_OPERATOR) {
     snprintf(it.source, sizeof it.source, "platform");
     if (it.platform_id && it.platform_id != c->who->org_id && c->scope != MG_SCOPE_ALL) {
-      mg_api_fail(c, 403, "forbidden", "body: platform_id %lld is not your platform",
+      mg_api_fail(c, 403, "out_of_scope", "body: platform_id %lld is not your platform",
                   (long long)it.platform_id);
       return;
     }
@@ -420,14 +451,14 @@ static void h_inbox_add(mg_api_call *c, void *ud) {
   } else {
     snprintf(it.source, sizeof it.source, "teacher");
     if (!mg_api_may_org(c, it.university_id, NULL)) {
-      mg_api_fail(c, 403, "forbidden", "body: university_id %lld is not your university",
+      mg_api_fail(c, 403, "out_of_scope", "body: university_id %lld is not your university",
                   (long long)it.university_id);
       return;
     }
   }
   mg_json *ev = mg_json_object_get(c->body, "evidence");
   if (!mg_json_is_object(ev)) {
-    mg_api_fail(c, 400, "invalid", "body: 'evidence' must be a JSON object");
+    mg_api_fail(c, 400, "invalid_field", "body: 'evidence' must be a JSON object");
     return;
   }
   it.evidence = mg_json_dumps(pool(c), ev, NULL);
@@ -472,11 +503,11 @@ static void h_inbox_add(mg_api_call *c, void *ud) {
 
 static void h_case_open(mg_api_call *c, void *ud) {
   (void)ud;
-  if (body_obj(c)) return;
+  if (body_obj(c, F_OPEN)) return;
   mg_json *items = mg_json_object_get(c->body, "items");
   size_t n = mg_json_array_size(items);
   if (!mg_json_is_array(items) || n == 0 || n > 1000) {
-    mg_api_fail(c, 400, "invalid", "body: 'items' must be an array of 1 to 1000 inbox item ids");
+    mg_api_fail(c, 400, "invalid_field", "body: 'items' must be an array of 1 to 1000 inbox item ids");
     return;
   }
   int64_t *ids = mg_arena_alloc(pool(c), n * sizeof *ids);
@@ -487,7 +518,7 @@ static void h_case_open(mg_api_call *c, void *ud) {
   for (size_t i = 0; i < n; i++) {
     mg_json *v = mg_json_array_get(items, i);
     if (!mg_json_is_integer(v) || mg_json_integer_value(v) <= 0) {
-      mg_api_fail(c, 400, "invalid", "body: items[%zu] must be a positive integer", i);
+      mg_api_fail(c, 400, "invalid_field", "body: items[%zu] must be a positive integer", i);
       return;
     }
     ids[i] = mg_json_integer_value(v);
@@ -504,7 +535,7 @@ static void h_case_open(mg_api_call *c, void *ud) {
       return;
     }
     if (!mg_api_may_org(c, it.university_id, NULL)) {
-      mg_api_fail(c, 403, "forbidden", "body: items[%zu] belongs to another university", i);
+      mg_api_fail(c, 403, "out_of_scope", "body: items[%zu] belongs to another university", i);
       return;
     }
   }
@@ -557,7 +588,7 @@ static void h_case_list(mg_api_call *c, void *ud) {
   const char *st = mg_api_query(c, "state");
   mg_case_state s;
   if (st && mg_case_state_parse(st, &s)) {
-    mg_api_fail(c, 400, "invalid", "query: state '%.*s' is not a case state", mg_utf8_prefix(st, 40),
+    mg_api_fail(c, 400, "invalid_parameter", "query: state '%.*s' is not a case state", mg_utf8_prefix(st, 40),
                 st);
     return;
   }
@@ -590,7 +621,7 @@ static int do_investigate(mg_api_call *c, const mg_store_case *k, void *arg, mg_
 static void h_investigate(mg_api_call *c, void *ud) {
   (void)ud;
   const char *note = NULL;
-  if (c->body && (body_obj(c) || body_str(c, "note", 0, &note))) return;
+  if (c->body && (body_obj(c, F_NOTE) || body_str(c, "note", 0, &note))) return;
   case_step(c, do_investigate, (void *)note);
 }
 
@@ -604,26 +635,26 @@ typedef struct decision_arg {
 static int do_decide(mg_api_call *c, const mg_store_case *k, void *arg, mg_case_err *e) {
   decision_arg *d = arg;
   mg_case_actor who = actor(c);
-  int64_t days = c->cfg && c->cfg->appeal_window_days > 0 ? c->cfg->appeal_window_days : 10;
+  int64_t secs = c->cfg && c->cfg->appeal_window > 0 ? c->cfg->appeal_window : 864000;
   return mg_cases_decide(c->store, &who, k->id, d->verified, d->reason, d->kinds, d->n,
-                         days * DAY_US, mg_time_now_us(), e);
+                         secs * 1000000LL, mg_time_now_us(), e);
 }
 
 static void h_decide(mg_api_call *c, void *ud) {
   (void)ud;
-  if (body_obj(c)) return;
+  if (body_obj(c, F_DECISION)) return;
   decision_arg d = {0, NULL, {0}, 0};
   const char *outcome;
   if (body_str(c, "outcome", 1, &outcome) || body_str(c, "reason", 1, &d.reason)) return;
   if (!strcmp(outcome, "verified")) d.verified = 1;
   else if (strcmp(outcome, "dismissed")) {
-    mg_api_fail(c, 400, "invalid", "body: outcome must be 'verified' or 'dismissed'");
+    mg_api_fail(c, 400, "invalid_field", "body: outcome must be 'verified' or 'dismissed'");
     return;
   }
   mg_json *sx = mg_json_object_get(c->body, "sanctions");
   if (sx && !mg_json_is_null(sx)) {
     if (!mg_json_is_array(sx) || mg_json_array_size(sx) > 8) {
-      mg_api_fail(c, 400, "invalid", "body: 'sanctions' must be an array of at most 8 kinds");
+      mg_api_fail(c, 400, "invalid_field", "body: 'sanctions' must be an array of at most 8 kinds");
       return;
     }
     size_t i;
@@ -656,7 +687,7 @@ static int do_sanction(mg_api_call *c, const mg_store_case *k, void *arg, mg_cas
 
 static void h_sanction(mg_api_call *c, void *ud) {
   (void)ud;
-  if (body_obj(c)) return;
+  if (body_obj(c, F_SANCTION)) return;
   text_arg t = {NULL, 0, MG_SANCTION_CANCEL_GRADE};
   const char *kind;
   if (body_str(c, "kind", 1, &kind) || body_str(c, "reason", 1, &t.text)) return;
@@ -679,7 +710,7 @@ static int do_respond(mg_api_call *c, const mg_store_case *k, void *arg, mg_case
 static void h_respond(mg_api_call *c, void *ud) {
   (void)ud;
   text_arg t = {NULL, 0, 0};
-  if (body_obj(c) || body_str(c, "text", 1, &t.text)) return;
+  if (body_obj(c, F_TEXT) || body_str(c, "text", 1, &t.text)) return;
   case_step(c, do_respond, &t);
 }
 
@@ -692,7 +723,7 @@ static int do_appeal(mg_api_call *c, const mg_store_case *k, void *arg, mg_case_
 static void h_appeal(mg_api_call *c, void *ud) {
   (void)ud;
   text_arg t = {NULL, 0, 0};
-  if (body_obj(c) || body_str(c, "grounds", 1, &t.text)) return;
+  if (body_obj(c, F_GROUNDS) || body_str(c, "grounds", 1, &t.text)) return;
   case_step(c, do_appeal, &t);
 }
 
@@ -706,11 +737,11 @@ static void h_appeal_decide(mg_api_call *c, void *ud) {
   (void)ud;
   text_arg t = {NULL, 0, 0};
   const char *outcome;
-  if (body_obj(c) || body_str(c, "outcome", 1, &outcome) || body_str(c, "reason", 1, &t.text))
+  if (body_obj(c, F_APPEAL_DECISION) || body_str(c, "outcome", 1, &outcome) || body_str(c, "reason", 1, &t.text))
     return;
   if (!strcmp(outcome, "upheld")) t.flag = 1;
   else if (strcmp(outcome, "rejected")) {
-    mg_api_fail(c, 400, "invalid", "body: outcome must be 'upheld' or 'rejected'");
+    mg_api_fail(c, 400, "invalid_field", "body: outcome must be 'upheld' or 'rejected'");
     return;
   }
   case_step(c, do_appeal_decide, &t);
@@ -720,7 +751,7 @@ static void h_referral(mg_api_call *c, void *ud) {
   (void)ud;
   mg_store_case k;
   const char *dept;
-  if (body_obj(c) || body_str(c, "department", 1, &dept) || load_case(c, &k)) return;
+  if (body_obj(c, F_REFERRAL) || body_str(c, "department", 1, &dept) || load_case(c, &k)) return;
   if (mg_store_tx_begin(c->store)) {
     mg_api_fail(c, 503, "busy", "the store is busy; try again");
     return;
@@ -764,7 +795,7 @@ static void h_student_file(mg_api_call *c, void *ud) {
     return;
   }
   if (c->scope == MG_SCOPE_SELF && c->who->student_id != sid) {
-    mg_api_fail(c, 403, "forbidden", "student %lld is not you", (long long)sid);
+    mg_api_fail(c, 403, "out_of_scope", "student %lld is not you", (long long)sid);
     return;
   }
   if (mg_store_file_list(c->store, sid, file_row, &x)) {
@@ -799,23 +830,23 @@ static void h_credit_export(mg_api_call *c, void *ud) {
     char *end;
     long long v = strtoll(q, &end, 10);
     if (*end || v <= 0) {
-      mg_api_fail(c, 400, "invalid", "query: university_id must be a positive integer");
+      mg_api_fail(c, 400, "invalid_parameter", "query: university_id must be a positive integer");
       return;
     }
     univ = v;
   }
   if (univ && !mg_api_may_org(c, univ, NULL)) {
-    mg_api_fail(c, 403, "forbidden", "university %lld is outside your scope", (long long)univ);
+    mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
   if (!univ && c->scope != MG_SCOPE_ALL) {
-    mg_api_fail(c, 400, "invalid", "query: university_id is required");
+    mg_api_fail(c, 400, "invalid_parameter", "query: university_id is required");
     return;
   }
   const char *fmt = mg_api_query(c, "format");
   int csv = fmt && !strcmp(fmt, "csv");
   if (fmt && !csv && strcmp(fmt, "json")) {
-    mg_api_fail(c, 400, "invalid", "query: format must be csv or json");
+    mg_api_fail(c, 400, "invalid_parameter", "query: format must be csv or json");
     return;
   }
   mg_buf b;
@@ -861,7 +892,7 @@ static void h_credit_get(mg_api_call *c, void *ud) {
   mg_json *rj = parse(c, reasons, strlen(reasons));
   free(reasons);
   if (!allowed) {
-    mg_api_fail(c, 403, "forbidden", "this enrolment is outside your scope");
+    mg_api_fail(c, 403, "out_of_scope", "this enrolment is outside your scope");
     return;
   }
   if (!o || set_str(c, o, "registration", d.registration) ||
@@ -900,7 +931,7 @@ static void h_notices(mg_api_call *c, void *ud) {
   const char *kind = c->scope == MG_SCOPE_SELF ? "student" : "university";
   int64_t rid = c->scope == MG_SCOPE_SELF ? c->who->student_id : c->who->org_id;
   if (rid <= 0) {
-    mg_api_fail(c, 403, "forbidden", "your account belongs to no university or student record");
+    mg_api_fail(c, 403, "out_of_scope", "your account belongs to no university or student record");
     return;
   }
   list_ctx x = {c, mg_json_array(pool(c)), 0};
@@ -921,13 +952,13 @@ static void h_flagged(mg_api_call *c, void *ud) {
     char *end;
     long long v = strtoll(q, &end, 10);
     if (*end || v <= 0) {
-      mg_api_fail(c, 400, "invalid", "query: university_id must be a positive integer");
+      mg_api_fail(c, 400, "invalid_parameter", "query: university_id must be a positive integer");
       return;
     }
     univ = v;
   }
   if (univ <= 0 || !mg_api_may_org(c, univ, NULL)) {
-    mg_api_fail(c, 403, "forbidden", "university %lld is outside your scope", (long long)univ);
+    mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
   mg_buf b;

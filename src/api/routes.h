@@ -14,4 +14,7 @@ int mg_api_mount_all(mg_api *api);
 /* auth/admin endpoints (auth_api.c). */
 int mg_auth_api_register(mg_api *api);
 
+/* cases, credit, notices endpoints (cases_api.c). */
+int mg_cases_api_register(mg_api *api);
+
 #endif

@@ -39,14 +39,88 @@ static const mg_auth_cap_row k_table[] = {
     R("audit.export", AUDIT_ADMIN, ALL),
 
     /* ---- registry (organisations, platforms, courses, offerings) --------------------- */
+    /* Regulators hold province scope; one without a province is the ministry and the
+     * registry handlers widen it to national (api/registry_api.c). The directory (orgs,
+     * platforms, course catalogue, pledge text) is readable by every non-administrator. */
+    R("org.read", REGULATOR, ALL), R("org.read", UNIV_ADMIN, ALL), R("org.read", RESP_TEACHER, ALL),
+    R("org.read", LEAD_TEACHER, ALL), R("org.read", STUDENT, ALL),
+    R("org.read", PLATFORM_OPERATOR, ALL),
+    R("org.create", REGULATOR, PROVINCE),
+    R("org.update", REGULATOR, PROVINCE),
+    R("platform.read", REGULATOR, ALL), R("platform.read", UNIV_ADMIN, ALL),
+    R("platform.read", RESP_TEACHER, ALL), R("platform.read", LEAD_TEACHER, ALL),
+    R("platform.read", STUDENT, ALL), R("platform.read", PLATFORM_OPERATOR, ALL),
+    R("platform.create", REGULATOR, PROVINCE),
+    R("platform.file", REGULATOR, PROVINCE), R("platform.file", PLATFORM_OPERATOR, ORG),
+    R("platform.set_status", REGULATOR, PROVINCE),
+    R("platform.switch", REGULATOR, PROVINCE),
+    R("platform.credential", REGULATOR, PROVINCE), R("platform.credential", PLATFORM_OPERATOR, ORG),
+    R("course.read", REGULATOR, ALL), R("course.read", UNIV_ADMIN, ALL),
+    R("course.read", RESP_TEACHER, ALL), R("course.read", LEAD_TEACHER, ALL),
+    R("course.read", STUDENT, ALL), R("course.read", PLATFORM_OPERATOR, ALL),
+    R("course.recommend", UNIV_ADMIN, ORG),
+    R("course.submit", PLATFORM_OPERATOR, ORG),
+    R("course.review", PLATFORM_OPERATOR, ORG),
+    R("course.publish", PLATFORM_OPERATOR, ORG),
+    R("course.update", PLATFORM_OPERATOR, ORG),
+    R("offering.read", REGULATOR, PROVINCE), R("offering.read", UNIV_ADMIN, ORG),
+    R("offering.read", RESP_TEACHER, ORG), R("offering.read", PLATFORM_OPERATOR, ORG),
+    R("offering.create", UNIV_ADMIN, ORG),
+    R("roster.import", UNIV_ADMIN, ORG),
+    R("roster.read", REGULATOR, PROVINCE), R("roster.read", UNIV_ADMIN, ORG),
+    R("roster.read", RESP_TEACHER, ORG), R("roster.read", PLATFORM_OPERATOR, ORG),
+    R("roster.read", STUDENT, SELF),
+    R("pledge.read", REGULATOR, ALL), R("pledge.read", UNIV_ADMIN, ALL),
+    R("pledge.read", RESP_TEACHER, ALL), R("pledge.read", LEAD_TEACHER, ALL),
+    R("pledge.read", STUDENT, ALL), R("pledge.read", PLATFORM_OPERATOR, ALL),
+    R("pledge.publish", REGULATOR, PROVINCE),
+    R("pledge.sign", STUDENT, SELF),
+    R("exam.read", REGULATOR, PROVINCE), R("exam.read", UNIV_ADMIN, ORG),
+    R("exam.read", RESP_TEACHER, ORG), R("exam.read", PLATFORM_OPERATOR, ORG),
+    R("exam.plan", UNIV_ADMIN, ORG), R("exam.plan", RESP_TEACHER, ORG),
+    R("exam.submit", PLATFORM_OPERATOR, ORG),
+    R("exam.supervise", UNIV_ADMIN, ORG), R("exam.supervise", RESP_TEACHER, ORG),
+    R("exam.finalise", UNIV_ADMIN, ORG), R("exam.finalise", RESP_TEACHER, ORG),
 
     /* ---- findings (integrity detection results) -------------------------------------- */
 
     /* ---- cases (investigation and appeal workflow) ----------------------------------- */
+    /* The university decides (cl. 10); the regulator reads and refers; students see, answer
+     * and appeal their own cases; teachers and platforms report into the inbox (cl. 14). */
+    R("cases.inbox.read", REGULATOR, ALL),
+    R("cases.inbox.read", UNIV_ADMIN, ORG),
+    R("cases.inbox.read", RESP_TEACHER, ORG),
+    R("cases.report", RESP_TEACHER, ORG),
+    R("cases.report", LEAD_TEACHER, ORG),
+    R("cases.report", PLATFORM_OPERATOR, ORG),
+    R("cases.read", REGULATOR, ALL),
+    R("cases.read", UNIV_ADMIN, ORG),
+    R("cases.read", RESP_TEACHER, ORG),
+    R("cases.read", STUDENT, SELF),
+    R("cases.open", UNIV_ADMIN, ORG),
+    R("cases.investigate", UNIV_ADMIN, ORG),
+    R("cases.decide", UNIV_ADMIN, ORG),
+    R("cases.sanction", UNIV_ADMIN, ORG),
+    R("cases.respond", STUDENT, SELF),
+    R("cases.appeal", STUDENT, SELF),
+    R("cases.appeal_decide", UNIV_ADMIN, ORG),
+    R("cases.refer", REGULATOR, ALL),
+    R("cases.refer", UNIV_ADMIN, ORG),
+    R("cases.student_file", UNIV_ADMIN, ORG),
+    R("cases.student_file", STUDENT, SELF),
 
     /* ---- credit (credit recognition) -------------------------------------------------- */
+    R("credit.export", REGULATOR, ALL),
+    R("credit.export", UNIV_ADMIN, ORG),
+    R("credit.read", UNIV_ADMIN, ORG),
+    R("credit.read", STUDENT, SELF),
 
     /* ---- notices (regulator notices and rectification) ------------------------------- */
+    R("notices.read", UNIV_ADMIN, ORG),
+    R("notices.read", STUDENT, SELF),
+    R("notices.flagged", REGULATOR, ALL),
+    R("notices.flagged", UNIV_ADMIN, ORG),
+    R("notices.flagged", RESP_TEACHER, ORG),
 };
 #define N_ROWS (sizeof k_table / sizeof k_table[0])
 

@@ -37,12 +37,12 @@ static void failed(mg_store *s, const mg_auth_policy *p, int64_t user_id, int64_
   }
 }
 
-/* Checks code against the hex secret and records its step as used. */
+/* Checks code against the stored secret and records its step as used. */
 static int totp_ok(mg_store *s, const mg_store_user *u, const char *secret_hex, const char *code,
                    int64_t now_us) {
   uint8_t key[MG_TOTP_SECRET_LEN];
   int64_t step = 0;
-  int rc = mg_auth_totp_secret_decode(secret_hex, key);
+  int rc = mg_auth_totp_secret_unseal(secret_hex, key);
   if (!rc) rc = mg_auth_totp_check(key, sizeof key, code, now_us / 1000000, u->totp_last_step, &step);
   sodium_memzero(key, sizeof key);
   /* the store refuses a step already used, also when two requests race with one code */

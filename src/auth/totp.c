@@ -3,9 +3,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "crypto/keyring.h"
 
 int mg_auth_totp_code(const uint8_t *key, size_t key_len, int64_t step, int digits,
                       uint32_t *out) {
@@ -85,4 +89,41 @@ int mg_auth_totp_secret_decode(const char *hex, uint8_t key[MG_TOTP_SECRET_LEN])
       n != MG_TOTP_SECRET_LEN)
     return MG_EINVAL;
   return MG_OK;
+}
+
+#define SEAL_FIELD "user.totp_secret"
+
+int mg_auth_totp_secret_seal(const char *hex, char *out, size_t size) {
+  uint8_t key[MG_TOTP_SECRET_LEN];
+  int rc = mg_auth_totp_secret_decode(hex, key);
+  sodium_memzero(key, sizeof key);
+  if (rc) return rc;
+  if (!mg_keyring_ready()) {
+    mg_log(MG_LOG_WARN, "auth.totp_unsealed", "msg",
+           "no key directory loaded: TOTP secret stored unencrypted", NULL);
+    if (strlen(hex) >= size) return MG_ETOOBIG;
+    memcpy(out, hex, strlen(hex) + 1);
+    return MG_OK;
+  }
+  char *token = NULL;
+  if ((rc = mg_crypto_seal(SEAL_FIELD, hex, strlen(hex), &token))) return rc;
+  size_t n = strlen(token);
+  if (n >= size)
+    rc = MG_ETOOBIG;
+  else
+    memcpy(out, token, n + 1);
+  free(token);
+  return rc;
+}
+
+int mg_auth_totp_secret_unseal(const char *stored, uint8_t key[MG_TOTP_SECRET_LEN]) {
+  if (!stored || strncmp(stored, "mgf1.", 5) != 0) return mg_auth_totp_secret_decode(stored, key);
+  char *hex = NULL;
+  size_t n = 0;
+  int rc = mg_crypto_open(SEAL_FIELD, stored, &hex, &n);
+  if (rc) return rc;
+  rc = n == 2 * MG_TOTP_SECRET_LEN ? mg_auth_totp_secret_decode(hex, key) : MG_ECORRUPT;
+  sodium_memzero(hex, n);
+  free(hex);
+  return rc;
 }

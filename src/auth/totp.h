@@ -28,6 +28,14 @@ int mg_auth_totp_check(const uint8_t *key, size_t key_len, const char *code, int
 int mg_auth_totp_new_secret(char hex[2 * MG_TOTP_SECRET_LEN + 1], char b32[33]);
 /* Decodes a hex secret into key (MG_TOTP_SECRET_LEN bytes). MG_OK or MG_EINVAL. */
 int mg_auth_totp_secret_decode(const char *hex, uint8_t key[MG_TOTP_SECRET_LEN]);
+
+/* The form a secret is stored in: sealed with the field key (crypto.h, field
+ * "user.totp_secret") when the key directory is loaded, else the hex itself (logged as a
+ * warning). MG_ETOOBIG when out is too small. */
+int mg_auth_totp_secret_seal(const char *hex, char *out, size_t size);
+/* Recovers the key from the stored form (sealed token or hex). MG_EINVAL, MG_ECORRUPT
+ * (tampered), MG_ECRYPTO (its key is not loaded). */
+int mg_auth_totp_secret_unseal(const char *stored, uint8_t key[MG_TOTP_SECRET_LEN]);
 /* Base32 (RFC 4648, no padding) of len bytes into out. MG_OK or MG_ETOOBIG. */
 int mg_auth_base32(const uint8_t *in, size_t len, char *out, size_t out_size);
 

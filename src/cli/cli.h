@@ -18,9 +18,25 @@ int mg_cli_migrate(int argc, char **argv);
 int mg_cli_credential(int argc, char **argv);
 int mg_cli_import(int argc, char **argv);
 int mg_cli_demo(int argc, char **argv);
+int mg_cli_user(int argc, char **argv);
 int mg_cli_simulate(int argc, char **argv);
 int mg_cli_detect(int argc, char **argv);
 int mg_cli_eval(int argc, char **argv);
+int mg_cli_verify_audit(int argc, char **argv);
+int mg_cli_audit_purge(int argc, char **argv);
+int mg_cli_backup(int argc, char **argv);
+int mg_cli_restore(int argc, char **argv);
+int mg_cli_keys(int argc, char **argv);
+
+/* struct mg_store (store/store.h) for the declarations below. */
+struct mg_store;
+/* Loads the key directory (cfg->keys_dir or "<store path>.keys"; created on first start when
+ * create is set) and applies the audit settings. Prints the reason and returns an exit code. */
+int mg_cli_keys_load(const char *cmd, const mg_config *cfg, int create);
+/* For servers: mg_cli_keys_load(create) plus a thread that signs the audit chain head every
+ * audit-checkpoint-minutes; mg_cli_security_stop ends it and signs the head a last time. */
+int mg_cli_security_start(const mg_config *cfg, struct mg_store *s);
+void mg_cli_security_stop(void);
 
 /* Shared by subcommands: true if argv has -h or --help. */
 int mg_cli_wants_help(int argc, char **argv);

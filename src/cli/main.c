@@ -18,7 +18,13 @@ static const command k_commands[] = {
     {"detect", mg_cli_detect, "run the misconduct detectors over stored history (--replay) or a file"},
     {"eval", mg_cli_eval, "measure the detectors on a labelled term: recall, precision, FPR, latency"},
     {"migrate", mg_cli_migrate, "create or upgrade the store schema"},
+    {"user", mg_cli_user, "create, list, disable, reset or unlock console/API accounts"},
     {"simulate", mg_cli_simulate, "generate a simulated term with labelled misconduct (xAPI NDJSON)"},
+    {"verify-audit", mg_cli_verify_audit, "verify the audit log's hash chain and signed checkpoints"},
+    {"audit-purge", mg_cli_audit_purge, "remove audit records older than the retention period"},
+    {"backup", mg_cli_backup, "write a consistent snapshot of the store (+ .sha256)"},
+    {"restore", mg_cli_restore, "restore a store from a backup after checking it"},
+    {"keys", mg_cli_keys, "key directory: init, rotate, status"},
 };
 
 static void usage(FILE *out) {

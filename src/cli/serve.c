@@ -68,6 +68,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     mg_log(MG_LOG_ERROR, "store.open", "store", cfg->store, "error", mg_strerror(rc), NULL);
     goto out;
   }
+  if (mg_cli_security_start(cfg, store)) goto out; /* keys (first start: generated), audit */
   if (mg_auth_new(store, &auth)) goto out;
   if (mg_auth_bootstrap(store, cfg, stderr, NULL)) goto out; /* first security administrator */
   memset(&lrs, 0, sizeof lrs);
@@ -109,6 +110,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
 out:
   mg_http_server_free(srv);
   mg_api_free(api);
+  mg_cli_security_stop();
   mg_auth_free(auth);
   mg_store_close(store);
   return code;

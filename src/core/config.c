@@ -41,6 +41,13 @@ static const setting g_settings[] = {
     I("query-limit", query_limit, "500", "largest page of statements a query returns"),
     S("xapi-version", xapi_version, "2.0.0",
       "xAPI version reported to requests that name none (2.0.0 or 1.0.3)"),
+    S("keys-dir", keys_dir, "", "key directory (0700); empty: <store path>.keys"),
+    L("audit-retention-days", audit_retention_days, "180",
+      "days audit records are kept before a purge may remove them (at least 180)"),
+    L("audit-checkpoint-every", audit_checkpoint_every, "1000",
+      "audit records between signed checkpoints"),
+    L("audit-checkpoint-minutes", audit_checkpoint_minutes, "60",
+      "minutes after which unsigned audit records get a checkpoint"),
     I("session-idle", session_idle, "1800", "seconds of inactivity after which a session ends"),
     I("session-absolute", session_absolute, "43200", "seconds after login a session always ends"),
     I("lockout-failures", lockout_failures, "5", "failed logins in a row that lock an account"),
@@ -70,8 +77,8 @@ static const setting g_settings[] = {
       "bytes per connection for the request line, headers and I/O buffers (larger headers: 431)"),
     I("request-timeout", request_timeout, "120",
       "seconds a client may take to send a request body (slow senders are cut off)"),
-    I("appeal-window-days", appeal_window_days, "10",
-      "days a student has to appeal a verified misconduct decision (学生申诉期限)"),
+    L("appeal-window", appeal_window, "864000",
+      "seconds a student has to appeal a verified misconduct decision (学生申诉期限; 10 days)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 
@@ -99,6 +106,14 @@ static int apply(mg_config *cfg, const setting *s, const char *value, char *err,
     long long v = strtoll(value, &end, 10);
     if (errno || end == value || *end || v < 0 || (s->type == T_INT && v > 0x7fffffff)) {
       snprintf(err, errsize, "%s: '%s' is not a non-negative integer", s->name, value);
+      return MG_EINVAL;
+    }
+    if (!strcmp(s->name, "audit-retention-days") && v < 180) {
+      snprintf(err, errsize, "%s: %lld is below 180 (logs are kept at least six months: Cybersecurity Law art. 21)", s->name, v);
+      return MG_EINVAL;
+    }
+    if (!strncmp(s->name, "audit-checkpoint-", 17) && (v < 1 || v > 1000000000)) {
+      snprintf(err, errsize, "%s: '%s' must be between 1 and 1000000000", s->name, value);
       return MG_EINVAL;
     }
     if (s->type == T_INT)

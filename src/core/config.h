@@ -25,6 +25,10 @@ typedef struct mg_config {
   char base_url[256];
   int query_limit;
   char xapi_version[16];
+  char keys_dir[512];              /* key directory ("" = "<store path>.keys") */
+  int64_t audit_retention_days;    /* >= 180 (GB/T 22239 level 3: logs kept six months) */
+  int64_t audit_checkpoint_every;  /* records between signed checkpoints */
+  int64_t audit_checkpoint_minutes;
   /* people and sessions (auth/) */
   int session_idle;         /* seconds without a request before a session ends */
   int session_absolute;     /* seconds after login a session ends regardless */
@@ -46,7 +50,7 @@ typedef struct mg_config {
   int max_conn_per_ip;
   int conn_memory;         /* bytes per connection for request line, headers and buffers */
   int request_timeout;     /* seconds from the end of the headers to the end of the body */
-  int appeal_window_days; /* cases: days a student has to appeal a verified decision */
+  int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
 } mg_config;
 
 /* Fills cfg with the defaults. */

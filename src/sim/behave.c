@@ -108,6 +108,28 @@ static sim_client *client_new(ctx *x, uint32_t device, uint32_t ip, int offline)
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
+/* Seconds with up to 3 decimals, trailing zeros dropped ("212.5"); no printf on this hot path. */
+static size_t fmt3(char *dst, float v) {
+  long long m = (long long)((double)(v < 0 ? 0 : v) * 1000.0 + 0.5);
+  char t[24];
+  int k = 0;
+  long long ip = m / 1000;
+  do {
+    t[k++] = (char)('0' + ip % 10);
+    ip /= 10;
+  } while (ip);
+  size_t n = 0;
+  while (k) dst[n++] = t[--k];
+  int f = (int)(m % 1000);
+  if (f) {
+    dst[n++] = '.';
+    dst[n++] = (char)('0' + f / 100);
+    dst[n++] = (char)('0' + f / 10 % 10);
+    dst[n++] = (char)('0' + f % 10);
+    while (dst[n - 1] == '0') n--;
+  }
+  return n;
+}
 static const char *segments(ctx *x, float upto) {
   char buf[2048];
   size_t n = 0;
@@ -115,7 +137,10 @@ static const char *segments(ctx *x, float upto) {
   for (int i = 0; i + 1 < x->nseg + 1 && n < sizeof buf - 64; i += 2) {
     float a = x->seg[i], b = i + 1 < x->nseg ? x->seg[i + 1] : upto;
     if (b < a) b = a;
-    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.3f[.]%.3f", n ? "[,]" : "", (double)a, (double)b);
+    if (n) memcpy(buf + n, "[,]", 3), n += 3;
+    n += fmt3(buf + n, a);
+    memcpy(buf + n, "[.]", 3), n += 3;
+    n += fmt3(buf + n, b);
   }
   char *s = mg_arena_strndup(&x->S->day_arena[x->S->day & 3], buf, n);
   if (!s) x->S->oom = 1;

@@ -8,32 +8,77 @@
 
 #define ADD(lit) mg_buf_add(out, lit, sizeof(lit) - 1)
 
-static int add_str(mg_buf *out, const char *s) { /* a JSON string with quotes */
-  int rc = mg_buf_addc(out, '"');
-  if (!rc) rc = mg_buf_add_json_str(out, s, strlen(s));
-  if (!rc) rc = mg_buf_addc(out, '"');
-  return rc;
+/* A JSON string with quotes. Every string the simulator writes is its own (world tables, text
+ * templates) and free of quotes, backslashes and control characters, so it is copied as is. */
+static int add_str(mg_buf *out, const char *s) {
+  size_t n = strlen(s);
+  int rc = mg_buf_reserve(out, n + 2);
+  if (rc) return rc;
+  out->data[out->len++] = '"';
+  memcpy(out->data + out->len, s, n);
+  out->len += n;
+  out->data[out->len++] = '"';
+  out->data[out->len] = '\0';
+  return MG_OK;
+}
+
+static const char k_hex[] = "0123456789abcdef";
+static void hex(char *dst, uint64_t v, int digits) {
+  for (int i = digits - 1; i >= 0; i--, v >>= 4) dst[i] = k_hex[v & 15];
+}
+/* prefix + digits hex digits of v + suffix, unescaped */
+static int add_hex(mg_buf *out, const char *prefix, uint64_t v, int digits, const char *suffix) {
+  char tmp[128];
+  size_t a = strlen(prefix), b = strlen(suffix);
+  if (a + (size_t)digits + b > sizeof tmp) return MG_EINVAL;
+  memcpy(tmp, prefix, a);
+  hex(tmp + a, v, digits);
+  memcpy(tmp + a + (size_t)digits, suffix, b);
+  return mg_buf_add(out, tmp, a + (size_t)digits + b);
+}
+
+static int u64_dec(char *dst, unsigned long long v) { /* returns length */
+  char t[24];
+  int n = 0;
+  do {
+    t[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (int i = 0; i < n; i++) dst[i] = t[n - 1 - i];
+  return n;
 }
 
 /* Numbers: integers without a point, others with up to 3 decimals, trailing zeros dropped. */
 static int add_num(mg_buf *out, double v) {
-  char tmp[40];
+  char tmp[48];
   if (v < 0 && v > -0.0005) v = 0;
+  if (v > 1e15 || v < -1e15) v = 0;
   long long m = (long long)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5));
-  int n;
-  if (m % 1000 == 0) {
-    n = snprintf(tmp, sizeof tmp, "%lld", m / 1000);
-  } else {
-    long long a = m < 0 ? -m : m;
-    n = snprintf(tmp, sizeof tmp, "%s%lld.%03lld", m < 0 ? "-" : "", a / 1000, a % 1000);
-    while (n > 0 && tmp[n - 1] == '0') n--;
+  int n = 0;
+  if (m < 0) {
+    tmp[n++] = '-';
+    m = -m;
+  }
+  n += u64_dec(tmp + n, (unsigned long long)(m / 1000));
+  int frac = (int)(m % 1000);
+  if (frac) {
+    tmp[n++] = '.';
+    tmp[n++] = (char)('0' + frac / 100);
+    tmp[n++] = (char)('0' + frac / 10 % 10);
+    tmp[n++] = (char)('0' + frac % 10);
+    while (tmp[n - 1] == '0') n--;
   }
   return mg_buf_add(out, tmp, (size_t)n);
 }
 
 static int add_int(mg_buf *out, long long v) {
   char tmp[24];
-  int n = snprintf(tmp, sizeof tmp, "%lld", v);
+  int n = 0;
+  if (v < 0) {
+    tmp[n++] = '-';
+    v = -v;
+  }
+  n += u64_dec(tmp + n, (unsigned long long)v);
   return mg_buf_add(out, tmp, (size_t)n);
 }
 
@@ -59,11 +104,15 @@ void mg_sim_format_ts(int64_t us, char out[40]) {
   int sod = (int)(sec - days * 86400);
   int y, m, d;
   civil(days, &y, &m, &d);
-  char t[128]; /* wide enough for any int fields, so the format cannot truncate */
-  snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+08:00", y, m, d, sod / 3600, sod / 60 % 60,
-           sod % 60, msr);
-  memcpy(out, t, 39);
-  out[39] = '\0';
+  /* digits by hand: this runs twice per statement */
+  static const char tmpl[] = "0000-00-00T00:00:00.000+08:00";
+  memcpy(out, tmpl, sizeof tmpl);
+  int vals[7] = {y, m, d, sod / 3600, sod / 60 % 60, sod % 60, msr};
+  static const int pos[7] = {0, 5, 8, 11, 14, 17, 20}, width[7] = {4, 2, 2, 2, 2, 2, 3};
+  for (int i = 0; i < 7; i++) {
+    int v = vals[i] < 0 ? 0 : vals[i];
+    for (int j = width[i] - 1; j >= 0; j--, v /= 10) out[pos[i] + j] = (char)('0' + v % 10);
+  }
 }
 
 static int add_ts(mg_buf *out, int64_t us) {
@@ -94,16 +143,23 @@ void mg_sim_uuid(uint64_t seed, uint64_t nonce, char out[40]) {
   uint64_t a = sim_hash(seed, nonce, 0x1D), b = sim_hash(seed, nonce, 0x2E);
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  snprintf(out, 40, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-           (unsigned)a & 0xffff, (unsigned)(b >> 48), (unsigned long long)(b & 0xffffffffffffULL));
+  hex(out, a >> 32, 8);
+  out[8] = '-';
+  hex(out + 9, a >> 16, 4);
+  out[13] = '-';
+  hex(out + 14, a, 4);
+  out[18] = '-';
+  hex(out + 19, b >> 48, 4);
+  out[23] = '-';
+  hex(out + 24, b, 12);
+  out[36] = '\0';
 }
 
 static int add_device(mg_buf *out, const sim *S, uint32_t dev, int platform) {
-  char tmp[70];
+  char tmp[66];
   uint64_t raw = S->dev[dev].raw ^ sim_mix((uint64_t)platform + 77);
-  snprintf(tmp, sizeof tmp, "\"%016llx%016llx%016llx%016llx\"", (unsigned long long)sim_mix(raw),
-           (unsigned long long)sim_mix(raw + 1), (unsigned long long)sim_mix(raw + 2),
-           (unsigned long long)sim_mix(raw + 3));
+  tmp[0] = tmp[65] = '"';
+  for (int i = 0; i < 4; i++) hex(tmp + 1 + 16 * i, sim_mix(raw + (uint64_t)i), 16);
   return mg_buf_add(out, tmp, 66);
 }
 
@@ -115,7 +171,14 @@ static int add_ip(mg_buf *out, const sim_client *cl) {
     n = snprintf(tmp, sizeof tmp, "\"2409:8a%02x:%x:%x::%x\"", (a >> 24) & 0xff, (a >> 8) & 0xffff, a & 0xff,
                  (unsigned)(cl->csid & 0xffff));
   else
-    n = snprintf(tmp, sizeof tmp, "\"%u.%u.%u.%u\"", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+  {
+    n = 0;
+    tmp[n++] = '"';
+    for (int i = 3; i >= 0; i--) {
+      n += u64_dec(tmp + n, (a >> (8 * i)) & 255);
+      tmp[n++] = i ? '.' : '"';
+    }
+  }
   return mg_buf_add(out, tmp, (size_t)n);
 }
 
@@ -160,7 +223,7 @@ static int is_assess(int k) {
 /* "…/quiz/ch03", "…/exam/final", "…/popup/v007" */
 static int add_assess_iri(mg_buf *out, const mg_sim_course *c, int kind, int assess) {
   int rc = mg_buf_addc(out, '"');
-  if (!rc) rc = mg_buf_add_json_str(out, c->iri, strlen(c->iri));
+  if (!rc) rc = mg_buf_adds(out, c->iri);
   if (rc) return rc;
   if (kind == AK_EXAM) return ADD("/exam/final\"");
   if (kind == AK_POPUP) return mg_buf_addf(out, "/popup/v%03d\"", assess + 1);
@@ -211,17 +274,17 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
   const mg_sim_video *vid = is_video(k) && ev->obj >= 0 ? &c->videos[ev->obj] : NULL;
   const mg_sim_item *item = NULL;
   if (k == MG_XAPI_KIND_SESSION_LOGIN || k == MG_XAPI_KIND_SESSION_LOGOUT) {
-    CK(mg_buf_add_json_str(out, p->home, strlen(p->home)));
+    CK(mg_buf_adds(out, p->home));
     CK(ADD("\",\"definition\":{\"type\":\"" MG_XAPI_TYPE_PLATFORM "\",\"name\":{\"zh-CN\":"));
     CK(add_str(out, p->name));
     CK(ADD("}}}"));
   } else if (vid) {
-    CK(mg_buf_add_json_str(out, vid->iri, strlen(vid->iri)));
+    CK(mg_buf_adds(out, vid->iri));
     CK(ADD("\",\"definition\":{\"type\":\"" MG_XAPI_TYPE_VIDEO "\",\"name\":{\"zh-CN\":"));
     CK(add_str(out, vid->title));
     CK(ADD("}}}"));
   } else if (k == MG_XAPI_KIND_PAGE_VIEWED || k == MG_XAPI_KIND_TASK_COMPLETED) {
-    CK(mg_buf_add_json_str(out, c->iri, strlen(c->iri)));
+    CK(mg_buf_adds(out, c->iri));
     if (k == MG_XAPI_KIND_PAGE_VIEWED)
       CK(mg_buf_addf(out, "/doc/ch%02d-notes\",\"definition\":{\"type\":\"http://id.tincanapi.com/activitytype/document\","
                           "\"name\":{\"zh-CN\":\"第%d章 课件\"}}}", ev->obj + 1, ev->obj + 1));
@@ -229,7 +292,7 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
       CK(mg_buf_addf(out, "/task/ch%02d-notes\",\"definition\":{\"type\":\"http://adlnet.gov/expapi/activities/lesson\","
                           "\"name\":{\"zh-CN\":\"任务点：阅读第%d章课件\"}}}", ev->obj + 1, ev->obj + 1));
   } else if (k == MG_XAPI_KIND_DISCUSSION_POSTED || k == MG_XAPI_KIND_DISCUSSION_COMMENTED) {
-    CK(mg_buf_add_json_str(out, c->iri, strlen(c->iri)));
+    CK(mg_buf_adds(out, c->iri));
     if (k == MG_XAPI_KIND_DISCUSSION_POSTED)
       CK(mg_buf_addf(out, "/forum/topic/%llx\"", (unsigned long long)(sim_mix(ev->nonce) & 0xffffffffff)));
     else
@@ -241,7 +304,7 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
     CK(ADD(",\"definition\":{\"type\":\"" MG_XAPI_TYPE_ASSESSMENT "\"}}"));
   } else if (k == MG_XAPI_KIND_ITEM_ANSWERED || k == MG_XAPI_KIND_ITEM_ANSWERED_OPEN) {
     item = &c->items[ev->obj];
-    CK(mg_buf_add_json_str(out, item->iri, strlen(item->iri)));
+    CK(mg_buf_adds(out, item->iri));
     CK(ADD("\",\"definition\":{\"type\":\"" MG_XAPI_TYPE_INTERACTION "\",\"description\":{\"zh-CN\":"));
     CK(add_str(out, item->stem));
     CK(ADD("},\"interactionType\":"));
@@ -256,7 +319,7 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
     }
     CK(ADD("}}"));
   } else { /* face checks */
-    CK(mg_buf_add_json_str(out, p->home, strlen(p->home)));
+    CK(mg_buf_adds(out, p->home));
     CK(mg_buf_addf(out, "/face-check/fc-%016llx\",\"definition\":{\"type\":\"" MG_XAPI_TYPE_FACE_CHECK "\"}}",
                    (unsigned long long)ev->ref));
   }
@@ -389,10 +452,11 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
     if (vid || k == MG_XAPI_KIND_PAGE_VIEWED || k == MG_XAPI_KIND_TASK_COMPLETED ||
         (k != MG_XAPI_KIND_ATTEMPT_SCORED && is_assess(k) && ev->sub == AK_QUIZ)) {
       int ch = vid ? vid->chapter : ev->obj + 1;
-      snprintf(tmp, sizeof tmp, "%s/chapter/%d", c->iri, ch);
-      CK(ADD(",\"parent\":["));
-      CK(add_activity(out, tmp, "http://adlnet.gov/expapi/activities/module", NULL));
-      CK(ADD("]"));
+      CK(ADD(",\"parent\":[{\"objectType\":\"Activity\",\"id\":\""));
+      CK(mg_buf_adds(out, c->iri));
+      CK(ADD("/chapter/"));
+      CK(add_int(out, ch));
+      CK(ADD("\",\"definition\":{\"type\":\"http://adlnet.gov/expapi/activities/module\"}}]"));
     } else if (is_assess(k) && ev->sub == AK_POPUP) {
       CK(ADD(",\"parent\":["));
       CK(add_activity(out, c->videos[ev->obj].iri, MG_XAPI_TYPE_VIDEO, NULL));
@@ -430,8 +494,8 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
     CK(add_device(out, S, cl->device, c->platform));
     CK(ADD(",\"" MG_XAPI_EXT_USER_AGENT "\":"));
     CK(add_str(out, mg_sim_user_agents[S->dev[cl->device].ua]));
-    CK(mg_buf_addf(out, ",\"" MG_XAPI_EXT_CLIENT_SESSION_ID "\":\"cs-%012llx\",\"" MG_XAPI_EXT_CLIENT_SEQ "\":%u",
-                   (unsigned long long)(cl->csid & 0xffffffffffffULL), ev->seq));
+    CK(add_hex(out, ",\"" MG_XAPI_EXT_CLIENT_SESSION_ID "\":\"cs-", cl->csid, 12, "\",\"" MG_XAPI_EXT_CLIENT_SEQ "\":"));
+    CK(add_int(out, ev->seq));
     if (cl->offline) CK(ADD(",\"" MG_XAPI_EXT_OFFLINE "\":true"));
   }
   if (k == MG_XAPI_KIND_SESSION_LOGIN) {
@@ -475,8 +539,8 @@ int mg_sim_render(const sim *S, const sim_ev *ev, mg_buf *out) {
   if (k == MG_XAPI_KIND_DISCUSSION_COMMENTED)
     CK(mg_buf_addf(out, ",\"" MG_XAPI_EXT_POST_ID "\":\"p-%012llx\"", (unsigned long long)(sim_mix(ev->nonce) & 0xffffffffffffULL)));
   if (is_assess(k) || item) {
-    CK(mg_buf_addf(out, ",\"" MG_XAPI_EXT_ATTEMPT_ID "\":\"att-%016llx\",\"" MG_XAPI_EXT_ASSESSMENT_KIND "\":\"%s\"",
-                   (unsigned long long)ev->ref, k_ak[ev->sub]));
+    CK(add_hex(out, ",\"" MG_XAPI_EXT_ATTEMPT_ID "\":\"att-", ev->ref, 16, "\",\"" MG_XAPI_EXT_ASSESSMENT_KIND "\":"));
+    CK(add_str(out, k_ak[ev->sub]));
     if (k == MG_XAPI_KIND_ATTEMPT_STARTED || k == MG_XAPI_KIND_EXAM_STARTED) {
       CK(ADD(",\"" MG_XAPI_EXT_ATTEMPT_NUMBER "\":"));
       CK(add_int(out, ev->i1 < 1 ? 1 : ev->i1));

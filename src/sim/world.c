@@ -211,11 +211,11 @@ static int build_courses(sim *S) {
     c->offering_iri = wstr(S, "%s/offering/term-%lld", c->iri, (long long)(start / SIM_DAY_US));
     c->offering_title = wstr(S, "%s（本学期）", c->title);
     /* a 1-2 credit online course: a chapter a week or so, but the last weeks are for review */
-    int maxch = weeks - 3 < 12 ? weeks - 3 : 12;
+    int maxch = weeks - 3 < 8 ? weeks - 3 : 8;
     if (maxch < 2) maxch = 2;
     c->chapters = sim_int(&r, maxch / 2 > 2 ? maxch / 2 : 2, maxch);
-    c->items_per_quiz = sim_int(&r, 4, 8);
-    c->exam_items = sim_int(&r, 15, 30);
+    c->items_per_quiz = sim_int(&r, 3, 6);
+    c->exam_items = sim_int(&r, 12, 25);
     mg_sim_video *v = walloc(S, sizeof *v * (size_t)(c->chapters * 3));
     if (!v) return MG_ENOMEM;
     int nv = 0;

@@ -1289,26 +1289,6 @@ static void *checkpointer(void *arg) {
 
 /* ---- the writer --------------------------------------------------------------------------- */
 
-/* Waits until the writer connection is free and takes it. */
-static void writer_acquire(sq *s) {
-  pthread_mutex_lock(&s->mu);
-  while (s->leader) pthread_cond_wait(&s->cv, &s->mu);
-  s->leader = 1;
-  pthread_mutex_unlock(&s->mu);
-}
-
-/* Releases the writer; if the holder committed something (rc == MG_OK and committed), returns
- * once that is on disk. */
-static int writer_release(sq *s, int rc, int committed) {
-  uint64_t gen = !rc && committed ? commit_made(s) : 0;
-  pthread_mutex_lock(&s->mu);
-  s->leader = 0;
-  pthread_cond_broadcast(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  if (gen) rc = wait_durable(s, gen);
-  return rc;
-}
-
 /* Builds the Bloom filter of flushed ids from statement_ids on a connection of its own, so the
  * first insert after opening a large store does not wait for it (until it is ready, the writer
  * looks every id up in the database). Ids flushed meanwhile are queued by flush_done. */
@@ -3129,18 +3109,35 @@ static int field_ok(const char *f, size_t size) {
   return n > 0 && n < size;
 }
 
+/* Credential and setting writes go through the governance connection: they are governance
+ * changes, may be made inside a caller's mg_store_tx together with their audit record, and must
+ * never wait for the statements writer (which a transaction holding the file's write lock would
+ * deadlock against). */
+static int gov_prepare(sq *s, int q, sqlite3 **db, sqlite3_stmt **st) {
+  *st = NULL;
+  pthread_mutex_lock(&s->gov_mu);
+  int rc = gov_open(s);
+  if (!rc && sqlite3_prepare_v2(s->gov, SQL[q], -1, st, NULL) != SQLITE_OK)
+    rc = db_fail(s->gov, sqlite3_errcode(s->gov), "prepare");
+  if (rc) pthread_mutex_unlock(&s->gov_mu);
+  *db = s->gov;
+  return rc;
+}
+
+static void gov_done(sq *s, sqlite3_stmt *st) {
+  sqlite3_finalize(st);
+  pthread_mutex_unlock(&s->gov_mu);
+}
+
 static int sq_credential_create(void *be, const mg_store_credential *cr, int64_t *out_id) {
   sq *s = be;
   if (!field_ok(cr->key, sizeof cr->key) || strnlen(cr->name, sizeof cr->name) == sizeof cr->name ||
       !field_ok(cr->secret_hash, sizeof cr->secret_hash))
     return MG_EINVAL;
-  writer_acquire(s);
-  int rc = MG_OK;
-  sqlite3_stmt *st = use(s->w, Q_CRED_INS);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
-  }
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = gov_prepare(s, Q_CRED_INS, &db, &st);
+  if (rc) return rc;
   sqlite3_bind_int64(st, 1, cr->platform_id);
   sqlite3_bind_text(st, 2, cr->key, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, cr->name, -1, SQLITE_STATIC);
@@ -3148,16 +3145,15 @@ static int sq_credential_create(void *be, const mg_store_credential *cr, int64_t
   sqlite3_bind_int(st, 5, cr->enabled ? 1 : 0);
   sqlite3_bind_int64(st, 6, cr->created_us ? cr->created_us : mg_time_now_us());
   int r = sqlite3_step(st);
-  sqlite3_reset(st);
   if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) {
     rc = MG_EEXISTS;
   } else if (r != SQLITE_DONE) {
-    rc = db_fail(s->w->db, r, "credential create");
+    rc = db_fail(db, r, "credential create");
   } else if (out_id) {
-    *out_id = sqlite3_last_insert_rowid(s->w->db);
+    *out_id = sqlite3_last_insert_rowid(db);
   }
-out:
-  return writer_release(s, rc, 1);
+  gov_done(s, st);
+  return rc;
 }
 
 static int sq_credential_get(void *be, const char *key, mg_store_credential *out) {
@@ -3185,23 +3181,19 @@ out:
 
 static int sq_credential_set_enabled(void *be, const char *key, int enabled) {
   sq *s = be;
-  writer_acquire(s);
-  int rc = MG_OK;
-  sqlite3_stmt *st = use(s->w, Q_CRED_SET);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
-  }
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = gov_prepare(s, Q_CRED_SET, &db, &st);
+  if (rc) return rc;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 2, enabled ? 1 : 0);
   int r = sqlite3_step(st);
-  sqlite3_reset(st);
   if (r != SQLITE_DONE)
-    rc = db_fail(s->w->db, r, "credential set");
-  else if (sqlite3_changes(s->w->db) == 0)
+    rc = db_fail(db, r, "credential set");
+  else if (sqlite3_changes(db) == 0)
     rc = MG_ENOTFOUND;
-out:
-  return writer_release(s, rc, 1);
+  gov_done(s, st);
+  return rc;
 }
 
 static int sq_credential_list(void *be, int (*cb)(void *ud, const mg_store_credential *c),
@@ -3251,20 +3243,16 @@ out:
 
 static int sq_setting_set(void *be, const char *key, const char *value) {
   sq *s = be;
-  writer_acquire(s);
-  int rc = MG_OK;
-  sqlite3_stmt *st = use(s->w, Q_SET_SET);
-  if (!st) {
-    rc = MG_ESTORE;
-    goto out;
-  }
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = gov_prepare(s, Q_SET_SET, &db, &st);
+  if (rc) return rc;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (r != SQLITE_DONE) rc = db_fail(s->w->db, r, "setting set");
-out:
-  return writer_release(s, rc, 1);
+  if (r != SQLITE_DONE) rc = db_fail(db, r, "setting set");
+  gov_done(s, st);
+  return rc;
 }
 
 const mg_store_ops mg_store_sqlite_ops = {

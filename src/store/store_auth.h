@@ -34,9 +34,10 @@ typedef struct mg_store_user {
   int64_t locked_until_us;
   int64_t password_changed_us;
   int must_change;
-  char totp_secret[48];       /* hex; "" = none */
+  char totp_secret[200];      /* SM4-sealed token "mgf1..." (crypto.h), or hex when no keyring
+                                 was loaded when it was set; "" = none */
   int totp_enabled;
-  char totp_pending[48];      /* hex of a secret being enrolled; "" = none */
+  char totp_pending[200];     /* a secret being enrolled, stored like totp_secret; "" = none */
   int64_t totp_last_step;     /* last accepted TOTP time step (replay guard) */
   int64_t created_us;
 } mg_store_user;

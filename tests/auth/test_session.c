@@ -10,6 +10,7 @@
 #include "auth/totp.h"
 #include "auth/user.h"
 #include "core/err.h"
+#include "crypto/keyring.h"
 #include "store/store_auth.h"
 #include "support.h"
 
@@ -246,6 +247,55 @@ static void database_holds_no_secrets(void **state) {
   }
 }
 
+/* With the key directory loaded, a TOTP secret is stored sealed (SM4 + HMAC-SM3), still verifies,
+ * and a tampered token is refused. */
+static void totp_secret_sealed_at_rest(void **state) {
+  fx *f = *state;
+  char keys[700], hex[41], b32[33], sealed[200], code[8];
+  uint8_t key[20], back[20];
+  uint32_t c;
+  snprintf(keys, sizeof keys, "%s/keys", f->dir);
+  assert_int_equal(mg_keyring_init(keys, MG_KEYRING_CREATE), MG_OK);
+  assert_int_equal(mg_auth_totp_new_secret(hex, b32), MG_OK);
+  assert_int_equal(mg_auth_totp_secret_seal(hex, sealed, sizeof sealed), MG_OK);
+  assert_true(strncmp(sealed, "mgf1.", 5) == 0);
+  assert_null(strstr(sealed, hex));
+  assert_int_equal(mg_auth_totp_secret_decode(hex, key), MG_OK);
+  assert_int_equal(mg_auth_totp_secret_unseal(sealed, back), MG_OK);
+  assert_memory_equal(key, back, 20);
+  assert_int_equal(mg_auth_totp_secret_seal(hex, sealed, 40), MG_ETOOBIG);
+  assert_int_equal(mg_auth_totp_secret_seal(hex, sealed, sizeof sealed), MG_OK);
+  char bad[200];
+  snprintf(bad, sizeof bad, "%s", sealed);
+  size_t n = strlen(bad);
+  bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
+  assert_int_not_equal(mg_auth_totp_secret_unseal(bad, back), MG_OK);
+
+  mg_auth_session_out o;
+  mg_store_user u;
+  assert_int_equal(login(f, "li.wei", PW, NULL, T0, &o), MG_OK);
+  assert_int_equal(mg_store_user_get(f->s, "li.wei", &u), MG_OK);
+  snprintf(u.totp_pending, sizeof u.totp_pending, "%s", sealed);
+  assert_int_equal(mg_store_user_update(f->s, &u), MG_OK);
+  mg_auth_totp_code(key, 20, T0 / SEC / 30, 6, &c);
+  snprintf(code, sizeof code, "%06u", c);
+  assert_int_equal(mg_auth_mfa_verify(f->s, &f->p, &o.session, code, T0, NULL), MG_OK);
+  assert_int_equal(mg_store_user_get(f->s, "li.wei", &u), MG_OK);
+  assert_string_equal(u.totp_secret, sealed);
+  /* the hex never reached the database */
+  static const char *const suffix[] = {"", "-wal"};
+  for (int i = 0; i < 2; i++) {
+    char path[700];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s%s", f->db, suffix[i]);
+    char *raw = mg_test_read_file(path, &len);
+    if (!raw) continue;
+    assert_null(find_bytes(raw, len, hex, strlen(hex)));
+    free(raw);
+  }
+  mg_keyring_shutdown();
+}
+
 static void store_rules(void **state) {
   fx *f = *state;
   mg_store_user u;
@@ -277,6 +327,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(idle_and_absolute_timeouts, setup, teardown),
       cmocka_unit_test_setup_teardown(totp_enrol_verify_replay, setup, teardown),
       cmocka_unit_test_setup_teardown(database_holds_no_secrets, setup, teardown),
+      cmocka_unit_test_setup_teardown(totp_secret_sealed_at_rest, setup, teardown),
       cmocka_unit_test_setup_teardown(store_rules, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

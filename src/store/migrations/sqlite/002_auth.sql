@@ -21,8 +21,9 @@ CREATE TABLE users (
   locked_until_us INTEGER NOT NULL DEFAULT 0,
   password_changed_us INTEGER NOT NULL,
   must_change INTEGER NOT NULL DEFAULT 0,
-  -- TOTP secret (hex of 20 bytes); totp_enabled once the user proved a code from it.
-  -- NOT YET ENCRYPTED: src/crypto (SM4) is not on main yet; see docs/security.md.
+  -- TOTP secret: an SM4-CTR + HMAC-SM3 sealed token (crypto.h field "user.totp_secret") when
+  -- the key directory is loaded, else hex of the 20 bytes; totp_enabled once the user proved a
+  -- code from it.
   totp_secret TEXT NOT NULL DEFAULT '',
   totp_enabled INTEGER NOT NULL DEFAULT 0,
   -- a new secret being enrolled, until the user proves a code from it
