@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "crypto/keyring.h"
 #include "demo/demo.h"
 #include "store/store.h"
@@ -241,6 +242,8 @@ int mg_cli_demo(int argc, char **argv) {
   mg_config cfg;
   int code = mg_cli_load_config("demo", &cfg, argc, argv);
   if (code) return code;
+  mg_log_level lvl;
+  if (mg_log_parse_level(cfg.log_level, &lvl) == MG_OK) mg_log_set_level(lvl);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
     fprintf(stderr, "moocguard demo: cannot create %s: %s\n", dir, strerror(errno));
     return MG_EXIT_FAIL;
@@ -251,7 +254,7 @@ int mg_cli_demo(int argc, char **argv) {
       strstr(cfg.base_url, "127.0.0.1"))
     snprintf(cfg.base_url, sizeof cfg.base_url, "%s", url);
   o.base_url = cfg.base_url;
-  o.appeal_window_days = cfg.appeal_window_days > 0 ? cfg.appeal_window_days : 15;
+  if (cfg.appeal_window > 0) o.appeal_window_s = cfg.appeal_window;
   snprintf(cfg.store, sizeof cfg.store, "%s/moocguard.db", dir);
   snprintf(logins, sizeof logins, "%s/logins.txt", dir);
 

@@ -48,7 +48,7 @@ void mg_demo_options_default(mg_demo_options *o) {
   o->weeks = 6;
   o->base_url = "http://127.0.0.1:8080";
   o->hash_cost = "interactive";
-  o->appeal_window_days = 15;
+  o->appeal_window_s = 15 * 86400;
 }
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -137,6 +137,7 @@ typedef struct d_platform {
   const char *text[BATCH];
   size_t len[BATCH];
   size_t n;
+  uint64_t ids[2 * BATCH]; /* hashes of the batch's statement ids (open addressing; 0 = empty) */
   int64_t enrolments;
 } d_platform;
 
@@ -556,6 +557,7 @@ static int ingest(demo *d, d_platform *p, size_t from, size_t to, int *refused) 
  * a batch refused for that goes in statement by statement, as `moocguard import` does. */
 static int flush_platform(demo *d, d_platform *p) {
   if (!p->n) return MG_OK;
+  memset(p->ids, 0, sizeof p->ids);
   int refused = 0;
   int rc = ingest(d, p, 0, p->n, &refused);
   for (size_t i = 0; refused && !rc && i < p->n; i++) rc = ingest(d, p, i, i + 1, NULL);
@@ -588,9 +590,24 @@ static int on_statement(void *ud, const char *json, size_t len) {
       }
     }
   }
+  /* a re-post of a statement already in this batch starts the next batch (see flush_platform) */
+  int rc;
+  static const char idkey[] = "\"id\":\"";
+  const char *id = find(json, len < 64 ? len : 64, idkey, sizeof idkey - 1);
+  if (id && (size_t)(json + len - id) > sizeof idkey + 36) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < 36; i++) h = (h ^ (uint8_t)id[sizeof idkey - 1 + i]) * 1099511628211ULL;
+    h |= 1;
+    size_t slot = (size_t)(h % (2 * BATCH));
+    while (p->ids[slot] && p->ids[slot] != h) slot = (slot + 1) % (2 * BATCH);
+    if (p->ids[slot] == h) {
+      if ((rc = flush_platform(d, p))) return rc;
+      slot = (size_t)(h % (2 * BATCH));
+    }
+    p->ids[slot] = h;
+  }
   if (!(p->text[p->n] = mg_arena_strndup(&p->texts, json, len))) return fail(d, MG_ENOMEM, "no memory");
   p->len[p->n++] = len;
-  int rc;
   if ((rc = mg_detect_feed_json(d->det, json, len))) return fail(d, rc, "detectors: %s",
                                                                   mg_strerror(rc));
   if (p->n >= BATCH && (rc = flush_platform(d, p))) return rc;
@@ -662,7 +679,8 @@ static int make_accounts(demo *d, const acct_spec *specs, size_t n) {
       char hex[2 * MG_TOTP_SECRET_LEN + 1];
       if ((rc = mg_auth_totp_new_secret(hex, L->totp_b32)))
         return fail(d, rc, "TOTP secret: %s", mg_strerror(rc));
-      snprintf(u.totp_secret, sizeof u.totp_secret, "%s", hex);
+      rc = mg_auth_totp_secret_seal(hex, u.totp_secret, sizeof u.totp_secret);
+      if (rc) return fail(d, rc, "sealing a TOTP secret: %s", mg_strerror(rc));
       u.totp_enabled = 1;
     }
     if ((rc = mg_store_user_create(d->s, &u, NULL)))
@@ -875,7 +893,7 @@ static int run_case(demo *d, const finding_list *l, const int64_t *items, const 
   const d_finding *f = &l->f[pk->finding];
   mg_case_err e = {"", ""};
   int64_t cid = 0;
-  int64_t win = (int64_t)d->o->appeal_window_days * DAY_US;
+  int64_t win = d->o->appeal_window_s * 1000000LL;
   const char *note = strcmp(f->type, "course_brushing") == 0 && pk->plan == PLAN_VERIFIED
                          ? "疑似付费代刷服务，账号被多机同时挂机 / suspected paid brushing service"
                          : "";

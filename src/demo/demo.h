@@ -25,7 +25,7 @@ typedef struct mg_demo_options {
   int weeks;              /* simulated term length, 4..30 */
   const char *base_url;   /* for the authority of stored statements */
   const char *hash_cost;  /* argon2id cost for the demo accounts: "moderate" / "interactive" */
-  int appeal_window_days; /* as the server's setting */
+  int64_t appeal_window_s; /* seconds, as the server's setting appeal-window */
   int quiet;              /* no progress on stderr */
 } mg_demo_options;
 
