@@ -1042,6 +1042,12 @@ static int64_t user_id(mg_store *s, const char *name) {
   return mg_store_user_get(s, name, &u) == MG_OK ? u.id : 0;
 }
 
+static int first_org(void *ud, const mg_reg_org *o) {
+  int64_t *id = ud;
+  if (!*id) *id = o->id;
+  return MG_OK;
+}
+
 static int people(demo *d) {
   finding_list l = {d, NULL, 0, 0, 0};
   int64_t *items = NULL, *students = NULL;
@@ -1092,20 +1098,11 @@ static int people(demo *d) {
       }
   }
   int64_t ministry = 0, province = 0, platform0 = d->n_plat ? d->plat[0].id : 0;
-  {
-    mg_reg_org o;
-    typedef struct {
-      const char *code;
-    } unused;
-    (void)sizeof(unused);
-    char pcode[40];
-    snprintf(pcode, sizeof pcode, "edu-%s", mu->prov_code);
-    /* orgs are few; find the two regulators by walking ids */
-    for (int64_t id = 1; id < 64 + (int64_t)d->n_univ + (int64_t)d->n_plat; id++)
-      if (mg_store_reg_org_get(d->s, id, &o) == MG_OK) {
-        if (!strcmp(o.kind, "ministry")) ministry = o.id;
-        if (!strcmp(o.kind, "province") && !strcmp(o.code, pcode)) province = o.id;
-      }
+  int rc2 = mg_store_reg_org_list(d->s, "ministry", NULL, first_org, &ministry);
+  if (!rc2) rc2 = mg_store_reg_org_list(d->s, "province", mu->prov_code, first_org, &province);
+  if (rc2) {
+    rc = fail(d, rc2, "listing regulators: %s", mg_strerror(rc2));
+    goto out;
   }
   char uname[300], pname[200];
   snprintf(uname, sizeof uname, "%s 教务处 academic affairs", mu->name);
