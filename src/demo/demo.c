@@ -182,6 +182,7 @@ typedef struct demo {
   size_t n_enr, n_labels;
   mg_detect *det;
   mg_arena meta;   /* lives for the build: platform authorities */
+  mg_store_finding row; /* the finding being stored (large: kept off the callback's stack) */
   int rc;          /* first failure inside a callback */
 } demo;
 
@@ -637,9 +638,8 @@ static void on_progress(void *ud, const mg_sim_progress *pr) {
 
 static int on_finding(void *ud, const mg_detect_finding *f) {
   demo *d = ud;
-  static mg_store_finding row; /* large; one engine per build, not reentrant */
-  mg_detect_finding_to_store(f, d->now, &row);
-  int rc = mg_store_finding_put(d->s, &row, NULL, NULL);
+  mg_detect_finding_to_store(f, d->now, &d->row);
+  int rc = mg_store_finding_put(d->s, &d->row, NULL, NULL);
   if (rc) return fail(d, rc, "storing a finding: %s", mg_strerror(rc));
   d->sum->findings++;
   return MG_OK;
