@@ -176,6 +176,7 @@ typedef struct demo {
   int *off_of;     /* [univ * n_courses + course] -> offering index or -1 */
   size_t n_courses;
   char (*course_iri)[256];
+  char (*offering_iri)[320]; /* the simulator's run of each course (shared by universities) */
   d_offering *off;
   size_t n_off;
   d_enrol *enr;
@@ -295,6 +296,7 @@ static int seed_json(demo *d, const mg_sim_world *w, mg_buf *b) {
     person_name(seed, 900000 + i, teacher, sizeof teacher);
     date_of(d->now - (int64_t)(20 + unit(seed, 7, i) * 250) * DAY_US, fresh);
     snprintf(d->course_iri[i], sizeof d->course_iri[i], "%s", c->iri);
+    snprintf(d->offering_iri[i], sizeof d->offering_iri[i], "%s", c->offering_iri);
     rc = mg_buf_addf(b, "%s{\"platform\":", i ? "," : "");
     if (!rc) rc = js(b, w->platforms[c->platform].code);
     if (!rc) rc = mg_buf_adds(b, ",\"university\":");
@@ -342,8 +344,9 @@ static int seed_json(demo *d, const mg_sim_world *w, mg_buf *b) {
     if (!rc) rc = mg_buf_addf(b, ",\"term\":\"%s\",\"credits\":%.1f,\"resp_teacher\":", d->term,
                               o->credits);
     if (!rc) rc = js(b, resp);
-    if (!rc) rc = mg_buf_addf(b, ",\"iri\":\"%s/offerings/%s/%s\",\"exam\":{\"title\":", c->iri,
-                              d->univ[o->univ].code, d->term);
+    if (!rc) rc = mg_buf_adds(b, ",\"iri\":");
+    if (!rc) rc = js(b, c->offering_iri);
+    if (!rc) rc = mg_buf_adds(b, ",\"exam\":{\"title\":");
     char title[320];
     snprintf(title, sizeof title, "%s 期末考试 / final exam", c->title);
     if (!rc) rc = js(b, title);
@@ -356,8 +359,11 @@ static int seed_json(demo *d, const mg_sim_world *w, mg_buf *b) {
   if (!rc) rc = mg_buf_adds(b, "],\"rosters\":[");
   for (size_t i = 0; i < d->n_off && !rc; i++) {
     d_offering *o = &d->off[i];
-    rc = mg_buf_addf(b, "%s{\"offering_iri\":\"%s/offerings/%s/%s\",\"students\":[", i ? "," : "",
-                     w->courses[o->course].iri, d->univ[o->univ].code, d->term);
+    rc = mg_buf_addf(b, "%s{\"university\":", i ? "," : "");
+    if (!rc) rc = js(b, d->univ[o->univ].code);
+    if (!rc) rc = mg_buf_adds(b, ",\"offering_iri\":");
+    if (!rc) rc = js(b, w->courses[o->course].offering_iri);
+    if (!rc) rc = mg_buf_adds(b, ",\"students\":[");
     int first = 1;
     for (size_t e = 0; e < d->n_enr && !rc; e++) {
       d_enrol *en = &d->enr[e];
@@ -441,10 +447,11 @@ static int on_world(void *ud, const mg_sim_world *w) {
   d->plat = calloc(d->n_plat, sizeof *d->plat);
   d->univ = calloc(d->n_univ, sizeof *d->univ);
   d->course_iri = calloc(d->n_courses, sizeof *d->course_iri);
+  d->offering_iri = calloc(d->n_courses, sizeof *d->offering_iri);
   d->off_of = malloc(d->n_univ * d->n_courses * sizeof *d->off_of);
   d->enr = calloc(d->n_enr ? d->n_enr : 1, sizeof *d->enr);
   d->off = calloc(d->n_univ * d->n_courses, sizeof *d->off);
-  if (!d->plat || !d->univ || !d->course_iri || !d->off_of || !d->enr || !d->off)
+  if (!d->plat || !d->univ || !d->course_iri || !d->offering_iri || !d->off_of || !d->enr || !d->off)
     return d->rc = fail(d, MG_ENOMEM, "out of memory");
   for (size_t i = 0; i < d->n_plat; i++) {
     d->plat[i].code = w->platforms[i].code;
@@ -541,7 +548,8 @@ static int ingest(demo *d, d_platform *p, size_t from, size_t to, int *refused) 
     if (!st) return fail(d, MG_EINVAL, "the simulator produced a statement that is not JSON: %s", msg);
     if (mg_json_array_append(&p->arena, arr, st)) return fail(d, MG_ENOMEM, "out of memory");
   }
-  mg_xapi_ingest_ctx ctx = {d->s, MG_XAPI_V200, p->authority, p->id, &p->arena};
+  mg_xapi_ingest_ctx ctx = {.store = d->s, .version = MG_XAPI_V200, .authority = p->authority,
+                            .platform_id = p->id, .arena = &p->arena};
   mg_xapi_ingest_result res;
   int rc = mg_xapi_ingest(&ctx, arr, NULL, NULL, 0, &res);
   if (rc && res.status == 400 && refused) {
@@ -701,11 +709,9 @@ static int first_exam(void *ud, const mg_reg_exam *e) {
 static int exams(demo *d) {
   for (size_t i = 0; i < d->n_off; i++) {
     d_offering *o = &d->off[i];
-    char iri[800];
-    snprintf(iri, sizeof iri, "%s/offerings/%s/%s", d->course_iri[o->course], d->univ[o->univ].code,
-             d->term);
+    const char *iri = d->offering_iri[o->course];
     mg_reg_offering off;
-    int rc = mg_store_reg_offering_by_iri(d->s, iri, &off);
+    int rc = mg_store_reg_offering_by_iri(d->s, d->univ[o->univ].id, iri, &off);
     if (rc) return fail(d, rc, "offering %s: %s", iri, mg_strerror(rc));
     o->id = off.id;
     o->course_id = off.course_id;
@@ -1242,6 +1248,7 @@ out:
   free(d.plat);
   free(d.univ);
   free(d.course_iri);
+  free(d.offering_iri);
   free(d.off_of);
   free(d.off);
   free(d.enr);
