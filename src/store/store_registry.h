@@ -194,6 +194,8 @@ typedef struct mg_reg_student {
   int64_t university_id;
   char student_no[33];
   char name[128];
+  char national_id_enc[256]; /* sealed token (crypto.h), "" when not given */
+  char phone_enc[256];
 } mg_reg_student;
 
 int mg_store_reg_student_get(mg_store *s, int64_t id, mg_reg_student *out);
@@ -235,6 +237,8 @@ typedef struct mg_reg_roster_row {
   const char *name;
   int has_registration;
   uint8_t registration[16]; /* when !has_registration: a fresh random UUID, used if new */
+  const char *national_id_enc; /* sealed tokens to store, or NULL: keep what is stored */
+  const char *phone_enc;
 } mg_reg_roster_row;
 
 /* What applying a roster did (or would do). */
