@@ -589,8 +589,28 @@ int mg_store_reg_offering_get(mg_store *s, int64_t id, mg_reg_offering *out) {
   GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.id = ?1", "i", id);
 }
 
-int mg_store_reg_offering_by_iri(mg_store *s, int64_t university_id, const char *iri,
-                                 mg_reg_offering *out) {
+typedef struct first_of {
+  mg_reg_offering *out;
+  int n;
+} first_of;
+
+static int take_first(void *ud, const mg_reg_offering *o) {
+  first_of *f = ud;
+  if (f->n++ == 0) *f->out = *o;
+  return MG_OK;
+}
+
+int mg_store_reg_offering_by_iri(mg_store *s, const char *iri, mg_reg_offering *out) {
+  first_of f = {out, 0};
+  memset(out, 0, sizeof *out);
+  walk w = {read_offering, call_offering, (void (*)(void))take_first, &f};
+  int rc = run(s, NULL, NULL, read_walk, &w,
+               "SELECT " OFF_COLS " WHERE f.iri = ?1 ORDER BY f.id LIMIT 2", "t", iri);
+  return rc ? rc : f.n == 0 ? MG_ENOTFOUND : f.n > 1 ? MG_ECONFLICT : MG_OK;
+}
+
+int mg_store_reg_offering_at(mg_store *s, int64_t university_id, const char *iri,
+                             mg_reg_offering *out) {
   GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.university_id = ?1 AND f.iri = ?2",
       "it", university_id, iri);
 }

@@ -179,9 +179,12 @@ typedef struct mg_reg_offering {
 
 int mg_store_reg_offering_create(mg_store *s, const mg_reg_offering *o, int64_t *out_id);
 int mg_store_reg_offering_get(mg_store *s, int64_t id, mg_reg_offering *out);
-/* The university's offering with that IRI (a course run several universities may share). */
-int mg_store_reg_offering_by_iri(mg_store *s, int64_t university_id, const char *iri,
-                                 mg_reg_offering *out);
+/* The offering with that IRI; MG_ECONFLICT when several universities share it (a course run
+ * selected by more than one: use mg_store_reg_offering_at). */
+int mg_store_reg_offering_by_iri(mg_store *s, const char *iri, mg_reg_offering *out);
+/* The university's offering with that IRI. */
+int mg_store_reg_offering_at(mg_store *s, int64_t university_id, const char *iri,
+                             mg_reg_offering *out);
 /* Filters (0: any): the university's offerings, a course's offerings, or those on a platform. */
 int mg_store_reg_offering_list(mg_store *s, int64_t university_id, int64_t course_id,
                                int64_t platform_id,

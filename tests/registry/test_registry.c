@@ -357,7 +357,7 @@ static void test_offering_refusals(void **state) {
   /* the default offering IRI derives from the course's */
   mg_reg_offering got;
   assert_int_equal(mg_store_reg_offering_get(w->s, w->offering, &got), MG_OK);
-  assert_string_equal(got.iri, "https://mooc.example.cn/course/C1/offerings/2025-spring");
+  assert_string_equal(got.iri, "https://mooc.example.cn/course/C1/offerings/10001/2025-spring");
   /* another university selects the same run of the course: its own offering, same IRI */
   memset(&o, 0, sizeof o);
   o.university_id = w->u2;
@@ -365,14 +365,16 @@ static void test_offering_refusals(void **state) {
   snprintf(o.term, sizeof o.term, "2025-spring");
   o.credits_tenths = 30;
   snprintf(o.resp_teacher, sizeof o.resp_teacher, "周老师");
+  snprintf(o.iri, sizeof o.iri, "%s", got.iri);
   int64_t off2 = 0;
   assert_int_equal(mg_registry_offering_create(w->s, &o, "u2", w->now, &off2, &why), MG_OK);
   char run[512];
   snprintf(run, sizeof run, "%s", got.iri);
-  assert_int_equal(mg_store_reg_offering_by_iri(w->s, w->u2, run, &got), MG_OK);
+  assert_int_equal(mg_store_reg_offering_at(w->s, w->u2, run, &got), MG_OK);
   assert_int_equal(got.id, off2);
   assert_int_equal(got.credits_tenths, 30);
-  assert_int_equal(mg_store_reg_offering_by_iri(w->s, w->u1, run, &got), MG_OK);
+  assert_int_equal(mg_store_reg_offering_by_iri(w->s, run, &got), MG_ECONFLICT); /* shared */
+  assert_int_equal(mg_store_reg_offering_at(w->s, w->u1, run, &got), MG_OK);
   assert_int_equal(got.id, w->offering);
 }
 
@@ -816,7 +818,7 @@ static void test_seed(void **state) {
       "\"offerings\":[{\"university\":\"10335\",\"course_iri\":\"https://icourse.example/ds\","
       "\"term\":\"2025-spring\",\"credits\":2.5,\"resp_teacher\":\"何老师\","
       "\"exam\":{\"title\":\"期末\",\"invigilator\":\"监考甲\"}}],"
-      "\"rosters\":[{\"university\":\"10335\",\"offering_iri\":\"https://icourse.example/ds/offerings/2025-spring\","
+      "\"rosters\":[{\"offering_iri\":\"https://icourse.example/ds/offerings/10335/2025-spring\","
       "\"students\":[{\"student_no\":\"3200100001\",\"name\":\"学生一\",\"pledge\":true,"
       "\"registration\":\"11111111-2222-4333-8444-555555555555\"},"
       "{\"student_no\":\"3200100002\",\"name\":\"学生二\"}]}]}";
