@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "detect/detect.h"
+#include "sim/sim.h"
 
 static const char *k_families[] = {"brush_forged", "brush_bot", "brush_operator", "proxy_study",
                                    "exam_brush", "proxy_exam"};
@@ -24,12 +25,15 @@ static const mg_detect_type k_family_type[] = {MG_DETECT_COURSE_BRUSHING, MG_DET
 
 typedef struct label {
   uint64_t reg;
-  int family;          /* -1 honest */
+  int family;          /* first family, -1 honest */
+  unsigned fams;       /* bit per family (a label may carry two) */
   int cohort;          /* index into cohorts */
-  int64_t decisive_us; /* 0 unknown */
+  int64_t decisive[NFAM]; /* 0 unknown */
   uint8_t found;       /* bit per type */
   int64_t found_at[MG_DETECT_TYPE_COUNT_];
 } label;
+
+typedef struct fnd { uint64_t reg; int type; int64_t at; char rules[256]; } fnd;
 
 typedef struct ev_state {
   label *l;
@@ -37,6 +41,8 @@ typedef struct ev_state {
   char cohorts[64][48];
   int ncohorts;
   long long findings[MG_DETECT_TYPE_COUNT_], unlabelled;
+  fnd *f;
+  size_t nf, capf;
 } ev_state;
 
 static label *find_label(ev_state *s, uint64_t reg) {
@@ -50,14 +56,51 @@ static label *find_label(ev_state *s, uint64_t reg) {
 
 static int on_finding(void *ud, const mg_detect_finding *f) {
   ev_state *s = ud;
-  s->findings[f->type]++;
-  label *l = find_label(s, f->reg_hash);
-  if (!l) { s->unlabelled++; return MG_OK; }
-  if (!(l->found & (1u << f->type))) {
-    l->found |= (uint8_t)(1u << f->type);
-    l->found_at[f->type] = f->found_at_us;
+  if (s->nf == s->capf) {
+    size_t nc = s->capf ? s->capf * 2 : 1024;
+    fnd *n = realloc(s->f, nc * sizeof *n);
+    if (!n) return MG_ENOMEM;
+    s->f = n;
+    s->capf = nc;
   }
+  fnd *n = &s->f[s->nf++];
+  n->reg = f->reg_hash;
+  n->type = f->type;
+  n->at = f->found_at_us;
+  snprintf(n->rules, sizeof n->rules, "%s", f->rules);
   return MG_OK;
+}
+
+static void apply_findings(ev_state *s) {
+  for (size_t i = 0; i < s->nf; i++) {
+    s->findings[s->f[i].type]++;
+    label *l = find_label(s, s->f[i].reg);
+    if (!l) { s->unlabelled++; continue; }
+    if (!(l->found & (1u << s->f[i].type))) {
+      l->found |= (uint8_t)(1u << s->f[i].type);
+      l->found_at[s->f[i].type] = s->f[i].at;
+    }
+  }
+}
+
+static label *new_label(ev_state *s) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 1024;
+    label *nl = realloc(s->l, s->cap * sizeof *nl);
+    if (!nl) return NULL;
+    s->l = nl;
+  }
+  label *l = &s->l[s->n++];
+  memset(l, 0, sizeof *l);
+  l->family = -1;
+  return l;
+}
+
+static int cohort_index(ev_state *s, const char *co) {
+  int c = 0;
+  while (c < s->ncohorts && strcmp(s->cohorts[c], co)) c++;
+  if (c == s->ncohorts && s->ncohorts < 64) snprintf(s->cohorts[s->ncohorts++], 48, "%s", co);
+  return c < 64 ? c : 63;
 }
 
 static int cmp_label(const void *a, const void *b) {
@@ -91,16 +134,30 @@ static int load_labels(ev_state *s, const char *path) {
       rc = MG_EINVAL;
       break;
     }
-    if (s->n == s->cap) {
-      s->cap = s->cap ? s->cap * 2 : 1024;
-      label *nl = realloc(s->l, s->cap * sizeof *nl);
-      if (!nl) { rc = MG_ENOMEM; break; }
-      s->l = nl;
-    }
-    label *l = &s->l[s->n++];
-    memset(l, 0, sizeof *l);
+    label *l = new_label(s);
+    if (!l) { rc = MG_ENOMEM; break; }
     l->reg = mg_detect_hash(reg, strlen(reg));
-    l->family = -1;
+    /* the simulator's labels.ndjson: a "misconduct" array of {family, decisive_timestamp} */
+    mg_json *mis = mg_json_object_get(o, "misconduct");
+    if (mg_json_is_array(mis)) {
+      size_t k;
+      mg_json *m;
+      mg_json_array_foreach(mis, k, m) {
+        const char *mf = mg_json_string_value(mg_json_object_get(m, "family"));
+        int fi = -1;
+        for (int i = 0; mf && i < NFAM; i++)
+          if (!strcmp(mf, k_families[i])) fi = i;
+        if (fi < 0) continue;
+        if (l->family < 0) l->family = fi;
+        l->fams |= 1u << fi;
+        const char *mts = mg_json_string_value(mg_json_object_get(m, "decisive_timestamp"));
+        mg_timestamp mt;
+        if (mts && mg_time_parse_iso(mts, 1, &mt) == MG_OK) l->decisive[fi] = mt.us;
+      }
+      const char *co = mg_json_string_value(mg_json_object_get(o, "cohort"));
+      l->cohort = cohort_index(s, co ? co : "honest");
+      continue;
+    }
     const char *fam = mg_json_string_value(mg_json_object_get(o, "family"));
     for (int i = 0; fam && i < NFAM; i++)
       if (!strcmp(fam, k_families[i])) l->family = i;
@@ -111,24 +168,58 @@ static int load_labels(ev_state *s, const char *path) {
     }
     const char *co = mg_json_string_value(mg_json_object_get(o, "cohort"));
     if (!co) co = l->family < 0 ? "honest" : k_families[l->family];
-    int c = 0;
-    while (c < s->ncohorts && strcmp(s->cohorts[c], co)) c++;
-    if (c == s->ncohorts && s->ncohorts < 64) snprintf(s->cohorts[s->ncohorts++], 48, "%s", co);
-    l->cohort = c < 64 ? c : 63;
+    l->cohort = cohort_index(s, co);
+    if (l->family >= 0) l->fams = 1u << l->family;
     const char *dts = mg_json_string_value(mg_json_object_get(o, "decisive_timestamp"));
     mg_timestamp t;
-    if (dts && mg_time_parse_iso(dts, 1, &t) == MG_OK) l->decisive_us = t.us;
+    if (l->family >= 0 && dts && mg_time_parse_iso(dts, 1, &t) == MG_OK) l->decisive[l->family] = t.us;
   }
   mg_arena_free(&a);
   free(line);
   fclose(f);
-  if (!rc) qsort(s->l, s->n, sizeof *s->l, cmp_label);
   return rc;
+}
+
+/* ---- in process: the simulator streams straight into the engine ---------------------------- */
+
+typedef struct simrun {
+  ev_state *s;
+  mg_detect *d;
+  long long count;
+} simrun;
+
+static int sim_stmt(void *ud, const char *json, size_t len) {
+  simrun *r = ud;
+  r->count++;
+  return mg_detect_feed_json(r->d, json, len);
+}
+
+static int sim_label(void *ud, const mg_sim_label *sl) {
+  simrun *r = ud;
+  label *l = new_label(r->s);
+  if (!l) return MG_ENOMEM;
+  l->reg = mg_detect_hash(sl->registration, strlen(sl->registration));
+  l->cohort = cohort_index(r->s, mg_sim_cohort_name(sl->cohort));
+  for (size_t i = 0; i < sl->n_misconduct; i++) {
+    int fam = (int)sl->misconduct[i].family;
+    if (fam < 0 || fam >= NFAM) continue;
+    if (l->family < 0) l->family = fam;
+    l->fams |= 1u << fam;
+    l->decisive[fam] = sl->misconduct[i].decisive_us;
+  }
+  return MG_OK;
+}
+
+static void sim_progress(void *ud, const mg_sim_progress *p) {
+  (void)ud;
+  if (p->day % 14 == 0 || p->day == p->days)
+    fprintf(stderr, "eval: day %d/%d, %llu statements\n", p->day, p->days, (unsigned long long)p->statements);
 }
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
+          "usage: moocguard eval [--seed N] [--students N] [--json]   (simulated term, in process)\n"
+          "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
           "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
           "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
           "findings with the labels: per family recall at the operating threshold, precision of the\n"
@@ -138,14 +229,28 @@ static void usage(FILE *out) {
 
 int mg_cli_eval(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
-  const char *stmts = NULL, *labels = NULL, *dir = NULL;
+  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL;
   int json = mg_cli_take_flag(&argc, argv, "--json");
   if (mg_cli_take_opt(&argc, argv, "--statements", &stmts) < 0 ||
       mg_cli_take_opt(&argc, argv, "--labels", &labels) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--seed", &seed) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--students", &students) < 0 ||
       mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 || argc > 1 ||
-      !((stmts && labels && !dir) || (dir && !stmts && !labels))) {
+      !((stmts && labels && !dir) || (dir && !stmts && !labels) || (!stmts && !labels && !dir))) {
     usage(stderr);
     return MG_EXIT_USAGE;
+  }
+  mg_sim_config sc;
+  mg_sim_config_default(&sc);
+  char *end;
+  if (seed) {
+    sc.seed = strtoull(seed, &end, 10);
+    if (*end || !*seed) { fprintf(stderr, "moocguard eval: --seed must be a number\n"); return MG_EXIT_USAGE; }
+  }
+  if (students) {
+    long v = strtol(students, &end, 10);
+    if (*end || v < 1 || v > 50000000) { fprintf(stderr, "moocguard eval: --students must be 1..50000000\n"); return MG_EXIT_USAGE; }
+    sc.students = (int)v;
   }
   char sp[1024], lp[1024];
   if (dir) {
@@ -159,20 +264,32 @@ int mg_cli_eval(int argc, char **argv) {
   FILE *f = NULL;
   char *line = NULL;
   int code = MG_EXIT_FAIL;
-  if (load_labels(&s, labels) != MG_OK) goto out;
   if (mg_detect_new(NULL, on_finding, &s, &d) != MG_OK) goto out;
-  f = fopen(stmts, "r");
-  if (!f) { fprintf(stderr, "moocguard eval: cannot open %s\n", stmts); goto out; }
-  size_t cap = 0;
-  ssize_t n;
   long long count = 0;
   int64_t t0 = mg_time_mono_us();
-  while ((n = getline(&line, &cap, f)) > 0) {
-    if (mg_detect_feed_json(d, line, (size_t)n) != MG_OK) goto out;
-    if (++count % 1000000 == 0) fprintf(stderr, "eval: %lld statements\n", count);
+  if (stmts) {
+    if (load_labels(&s, labels) != MG_OK) goto out;
+    f = fopen(stmts, "r");
+    if (!f) { fprintf(stderr, "moocguard eval: cannot open %s\n", stmts); goto out; }
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+      if (mg_detect_feed_json(d, line, (size_t)n) != MG_OK) goto out;
+      if (++count % 1000000 == 0) fprintf(stderr, "eval: %lld statements\n", count);
+    }
+  } else {
+    simrun r = {.s = &s, .d = d};
+    mg_sim_sink sink = {.ud = &r, .statement = sim_stmt, .label = sim_label, .progress = sim_progress};
+    char err[256];
+    if (mg_sim_config_check(&sc, err, sizeof err) != MG_OK) { fprintf(stderr, "moocguard eval: %s\n", err); goto out; }
+    int rc = mg_sim_run(&sc, &sink);
+    if (rc) { fprintf(stderr, "moocguard eval: simulation failed: %s\n", mg_strerror(rc)); goto out; }
+    count = r.count;
   }
   if (mg_detect_flush(d) != MG_OK) goto out;
   double secs = (mg_time_mono_us() - t0) / 1e6;
+  qsort(s.l, s.n, sizeof *s.l, cmp_label);
+  apply_findings(&s);
 
   /* honest totals */
   long long honest = 0, honest_fp = 0, ch[64] = {0}, cfp[64] = {0}, chon[64] = {0};
@@ -198,13 +315,14 @@ int mg_cli_eval(int argc, char **argv) {
       label *l = &s.l[i];
       if (l->found & (1u << t)) {
         /* precision of the type: the finding's enrolment belongs to a family of that type */
-        if (l->family >= 0 && k_family_type[l->family] == t) tp++;
+        for (int k = 0; k < NFAM; k++)
+          if ((l->fams & (1u << k)) && k_family_type[k] == t) { tp++; break; }
       }
-      if (l->family != fam) continue;
+      if (!(l->fams & (1u << fam))) continue;
       nf++;
       if (l->found & (1u << t)) {
         hit++;
-        if (l->decisive_us && lat) lat[nl++] = (l->found_at[t] - l->decisive_us) / 1e6;
+        if (l->decisive[fam] && lat) lat[nl++] = (l->found_at[t] - l->decisive[fam]) / 1e6;
       }
     }
     double recall = nf ? (double)hit / nf : NAN;
@@ -239,11 +357,29 @@ int mg_cli_eval(int argc, char **argv) {
     first = 0;
   }
   if (json) printf("],\"unlabelled_findings\":%lld}\n", s.unlabelled);
+  else {
+    /* which rule combinations the honest false positives came from, for tuning */
+    printf("\nhonest false positives by rules:\n");
+    for (size_t i = 0; i < s.nf; i++) {
+      label *l = find_label(&s, s.f[i].reg);
+      if (!l || l->family >= 0 || !s.f[i].rules[0]) continue;
+      long long c = 0;
+      for (size_t j = i; j < s.nf; j++) {
+        label *m = find_label(&s, s.f[j].reg);
+        if (m && m->family < 0 && s.f[j].type == s.f[i].type && !strcmp(s.f[j].rules, s.f[i].rules)) {
+          c++;
+          if (j > i) s.f[j].rules[0] = 0;
+        }
+      }
+      printf("  %5lld  %s: %s\n", c, mg_detect_type_name((mg_detect_type)s.f[i].type), s.f[i].rules);
+    }
+  }
   code = MG_EXIT_OK;
 out:
   free(line);
   if (f) fclose(f);
   mg_detect_free(d);
   free(s.l);
+  free(s.f);
   return code;
 }

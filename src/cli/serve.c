@@ -7,6 +7,7 @@
 #include "api/routes.h"
 #include "auth/credential.h"
 #include "auth/user.h"
+#include "cases/job.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -49,6 +50,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_auth *auth = NULL;
   mg_http_server *srv = NULL;
   mg_api *api = NULL;
+  mg_cases_job *job = NULL;
   mg_lrs lrs;
   char port[16];
   mg_log_level lvl;
@@ -92,6 +94,9 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     mg_log(MG_LOG_ERROR, "serve.listen", "bind", cfg->bind, "error", mg_strerror(rc), NULL);
     goto out;
   }
+  /* live detection and findings → inbox (cases/job.h) */
+  if (cfg->detect_interval_ms > 0 && mg_cases_job_start(store, cfg->detect_interval_ms, &job))
+    goto out;
   snprintf(port, sizeof port, "%d", mg_http_server_port(srv));
   char migrations[16];
   snprintf(migrations, sizeof migrations, "%d", applied);
@@ -110,6 +115,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   code = MG_EXIT_OK;
 out:
   mg_http_server_free(srv);
+  mg_cases_job_stop(job);
   mg_api_free(api);
   mg_cli_retention_stop();
   mg_cli_security_stop();

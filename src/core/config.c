@@ -84,6 +84,9 @@ static const setting g_settings[] = {
     L("retention-network-days", retention_network_days, "548",
       "days after which statements keep only the /24 or /48 network of client-ip and lose "
       "device-id and user-agent (at least 30; default: a term plus a year)"),
+    L("detect-interval-ms", detect_interval_ms, "5000",
+      "serve: milliseconds between runs of the live detector over new statements and the "
+      "findings→inbox sync (0 = off)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

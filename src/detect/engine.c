@@ -334,13 +334,15 @@ typedef struct vsess {
   /* what has been added to the enrolment so far */
   float rep_excess, rep_watch;
   int64_t adv_lo, adv_hi; /* last interval in which the position advanced (recv) */
+  float adv_rate;         /* media seconds per second in it */
 } vsess;
 
 typedef struct actor {
   uint64_t key;
   uint32_t open[8];
   uint8_t nopen;
-  float conc_s;
+  float conc_s;     /* seconds of over-cap concurrent playback on conc_day */
+  int64_t conc_day;
 } actor;
 
 typedef struct device {
@@ -786,23 +788,37 @@ static void sess_close(mg_detect *d, uint32_t si) {
 
 /* Concurrency: the interval [lo, hi] in which this session advanced, against the last advancing
  * interval of the account's other open sessions. */
-static void concurrency(mg_detect *d, uint32_t si, int64_t lo, int64_t hi, const mg_detect_event *ev) {
+static void concurrency(mg_detect *d, uint32_t si, int64_t lo, int64_t hi, double rate,
+                        const mg_detect_event *ev) {
   vsess *s = pool_at(&d->sess, si);
   uint32_t ai = actor_get(d, s->actor, 1);
   if (!ai) return;
   actor *a = pool_at(&d->actors, ai);
   int found = 0;
+  double sum = rate, overlap = 0;
   for (int i = 0; i < a->nopen; i++) {
     if (a->open[i] == si) { found = 1; continue; }
     vsess *o = pool_at(&d->sess, a->open[i]);
     int64_t l = lo > o->adv_lo ? lo : o->adv_lo, h = hi < o->adv_hi ? hi : o->adv_hi;
-    if (h > l) a->conc_s += (float)((h - l) / 1e6);
+    /* the other session advanced during at least half of this step */
+    if (h > l && (h - l) * 2 >= hi - lo) {
+      sum += o->adv_rate;
+      overlap = (h - l) / 1e6;
+    }
   }
   if (!found && a->nopen < 8) a->open[a->nopen++] = si;
   s->adv_lo = lo;
   s->adv_hi = hi;
-  if (a->conc_s >= 60) {
-    double strength = a->conc_s >= 180 ? 1.0 : 0.5;
+  s->adv_rate = (float)rate;
+  double cap = s->cap > 0 ? s->cap : 2.0;
+  /* summed rate over the account's concurrent sessions above the cap (and at least three
+   * videos' worth at 1x): one phone and one laptop both playing is not enough */
+  if (overlap <= 0 || sum <= 1.05 * (cap > 2.0 ? cap : 2.0)) return;
+  int64_t day = local_day(ev->ts_us);
+  if (day != a->conc_day) { a->conc_day = day; a->conc_s = 0; }
+  a->conc_s += (float)overlap;
+  if (a->conc_s >= 120) {
+    double strength = a->conc_s >= 300 ? 1.0 : 0.5;
     set_sig(d, s->enrol, S_CONCURRENT, strength, a->conc_s, ev->id, ev->ts_us);
   }
 }
@@ -884,8 +900,9 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
       s = pool_at(&d->sess, si);
       if (pos == s->nwin - 1 && pos > 0) {
         const pt *a = &s->win[pos - 1], *b = &s->win[pos];
-        if (b->in - a->out > 1.0f && a->kind != MG_XAPI_KIND_VIDEO_PAUSED && !b->offline)
-          concurrency(d, si, a->recv, b->recv, ev);
+        if (b->in - a->out > 1.0f && a->kind != MG_XAPI_KIND_VIDEO_PAUSED && !b->offline &&
+            !a->offline && b->recv > a->recv)
+          concurrency(d, si, a->recv, b->recv, (b->in - a->out) / ((b->recv - a->recv) / 1e6), ev);
       }
     }
   }
@@ -899,7 +916,7 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     e->claimed_s += (float)(len * thr);
     if (s->first_set && !s->seeked && !s->first_offline && len > 60 && s->first_in >= 0.85 * len) {
       if (e->near_end < 65535) e->near_end++;
-      set_sig(d, ei, S_FIRST_NEAR_END, e->near_end >= 2 ? 1.0 : 0.6, e->near_end, ev->id, ev->ts_us);
+      set_sig(d, ei, S_FIRST_NEAR_END, e->near_end >= 3 ? 0.5 : 0.3, e->near_end, ev->id, ev->ts_us);
     }
     e = E(d, ei);
     double deficit = e->claimed_s - 1.05 * e->watch_s;
@@ -935,7 +952,7 @@ static void on_study_identity(mg_detect *d, uint32_t ei, const mg_detect_event *
     if (novel_net) e->novel_net_n++;
     if (novel_ua) e->novel_ua_n++;
     if (e->novel_net_n >= 20) {
-      double strength = 0.5 + (e->novel_ua_n >= 20 ? 0.2 : 0);
+      double strength = 0.4 + (e->novel_ua_n >= 20 ? 0.1 : 0);
       set_sig(d, ei, S_NOVEL_STUDY, strength, e->novel_net_n, ev->id, ev->ts_us);
     }
   }
@@ -955,7 +972,9 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   if (f->failed && !f->judged) {
     int s = f->exam ? S_EXAM_FACE_FAIL : S_FACE_FAIL_STUDY;
     double prev = sig_get(d, ei, s);
-    set_sig(d, ei, s, prev >= 0.5 ? 1.0 : f->exam ? 0.6 : 0.5, prev >= 0.5 ? 2 : 1, id, ts);
+    int familiar = f->result_dev && known_device(e, f->result_dev);
+    double one = familiar ? 0.25 : f->exam ? 0.6 : 0.4;
+    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.5 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
   } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
     set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
   }
@@ -969,9 +988,13 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
     } else {
       if (delay >= 90) {
         double prev = sig_get(d, ei, S_FACE_SLOW);
-        set_sig(d, ei, S_FACE_SLOW, prev > 0 ? 0.6 : 0.3, delay, id, ts);
+        set_sig(d, ei, S_FACE_SLOW, prev > 0 ? 0.5 : 0.3, delay, id, ts);
       }
-      if (other) set_sig(d, ei, S_FACE_OTHER_DEVICE, 0.4, 1, id, ts);
+      /* prompted on an unfamiliar device, completed on another one: the worker passed the check
+       * to the student (a student's own new phone prompts and completes on itself) */
+      int prompt_novel = f->prompt_dev && !known_device(e, f->prompt_dev);
+      if (f->result_dev && f->result_dev != f->prompt_dev && (other || prompt_novel))
+        set_sig(d, ei, S_FACE_OTHER_DEVICE, prompt_novel ? 0.5 : 0.4, 1, id, ts);
     }
   }
 }
@@ -1169,7 +1192,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
         sig += (a->it[i].item * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)a->it[i].resp << 1);
         wrong++;
       }
-    if (wrong >= 3 && a->assess) {
+    if (wrong >= 4 && a->assess) {
       sig = (sig ^ a->assess) | 1;
       uint32_t *o = hm_get(&d->wrong_ix, sig);
       if (!o) {
@@ -1182,7 +1205,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       } else {
         owner *w = pool_at(&d->owners, *o);
         if (w->actor != a->actor) {
-          double strength = wrong >= 5 ? 1.0 : 0.6;
+          double strength = wrong >= 8 ? 0.6 : 0.5;
           uint32_t other = w->enrol;
           set_sig(d, ei, S_SAME_WRONG, strength, wrong, a->last_id, a->last_ts);
           set_sig(d, other, S_SAME_WRONG, strength, wrong, a->last_id, a->last_ts);
@@ -1331,9 +1354,9 @@ static void on_post(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     if (e->dup_posts < 65535) e->dup_posts++;
     enrol *oe = E(d, other);
     if (oe->dup_posts < 65535) oe->dup_posts++;
-    set_sig(d, ei, S_DUP_POSTS, e->dup_posts >= 2 ? 0.5 : 0.25, e->dup_posts, ev->id, ev->ts_us);
+    set_sig(d, ei, S_DUP_POSTS, e->dup_posts >= 3 ? 0.3 : 0.15, e->dup_posts, ev->id, ev->ts_us);
     oe = E(d, other);
-    set_sig(d, other, S_DUP_POSTS, oe->dup_posts >= 2 ? 0.5 : 0.25, oe->dup_posts, ev->id, ev->ts_us);
+    set_sig(d, other, S_DUP_POSTS, oe->dup_posts >= 3 ? 0.3 : 0.15, oe->dup_posts, ev->id, ev->ts_us);
     break;
   }
 }

@@ -133,11 +133,14 @@ static void instant_completion(void **state) {
   vopt o = honest_video();
   o.start_pos = 580; /* first report at 97 % */
   int64_t t = video(&q, &w, "v1", T0, &o);
-  assert_null(find(&g, w.student, MG_DETECT_COURSE_BRUSHING)); /* one video: 0.6 only */
-  video(&q, &w, "v2", t, &o);
+  t = video(&q, &w, "v2", t, &o);
+  /* two: a resumed position looks the same, and 18 min unwatched is not yet 20 */
+  assert_null(find(&g, w.student, MG_DETECT_COURSE_BRUSHING));
+  video(&q, &w, "v3", t, &o);
   const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "first_report_near_end"));
+  assert_non_null(strstr(f->rules, "completion_without_viewing"));
   mg_detect_free(d);
   seq_free(&q);
 }
@@ -430,14 +433,19 @@ static void exam_brushing(void **state) {
     snprintf(item, sizeof item, "e%d", i);
     const char *r = i < 5 ? "d" : "a";
     answer(&q, &a, "att-a", "exam", item, t + i * 60000, 30 + i, r, i >= 5, 60);
-    answer(&q, &b, "att-b", "exam", item, t + i * 61000, 25 + 2 * i, r, i >= 5, 60);
+    answer(&q, &b, "att-b", "exam", item, t + i * 61000, 6.0, r, i >= 5, 60); /* copied, paced */
     answer(&q, &c, "att-c", "exam", item, t + i * 62000, 28 + i, i < 2 ? "d" : "a", i >= 2, 60);
   }
   submit(&q, &a, "att-a", "exam", "final", t + 900000);
   submit(&q, &b, "att-b", "exam", "final", t + 950000);
   submit(&q, &c, "att-c", "exam", "final", t + 990000);
-  assert_non_null(find(&g, a.student, MG_DETECT_EXAM_BRUSHING));
-  assert_non_null(find(&g, b.student, MG_DETECT_EXAM_BRUSHING));
+  /* shared wrong answers alone are never enough (common misconceptions); with the copier's
+   * constant pacing they are */
+  assert_null(find(&g, a.student, MG_DETECT_EXAM_BRUSHING));
+  const mg_detect_finding *fb = find(&g, b.student, MG_DETECT_EXAM_BRUSHING);
+  assert_non_null(fb);
+  assert_non_null(strstr(fb->rules, "identical_wrong_answers"));
+  assert_non_null(strstr(fb->rules, "constant_time_per_item"));
   assert_null(find(&g, c.student, MG_DETECT_EXAM_BRUSHING));
   mg_detect_free(d);
   seq_free(&q);
