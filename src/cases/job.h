@@ -1,12 +1,10 @@
-/* cases/job.h — the live governance job of `moocguard serve`: detection and the inbox sync.
+/* cases/job.h — the inbox job of `moocguard serve`: findings into the university inbox.
  *
- * One background thread, woken every interval: it feeds the statements committed since its last
- * run (in commit order, by seq) to one streaming detector (detect/detect.h), stores the findings
- * it emits (store_findings.h) and moves each into its university's inbox (cases/sync.h). On start
- * it replays the stored history once to rebuild the detector's state and syncs every stored
- * finding (including those a `moocguard detect --replay` wrote while the server was down).
- * Statement ingest never waits for it: it only reads committed statements. No sanction is ever
- * applied here; the inbox waits for a person. */
+ * One background thread, woken every interval, moves the findings the detectors stored
+ * (store_findings.h; written live by detect/live.c or by `moocguard detect --replay`) into their
+ * university's inbox (cases/sync.h). Its first pass, and every 60th, syncs every stored finding
+ * (so re-scored findings update their item); the passes between take only new ones. Ingest never
+ * waits for it. No sanction is ever applied here; the inbox waits for a person. */
 #ifndef MG_CASES_JOB_H
 #define MG_CASES_JOB_H
 
@@ -26,7 +24,8 @@ int mg_cases_job_run_once(mg_cases_job *j);
 /* Stops the thread (waits for the current pass) and frees the job. NULL is ignored. */
 void mg_cases_job_stop(mg_cases_job *j);
 
-/* Counters so far (statements fed, findings stored, and the sync outcomes). */
+/* Counters so far (findings = the newest finding id synced, and the sync outcomes;
+ * statements is unused and stays 0). */
 typedef struct mg_cases_job_stats {
   int64_t statements, findings;
   mg_sync_stats sync;

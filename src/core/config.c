@@ -85,8 +85,10 @@ static const setting g_settings[] = {
       "days after which statements keep only the /24 or /48 network of client-ip and lose "
       "device-id and user-agent (at least 30; default: a term plus a year)"),
     L("detect-interval-ms", detect_interval_ms, "5000",
-      "serve: milliseconds between runs of the live detector over new statements and the "
-      "findings→inbox sync (0 = off)"),
+      "serve: milliseconds between runs of the findings→inbox sync (0 = off; detection itself "
+      "runs after every durable batch, see detect-live)"),
+    B("detect-live", detect_live, "true",
+      "serve and import feed accepted statements to the misconduct detectors (docs/detection.md)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

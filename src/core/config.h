@@ -55,7 +55,8 @@ typedef struct mg_config {
   int64_t retention_findings_days; /* dismissed findings are deleted after this many days */
   int64_t retention_network_days;  /* statements older than this lose device-id, user-agent and
                                       the host part of client-ip */
-  int64_t detect_interval_ms; /* serve: live detection + findings→inbox sync period (0 = off) */
+  int64_t detect_interval_ms; /* serve: findings→inbox sync period (0 = off) */
+  int detect_live;       /* run the live detector thread in serve / import (detect/live.h) */
 } mg_config;
 
 /* Fills cfg with the defaults. */
