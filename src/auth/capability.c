@@ -125,6 +125,10 @@ static const mg_auth_cap_row k_table[] = {
     R("notices.flagged", REGULATOR, PROVINCE),
     R("notices.flagged", UNIV_ADMIN, ORG),
     R("notices.flagged", RESP_TEACHER, ORG),
+
+    /* ---- privacy: a student's own personal information (PIPL art. 29, 45) -------------- */
+    R("self.export", STUDENT, SELF),  /* GET /me/export */
+    R("self.consent", STUDENT, SELF), /* GET/POST/DELETE /me/consents/face */
     R("report.read", REGULATOR, PROVINCE),
     R("report.issue", REGULATOR, PROVINCE),
 };

@@ -71,6 +71,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     goto out;
   }
   if (mg_cli_security_start(cfg, store)) goto out; /* keys (first start: generated), audit */
+  if (mg_cli_retention_start(cfg, store)) goto out; /* daily retention job */
   if (mg_auth_new(store, &auth)) goto out;
   if (mg_auth_bootstrap(store, cfg, stderr, NULL)) goto out; /* first security administrator */
   memset(&lrs, 0, sizeof lrs);
@@ -116,6 +117,7 @@ out:
   mg_http_server_free(srv);
   mg_cases_job_stop(job);
   mg_api_free(api);
+  mg_cli_retention_stop();
   mg_cli_security_stop();
   mg_auth_free(auth);
   mg_store_close(store);
