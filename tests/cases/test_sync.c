@@ -46,7 +46,7 @@ static const char *WORLD =
     "\"offerings\":[{\"university\":\"10001\",\"course_iri\":\"https://pa.example/c/m1\","
     "\"term\":\"2026-spring\",\"credits\":2.5,\"resp_teacher\":\"王老师\","
     "\"iri\":\"https://pa.example/c/m1/o/10001\",\"exam\":{\"title\":\"期末\",\"invigilator\":\"陈\"}}],"
-    "\"rosters\":[{\"offering_iri\":\"https://pa.example/c/m1/o/10001\",\"students\":["
+    "\"rosters\":[{\"university\":\"10001\",\"offering_iri\":\"https://pa.example/c/m1/o/10001\",\"students\":["
     "{\"student_no\":\"2023010001\",\"name\":\"张三\",\"registration\":\"" REG_A "\",\"pledge\":true},"
     "{\"student_no\":\"2023010002\",\"name\":\"李四\",\"registration\":\"" REG_B "\",\"pledge\":true},"
     "{\"student_no\":\"2023010003\",\"name\":\"王五\",\"registration\":\"" REG_C "\"}]}]}";
