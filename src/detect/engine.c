@@ -197,7 +197,7 @@ static const sigdef k_sig[S_COUNT_] = {
                  "几乎全部播放为静音", "muted for almost all playback"},
     [S_PINNED] = {"speed_pinned_at_cap", CB, 0.97, "share of heartbeats", "this enrolment; rule off where common on the platform",
                   "播放倍速始终固定在上限", "playback speed pinned at the cap"},
-    [S_NOINPUT] = {"no_interaction", CB, 0.99, "share of heartbeats", "this enrolment; rule off where common on the platform",
+    [S_NOINPUT] = {"no_interaction", CB, 0.9, "share of heartbeats", "this enrolment; rule off where common on the platform",
                    "长时间播放期间没有任何输入操作", "no user input during hours of playback"},
     [S_HIDDEN] = {"background_playback", CB, 0.9, "share of heartbeats", "this enrolment; rule off where common on the platform",
                   "播放时页面几乎总在后台", "page in the background during almost all playback"},
@@ -245,7 +245,7 @@ static const sigdef k_sig[S_COUNT_] = {
                    "another account (or an earlier attempt) answered the same assessment on this device shortly before this high-scoring attempt"},
     [S_SCORE_JUMP] = {"score_above_coursework", EB, 0.35, "accuracy gap", "this enrolment's coursework accuracy",
                       "考试正确率远高于平时作业/测验", "exam accuracy far above the student's coursework accuracy"},
-    [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.4, "novelty", "the student's own study devices, networks and clients",
+    [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.3, "novelty", "the student's own study devices, networks and clients",
                       "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
                       "the exam ran on a device, network or client never seen in the student's studying"},
     [S_EXAM_FACE_FAIL] = {"exam_face_failed", PE, 1, "checks", "the student's enrolled photo",
@@ -1085,7 +1085,7 @@ static void on_study_identity(mg_detect *d, uint32_t ei, const mg_detect_event *
     if (novel_net) e->novel_net_n++;
     if (novel_ua) e->novel_ua_n++;
     if (e->novel_net_n >= 20) {
-      double strength = 0.4 + (e->novel_ua_n >= 20 ? 0.1 : 0);
+      double strength = 0.35 + (e->novel_ua_n >= 20 ? 0.1 : 0);
       set_sig(d, ei, S_NOVEL_STUDY, strength, e->novel_net_n, ev->id, ev->ts_us);
     }
   }
@@ -1107,7 +1107,7 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
     double prev = sig_get(d, ei, s);
     int familiar = f->result_dev && known_device(e, f->result_dev);
     double one = familiar ? 0.25 : f->exam ? 0.6 : 0.4;
-    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.5 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
+    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.4 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
   } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
     set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
   }
@@ -1195,10 +1195,10 @@ static void on_exam_start(mg_detect *d, uint32_t ei, const mg_detect_event *ev) 
   enrol *e = E(d, ei);
   if (e->study_n >= HISTORY_MIN / 2) {
     double nov = 0;
-    if (ev->device && !hist_find(e->dev, ev->device)) nov += 0.4;
-    if (ev->ip_net && !hist_find(e->net, ev->ip_net)) nov += 0.3;
-    if (ev->ua_family && !hist_find(e->uaf, ev->ua_family)) nov += 0.2;
-    if (nov >= 0.4) set_sig(d, ei, S_EXAM_NOVEL, nov, nov, ev->id, ev->ts_us);
+    if (ev->device && !hist_find(e->dev, ev->device)) nov += 0.3;
+    if (ev->ip_net && !hist_find(e->net, ev->ip_net)) nov += 0.2;
+    if (ev->ua_family && !hist_find(e->uaf, ev->ua_family)) nov += 0.1;
+    if (nov >= 0.3) set_sig(d, ei, S_EXAM_NOVEL, nov, nov, ev->id, ev->ts_us);
   }
   if (ev->cameras_required > 0 && ev->camera_count >= 0 && ev->camera_count < ev->cameras_required)
     set_sig(d, ei, S_CAMERA_MISSING, 0.3, ev->cameras_required - ev->camera_count, ev->id, ev->ts_us);
@@ -1294,7 +1294,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       if (e->popups < 65535) e->popups++;
       if (a->it[i].dur < 3.0 && e->popup_fast < 65535) e->popup_fast++;
     }
-    if (e->popups >= 5 && e->popup_fast >= 0.8 * e->popups)
+    if (e->popups >= 3 && e->popup_fast >= 0.8 * e->popups)
       set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups, a->last_id, a->last_ts);
   } else if (a->akind == MG_DEV_AK_EXAM || a->akind == MG_DEV_AK_QUIZ || a->akind == MG_DEV_AK_HOMEWORK) {
     if (a->akind == MG_DEV_AK_EXAM) { e->ex_items += (uint16_t)known; e->ex_correct += (uint16_t)correct; }
@@ -1503,7 +1503,7 @@ static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, 
                                         S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL,
                                         S_TASK_GAPS};
 /* strength of each weak behavioural rule; no single one reaches the threshold */
-static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.4, 0.25, 0.2, 0.3, 0.25, 0.35, 0.2, 0.4, 0.3, 0.4};
+static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.4, 0.25, 0.2, 0.3, 0.4, 0.35, 0.2, 0.4, 0.4, 0.4};
 
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
@@ -1526,12 +1526,12 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     if (pn2 >= 5) out[F_FIXED_PAUSE] = (double)mx2 / pn2;
     (void)mx;
   }
-  if (e->hb_n >= 60) {
+  if (e->hb_n >= 30) {
     out[F_MUTED] = (double)e->hb_muted / e->hb_n;
     out[F_PINNED] = (double)e->hb_pinned / e->hb_n;
-    out[F_NIGHT] = (double)e->hb_night / e->hb_n;
-    if (e->hb_input_known >= 60) out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
-    if (e->hb_vis_known >= 60) out[F_HIDDEN] = (double)e->hb_hidden / e->hb_vis_known;
+    if (e->hb_n >= 60) out[F_NIGHT] = (double)e->hb_night / e->hb_n;
+    if (e->hb_input_known >= 30) out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
+    if (e->hb_vis_known >= 30) out[F_HIDDEN] = (double)e->hb_hidden / e->hb_vis_known;
   }
   if (e->days >= 7) {
     double r = sqrt((double)e->start_c * e->start_c + (double)e->start_s * e->start_s) / e->days;
@@ -1539,8 +1539,8 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     double sd = r > 0 ? sqrt(-2 * log(r)) * 1440 / (2 * M_PI) : 1440;
     out[F_CRON] = sd;
   }
-  if (e->popups >= 5) out[F_POPUP] = (double)e->popup_fast / e->popups;
-  if (e->pages >= 8) out[F_NODWELL] = (double)e->nodwell / e->pages;
+  if (e->popups >= 3) out[F_POPUP] = (double)e->popup_fast / e->popups;
+  if (e->pages >= 4) out[F_NODWELL] = (double)e->nodwell / e->pages;
   if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
 }
 
