@@ -460,10 +460,12 @@ static int v_world(void *ud, const mg_sim_world *w) {
     char *slash = strchr(pfx, '/');
     assert_non_null(slash);
     *slash = 0;
-    int len = atoi(slash + 1) /* test code */;
+    char *end;
+    long len = strtol(slash + 1, &end, 10);
+    assert_true(*end == '\0');
     assert_true(len >= 8 && len <= 32);
     assert_int_equal(parse_ip4(pfx, &v->net[v->nnet].base), 0);
-    v->net[v->nnet].mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+    v->net[v->nnet].mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> (int)len);
     assert_int_equal(v->net[v->nnet].base & ~v->net[v->nnet].mask, 0);
     snprintf(v->net[v->nnet].kind, sizeof v->net[0].kind, "%s", w->networks[i].kind);
     v->has_cloud |= !strcmp(w->networks[i].kind, "cloud");
