@@ -17,14 +17,14 @@
 #   -w WORKDIR  working corpora, logs and crash artifacts (default $TMPDIR/moocguard-fuzz/work);
 #               the seed corpora under fuzz/corpus/ are only read, never written
 #   -j JOBS     harnesses run in parallel (default 1)
-#   TARGET      json statement multipart jws agent_param time router (default: all)
+#   TARGET      json statement multipart jws agent_param time router csv audit (default: all)
 #
 # Extra libFuzzer flags can be passed in MG_FUZZ_FLAGS, e.g. MG_FUZZ_FLAGS="-use_value_profile=1".
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
-ALL_TARGETS="json statement multipart jws agent_param time router"
+ALL_TARGETS="json statement multipart jws agent_param time router csv audit"
 TMP=${TMPDIR:-/tmp}/moocguard-fuzz
 SECONDS_EACH=120
 RUNS=""
@@ -66,19 +66,25 @@ if [ -z "$BINDIR" ]; then
 fi
 mkdir -p "$BINDIR" "$WORK" || exit 1
 
-# The harnesses need only the core and xapi units and the HTTP router (not the store or CLI).
+# The harnesses need the core and xapi units, the HTTP router and the CSV reader; fuzz_audit also
+# the store (with its migrations embedded as the main build does), the audit log and the keyring.
 build() {
-  local t=$1 s="$ROOT/src"
+  local t=$1 s="$ROOT/src" extra=""
   local lib="$s/core/arena.c $s/core/buf.c $s/core/err.c $s/core/json.c $s/core/time.c
              $s/core/uuid.c $s/core/log.c $s/xapi/validate.c $s/xapi/profile.c
              $s/xapi/statement.c $s/xapi/multipart.c $s/xapi/jws.c $s/xapi/version.c
-             $s/http/router.c"
+             $s/http/router.c $s/registry/csv.c"
+  if [ "$t" = audit ]; then
+    cmake -DDIR="$s/store/migrations/sqlite" -DOUT="$BINDIR/sqlite_migrations.c" \
+      -DSYMBOL=mg_store_sqlite_migrations -P "$ROOT/cmake/embed_migrations.cmake" || return 1
+    extra="$s/store/*.c $s/audit/*.c $s/crypto/*.c $BINDIR/sqlite_migrations.c -lsqlite3"
+  fi
   echo "building fuzz_$t in $BINDIR"
   # shellcheck disable=SC2086
   clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DMG_VERSION='"fuzz"' \
     -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Werror \
     -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$s" -I"$HERE" "$HERE/fuzz_$t.c" $lib \
+    -I"$s" -I"$HERE" "$HERE/fuzz_$t.c" $lib $extra \
     -ljansson -lsodium -lcrypto -lpthread -lm -o "$BINDIR/fuzz_$t"
 }
 
@@ -94,6 +100,8 @@ dict_for() {
   multipart) echo "$HERE/dict/multipart.dict" ;;
   time) echo "$HERE/dict/time.dict" ;;
   router) echo "$HERE/dict/http.dict" ;;
+  csv) echo "$HERE/dict/csv.dict" ;;
+  audit) echo "$HERE/dict/audit.dict" ;;
   *) echo "$HERE/dict/xapi.dict" ;;
   esac
 }

@@ -10,9 +10,11 @@
 #include "core/err.h"
 #include "core/time.h"
 #include "credit/credit.h"
+#include "credit/facts.h"
 #include "notices/referral.h"
 #include "notices/report.h"
 #include "store/store_cases.h"
+#include "store/store_registry.h"
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
@@ -173,10 +175,31 @@ static mg_case_actor actor(const mg_api_call *c) {
   return a;
 }
 
+/* A regulator without a province is the ministry: national, whatever the table's PROVINCE row
+ * says (the registry treats it the same way). */
+static void widen(mg_api_call *c) {
+  if (c->who->role == MG_ROLE_REGULATOR && !c->who->province[0] && c->scope == MG_SCOPE_PROVINCE)
+    c->scope = MG_SCOPE_ALL;
+}
+
+/* May the caller act on data of university univ? Provincial scopes compare the university's
+ * province in the registry (an unknown university is in no province). */
+static int may_univ(mg_api_call *c, int64_t univ) {
+  widen(c);
+  char prov[16] = "";
+  if (c->scope == MG_SCOPE_PROVINCE) {
+    mg_reg_org o;
+    if (univ > 0 && mg_store_reg_org_get(c->store, univ, &o) == MG_OK)
+      snprintf(prov, sizeof prov, "%s", o.province);
+    return prov[0] && mg_api_may_org(c, univ, prov);
+  }
+  return mg_api_may_org(c, univ, NULL);
+}
+
 /* May the caller see/act on this case? Students: their own only; others: by university. */
 static int may_case(mg_api_call *c, const mg_store_case *k) {
   if (c->scope == MG_SCOPE_SELF) return c->who->student_id > 0 && c->who->student_id == k->student_id;
-  return mg_api_may_org(c, k->university_id, NULL);
+  return may_univ(c, k->university_id);
 }
 
 /* Loads the case named by :id and checks scope; answers the error itself. */
@@ -254,6 +277,12 @@ static int item_row(void *ud, const mg_store_inbox_item *it) {
   if (!rc) rc = set_json(c, o, "evidence", parse(c, it->evidence, strlen(it->evidence)));
   if (!rc) rc = mg_json_array_append(pool(c), x->arr, o);
   return rc;
+}
+
+/* item_row for the items the caller may see (lists spanning universities). */
+static int item_row_scoped(void *ud, const mg_store_inbox_item *it) {
+  list_ctx *x = ud;
+  return may_univ(x->c, it->university_id) ? item_row(ud, it) : MG_OK;
 }
 
 static int event_row(void *ud, const mg_store_case_event *e) {
@@ -410,7 +439,10 @@ static void h_inbox_list(mg_api_call *c, void *ud) {
     }
     univ = v;
   }
-  if (!mg_api_may_org(c, univ, NULL)) {
+  widen(c);
+  /* A provincial regulator without a university named sees its province's universities. */
+  if (!q && c->scope == MG_SCOPE_PROVINCE) univ = 0;
+  else if (!may_univ(c, univ)) {
     mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
@@ -418,7 +450,7 @@ static void h_inbox_list(mg_api_call *c, void *ud) {
   list_ctx x = {c, mg_json_array(pool(c)), 0};
   mg_json *o = mg_json_object(pool(c));
   if (!x.arr || !o ||
-      mg_store_inbox_list(c->store, univ, open && !strcmp(open, "true"), item_row, &x) ||
+      mg_store_inbox_list(c->store, univ, open && !strcmp(open, "true"), item_row_scoped, &x) ||
       set_json(c, o, "items", x.arr)) {
     mg_api_fail(c, 500, "internal", "the inbox could not be read");
     return;
@@ -450,7 +482,7 @@ static void h_inbox_add(mg_api_call *c, void *ud) {
     if (!it.platform_id) it.platform_id = c->who->org_id;
   } else {
     snprintf(it.source, sizeof it.source, "teacher");
-    if (!mg_api_may_org(c, it.university_id, NULL)) {
+    if (!may_univ(c, it.university_id)) {
       mg_api_fail(c, 403, "out_of_scope", "body: university_id %lld is not your university",
                   (long long)it.university_id);
       return;
@@ -534,7 +566,7 @@ static void h_case_open(mg_api_call *c, void *ud) {
       mg_api_fail_err(c, rc, "inbox item");
       return;
     }
-    if (!mg_api_may_org(c, it.university_id, NULL)) {
+    if (!may_univ(c, it.university_id)) {
       mg_api_fail(c, 403, "out_of_scope", "body: items[%zu] belongs to another university", i);
       return;
     }
@@ -808,7 +840,7 @@ static void h_student_file(mg_api_call *c, void *ud) {
     while (i < mg_json_array_size(x.arr)) {
       int64_t u = mg_json_integer_value(
           mg_json_object_get(mg_json_array_get(x.arr, i), "university_id"));
-      if (!mg_api_may_org(c, u, NULL)) mg_json_array_remove(x.arr, i);
+      if (!may_univ(c, u)) mg_json_array_remove(x.arr, i);
       else i++;
     }
   }
@@ -824,6 +856,7 @@ static void h_student_file(mg_api_call *c, void *ud) {
 
 static void h_credit_export(mg_api_call *c, void *ud) {
   (void)ud;
+  widen(c);
   int64_t univ = c->scope == MG_SCOPE_ORG ? c->who->org_id : 0;
   const char *q = mg_api_query(c, "university_id");
   if (q) {
@@ -835,7 +868,7 @@ static void h_credit_export(mg_api_call *c, void *ud) {
     }
     univ = v;
   }
-  if (univ && !mg_api_may_org(c, univ, NULL)) {
+  if (univ && !may_univ(c, univ)) {
     mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
@@ -887,7 +920,7 @@ static void h_credit_get(mg_api_call *c, void *ud) {
     return;
   }
   int allowed = c->scope == MG_SCOPE_SELF ? c->who->student_id == d.student_id
-                                          : mg_api_may_org(c, d.university_id, NULL);
+                                          : may_univ(c, d.university_id);
   mg_json *o = mg_json_object(pool(c));
   mg_json *rj = parse(c, reasons, strlen(reasons));
   free(reasons);
@@ -907,6 +940,437 @@ static void h_credit_get(mg_api_call *c, void *ud) {
     return;
   }
   mg_api_reply(c, 200, o);
+}
+
+/* ---- credit: computing decisions from the registry's facts ------------------------------- */
+
+/* The newest decision of registration as the API shows it (tag checked); NULL on error (answered). */
+static mg_json *decision_json(mg_api_call *c, const char *reg) {
+  mg_store_credit_decision d;
+  char *reasons = NULL;
+  int rc = mg_credit_get(c->store, reg, &d, &reasons);
+  if (rc == MG_ECORRUPT) {
+    mg_api_fail(c, 500, "integrity", "the credit decision of %s does not match its integrity tag",
+                reg);
+    return NULL;
+  }
+  if (rc) {
+    mg_api_fail_err(c, rc, "credit decision");
+    return NULL;
+  }
+  mg_json *o = mg_json_object(pool(c));
+  mg_json *rj = parse(c, reasons, strlen(reasons));
+  free(reasons);
+  if (!o || !rj || set_str(c, o, "registration", d.registration) ||
+      set_int(c, o, "university_id", d.university_id) ||
+      set_int(c, o, "student_id", d.student_id) || set_int(c, o, "offering_id", d.offering_id) ||
+      set_int(c, o, "course_id", d.course_id) ||
+      set_json(c, o, "eligible", d.eligible ? mg_json_true() : mg_json_false()) ||
+      set_json(c, o, "credits", mg_json_real(pool(c), d.credits)) ||
+      set_json(c, o, "grade", d.has_grade ? mg_json_real(pool(c), d.grade) : mg_json_null()) ||
+      set_json(c, o, "reasons", rj) || set_str(c, o, "rules_version", d.rules_version) ||
+      set_str(c, o, "decided_by", d.decided_by) || set_time(c, o, "decided_at", d.decided_us) ||
+      set_str(c, o, "tag", d.mac)) {
+    mg_api_fail(c, 500, "internal", "out of memory");
+    return NULL;
+  }
+  return o;
+}
+
+static void h_credit_compute(mg_api_call *c, void *ud) {
+  (void)ud;
+  if (c->body && body_obj(c, (const char *const[]){NULL})) return;
+  const char *reg = mg_api_param(c, "registration");
+  mg_credit_facts f;
+  int rc = mg_credit_facts_of(c->store, reg ? reg : "", &f);
+  if (rc == MG_EINVAL) {
+    mg_api_fail(c, 400, "invalid_parameter", "path: registration '%.*s' is not a UUID",
+                mg_utf8_prefix(reg ? reg : "", 40), reg ? reg : "");
+    return;
+  }
+  if (rc == MG_ENOTFOUND) {
+    mg_api_fail(c, 404, "not_found", "选课记录不存在 / no enrolment has registration %.*s",
+                mg_utf8_prefix(reg ? reg : "", 40), reg ? reg : "");
+    return;
+  }
+  if (rc) {
+    mg_api_fail_err(c, rc, "credit facts");
+    return;
+  }
+  if (!may_univ(c, f.university_id)) {
+    mg_api_fail(c, 403, "out_of_scope", "enrolment %s belongs to another university",
+                f.registration);
+    return;
+  }
+  if (mg_store_tx_begin(c->store)) {
+    mg_api_fail(c, 503, "busy", "the store is busy; try again");
+    return;
+  }
+  int64_t id = 0;
+  rc = mg_credit_decide(c->store, &f, c->who->username, mg_time_now_us(), NULL, &id);
+  mg_json *after = rc ? NULL : decision_json(c, f.registration);
+  if (rc || !after) {
+    mg_store_tx_rollback(c->store);
+    if (rc) mg_api_fail_err(c, rc, "credit decision");
+    return;
+  }
+  if (mg_api_audit(c, NULL, "credit_decision", f.registration, NULL, after)) {
+    mg_store_tx_rollback(c->store);
+    mg_api_fail(c, 503, "audit_unavailable", "the change could not be audited and was not made");
+    return;
+  }
+  if ((rc = mg_store_tx_commit(c->store))) {
+    mg_api_fail_err(c, rc, "credit decision");
+    return;
+  }
+  mg_api_reply(c, 201, after);
+}
+
+typedef struct compute_ctx {
+  mg_api_call *c;
+  mg_json *arr;
+  int64_t eligible;
+} compute_ctx;
+
+static int compute_row(void *ud, const mg_credit_facts *f, const mg_credit_result *r,
+                       int64_t decision_id) {
+  compute_ctx *x = ud;
+  mg_api_call *c = x->c;
+  mg_json *o = mg_json_object(pool(c)), *failed = mg_json_array(pool(c));
+  if (!o || !failed) return MG_ENOMEM;
+  int rc = MG_OK;
+  for (int i = 0; !rc && i < MG_CREDIT_RULE_COUNT; i++) {
+    if (r->rules[i].ok) continue;
+    mg_json *fo = mg_json_object(pool(c));
+    if (!fo) return MG_ENOMEM;
+    rc = set_str(c, fo, "rule", r->rules[i].rule);
+    if (!rc) rc = set_str(c, fo, "detail", r->rules[i].detail);
+    if (!rc) rc = mg_json_array_append(pool(c), failed, fo);
+  }
+  if (!rc) rc = set_int(c, o, "decision_id", decision_id);
+  if (!rc) rc = set_str(c, o, "registration", f->registration);
+  if (!rc) rc = set_int(c, o, "student_id", f->student_id);
+  if (!rc) rc = set_json(c, o, "eligible", r->eligible ? mg_json_true() : mg_json_false());
+  if (!rc) rc = set_json(c, o, "failed", failed);
+  if (!rc) rc = mg_json_array_append(pool(c), x->arr, o);
+  if (r->eligible) x->eligible++;
+  return rc;
+}
+
+static void h_credit_compute_offering(mg_api_call *c, void *ud) {
+  (void)ud;
+  if (c->body && body_obj(c, (const char *const[]){NULL})) return;
+  int64_t off;
+  if (mg_api_param_id(c, "id", &off)) return;
+  mg_reg_offering o;
+  int rc = mg_store_reg_offering_get(c->store, off, &o);
+  if (rc == MG_ENOTFOUND) {
+    mg_api_fail(c, 404, "not_found", "开课不存在 / offering %lld does not exist", (long long)off);
+    return;
+  }
+  if (rc) {
+    mg_api_fail_err(c, rc, "offering");
+    return;
+  }
+  if (!may_univ(c, o.university_id)) {
+    mg_api_fail(c, 403, "out_of_scope", "offering %lld belongs to another university",
+                (long long)off);
+    return;
+  }
+  compute_ctx x = {c, mg_json_array(pool(c)), 0};
+  mg_json *out = mg_json_object(pool(c));
+  if (!x.arr || !out) {
+    mg_api_fail(c, 500, "internal", "out of memory");
+    return;
+  }
+  if (mg_store_tx_begin(c->store)) {
+    mg_api_fail(c, 503, "busy", "the store is busy; try again");
+    return;
+  }
+  int64_t n = 0;
+  char oid[32];
+  snprintf(oid, sizeof oid, "%lld", (long long)off);
+  rc = mg_credit_compute_offering(c->store, off, c->who->username, mg_time_now_us(), compute_row,
+                                  &x, &n);
+  if (!rc && (set_int(c, out, "offering_id", off) || set_int(c, out, "decided", n) ||
+              set_int(c, out, "eligible", x.eligible) ||
+              set_int(c, out, "ineligible", n - x.eligible) ||
+              set_json(c, out, "decisions", x.arr)))
+    rc = MG_ENOMEM;
+  if (rc) {
+    mg_store_tx_rollback(c->store);
+    mg_api_fail_err(c, rc, "credit decisions");
+    return;
+  }
+  if (mg_api_audit(c, NULL, "offering_credit_decisions", oid, NULL, out)) {
+    mg_store_tx_rollback(c->store);
+    mg_api_fail(c, 503, "audit_unavailable", "the change could not be audited and was not made");
+    return;
+  }
+  if ((rc = mg_store_tx_commit(c->store))) {
+    mg_api_fail_err(c, rc, "credit decisions");
+    return;
+  }
+  mg_api_reply(c, 200, out);
+}
+
+/* ---- the regulator's report (通报) ------------------------------------------------------- */
+
+typedef struct enrol_count {
+  int64_t to_us, n;
+} enrol_count;
+
+static int count_enrolment(void *ud, const mg_reg_enrolment *e) {
+  enrol_count *k = ud;
+  if (e->created_us < k->to_us) k->n++;
+  return MG_OK;
+}
+
+typedef struct offering_ids {
+  int64_t *v;
+  size_t n, cap;
+} offering_ids;
+
+static int collect_offering(void *ud, const mg_reg_offering *o) {
+  offering_ids *x = ud;
+  if (x->n == x->cap) {
+    size_t cap = x->cap ? 2 * x->cap : 16;
+    int64_t *v = realloc(x->v, cap * sizeof *v);
+    if (!v) return MG_ENOMEM;
+    x->v = v;
+    x->cap = cap;
+  }
+  x->v[x->n++] = o->id;
+  return MG_OK;
+}
+
+/* The registry's side of the report: name, province, and enrolments that existed before the end
+ * of the period (dropped ones included: they were enrolled during it). */
+static int report_org(void *ud, int is_platform, int64_t id, int64_t from_us, int64_t to_us,
+                      mg_report_org *out) {
+  mg_api_call *c = ud;
+  (void)from_us;
+  memset(out, 0, sizeof *out);
+  mg_reg_org o;
+  int rc = mg_store_reg_org_get(c->store, id, &o);
+  if (rc == MG_ENOTFOUND) return MG_OK;
+  if (rc) return rc;
+  snprintf(out->name, sizeof out->name, "%.*s", mg_utf8_prefix(o.name, sizeof out->name - 1), o.name);
+  snprintf(out->province, sizeof out->province, "%s", o.province);
+  offering_ids offs = {NULL, 0, 0};
+  rc = mg_store_reg_offering_list(c->store, is_platform ? 0 : id, 0, is_platform ? id : 0,
+                                  collect_offering, &offs);
+  enrol_count k = {to_us, 0};
+  for (size_t i = 0; !rc && i < offs.n; i++)
+    rc = mg_store_reg_enrolment_list(c->store, offs.v[i], 0, 0, 0, count_enrolment, &k, NULL);
+  free(offs.v);
+  out->enrolments = k.n;
+  return rc;
+}
+
+/* A period bound: an ISO 8601 instant or a date (YYYY-MM-DD, 00:00 China time). */
+static int parse_instant(const char *v, int64_t *out) {
+  char buf[64];
+  mg_timestamp t;
+  if (strlen(v) == 10) {
+    snprintf(buf, sizeof buf, "%sT00:00:00+08:00", v);
+    v = buf;
+  }
+  if (mg_time_parse_iso(v, 1, &t) || !t.has_tz) return MG_EINVAL;
+  *out = t.us;
+  return MG_OK;
+}
+
+typedef struct report_req {
+  mg_report_params p;
+  char province[16];
+  int html;
+} report_req;
+
+/* Reads from, to, min_enrolments, province and format (from the query, or the body for POST)
+ * and applies the caller's scope. Answers and returns non-zero on error. */
+static int report_params(mg_api_call *c, int from_body, report_req *r) {
+  memset(r, 0, sizeof *r);
+  widen(c);
+  const char *from = NULL, *to = NULL, *minv = NULL, *prov = NULL, *fmt = NULL;
+  if (from_body) {
+    static const char *const F[] = {"from", "to", "min_enrolments", "province", NULL};
+    if (body_obj(c, F) || body_str(c, "from", 1, &from) || body_str(c, "to", 1, &to) ||
+        body_str(c, "province", 0, &prov))
+      return -1;
+    mg_json *m = mg_json_object_get(c->body, "min_enrolments");
+    if (m && (!mg_json_is_integer(m) || mg_json_integer_value(m) < 0)) {
+      mg_api_fail(c, 400, "invalid_field", "body: 'min_enrolments' must be a non-negative integer");
+      return -1;
+    }
+    r->p.min_enrolments = m ? mg_json_integer_value(m) : 100;
+  } else {
+    from = mg_api_query(c, "from");
+    to = mg_api_query(c, "to");
+    minv = mg_api_query(c, "min_enrolments");
+    prov = mg_api_query(c, "province");
+    fmt = mg_api_query(c, "format");
+    r->p.min_enrolments = 100;
+    if (minv) {
+      char *end;
+      long long v = strtoll(minv, &end, 10);
+      if (!*minv || *end || v < 0) {
+        mg_api_fail(c, 400, "invalid_parameter", "query: min_enrolments must be a non-negative integer");
+        return -1;
+      }
+      r->p.min_enrolments = v;
+    }
+    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "html")) {
+      mg_api_fail(c, 400, "invalid_parameter", "query: format must be json or html");
+      return -1;
+    }
+    r->html = fmt && !strcmp(fmt, "html");
+  }
+  int64_t now = mg_time_now_us();
+  r->p.to_us = now;
+  if (to && parse_instant(to, &r->p.to_us)) {
+    mg_api_fail(c, 400, "invalid_parameter", "to: '%.*s' is not a date (YYYY-MM-DD) or an ISO 8601 "
+                "instant with a zone", mg_utf8_prefix(to, 40), to);
+    return -1;
+  }
+  r->p.from_us = r->p.to_us - 30LL * 86400 * 1000000;
+  if (from && parse_instant(from, &r->p.from_us)) {
+    mg_api_fail(c, 400, "invalid_parameter", "from: '%.*s' is not a date (YYYY-MM-DD) or an ISO "
+                "8601 instant with a zone", mg_utf8_prefix(from, 40), from);
+    return -1;
+  }
+  if (r->p.from_us >= r->p.to_us) {
+    mg_api_fail(c, 400, "invalid_parameter", "the period is empty: from must be before to");
+    return -1;
+  }
+  if (prov && (!*prov || strlen(prov) >= sizeof r->province)) {
+    mg_api_fail(c, 400, "invalid_parameter", "province: '%.*s' is not a province code",
+                mg_utf8_prefix(prov, 20), prov);
+    return -1;
+  }
+  /* A provincial department reports on its own province only. */
+  if (c->scope == MG_SCOPE_PROVINCE) {
+    if (prov && strcmp(prov, c->who->province)) {
+      mg_api_fail(c, 403, "out_of_scope", "province %s is outside your scope (you report on %s)",
+                  prov, c->who->province);
+      return -1;
+    }
+    prov = c->who->province;
+  }
+  if (prov) {
+    snprintf(r->province, sizeof r->province, "%s", prov);
+    r->p.province = r->province;
+  }
+  r->p.generated_us = now;
+  return 0;
+}
+
+static void reply_report(mg_api_call *c, int status, const mg_buf *json, int html) {
+  if (!html) {
+    reply_json_text(c, status, json);
+    return;
+  }
+  mg_buf h;
+  mg_buf_init(&h, 64u << 20);
+  if (mg_notices_report_html(json->data, json->len, &h))
+    mg_api_fail(c, 500, "internal", "the report could not be rendered");
+  else reply_text(c, status, "text/html; charset=utf-8", &h);
+  mg_buf_free(&h);
+}
+
+static void h_report_current(mg_api_call *c, void *ud) {
+  (void)ud;
+  report_req r;
+  if (report_params(c, 0, &r)) return;
+  mg_buf b;
+  mg_buf_init(&b, 64u << 20);
+  int rc = mg_notices_report_json(c->store, &r.p, report_org, c, &b);
+  if (rc) mg_api_fail_err(c, rc, "report");
+  else reply_report(c, 200, &b, r.html);
+  mg_buf_free(&b);
+}
+
+static void h_report_issue(mg_api_call *c, void *ud) {
+  (void)ud;
+  report_req r;
+  if (report_params(c, 1, &r)) return;
+  mg_buf b;
+  mg_buf_init(&b, 64u << 20);
+  int rc = mg_notices_report_json(c->store, &r.p, report_org, c, &b);
+  if (rc) {
+    mg_api_fail_err(c, rc, "report");
+    mg_buf_free(&b);
+    return;
+  }
+  mg_store_report rep;
+  memset(&rep, 0, sizeof rep);
+  rep.period_from_us = r.p.from_us;
+  rep.period_to_us = r.p.to_us;
+  snprintf(rep.province, sizeof rep.province, "%s", r.province);
+  snprintf(rep.issued_by, sizeof rep.issued_by, "%s", c->who->username);
+  rep.issued_us = r.p.generated_us;
+  rep.body = b.data;
+  int64_t id = 0;
+  char oid[32];
+  mg_json *body = parse(c, b.data, b.len);
+  if (!body || mg_store_tx_begin(c->store)) {
+    mg_api_fail(c, 503, "busy", "the store is busy; try again");
+    mg_buf_free(&b);
+    return;
+  }
+  rc = mg_store_report_add(c->store, &rep, &id);
+  snprintf(oid, sizeof oid, "%lld", (long long)id);
+  int audit_failed = !rc && mg_api_audit(c, NULL, "report", oid, NULL, body);
+  if (rc || audit_failed) {
+    mg_store_tx_rollback(c->store);
+    if (audit_failed)
+      mg_api_fail(c, 503, "audit_unavailable", "the change could not be audited and was not made");
+    else mg_api_fail_err(c, rc, "report");
+  } else if ((rc = mg_store_tx_commit(c->store))) {
+    mg_api_fail_err(c, rc, "report");
+  } else {
+    mg_json *o = mg_json_object(pool(c));
+    if (!o || set_int(c, o, "id", id) || set_json(c, o, "report", body))
+      mg_api_fail(c, 500, "internal", "out of memory");
+    else mg_api_reply(c, 201, o);
+  }
+  mg_buf_free(&b);
+}
+
+static void h_report_get(mg_api_call *c, void *ud) {
+  (void)ud;
+  widen(c);
+  int64_t id;
+  if (mg_api_param_id(c, "id", &id)) return;
+  const char *fmt = mg_api_query(c, "format");
+  if (fmt && strcmp(fmt, "json") && strcmp(fmt, "html")) {
+    mg_api_fail(c, 400, "invalid_parameter", "query: format must be json or html");
+    return;
+  }
+  mg_store_report rep;
+  char *body = NULL;
+  int rc = mg_store_report_get(c->store, id, &rep, &body);
+  if (rc == MG_ENOTFOUND) {
+    mg_api_fail(c, 404, "not_found", "通报不存在 / report %lld does not exist", (long long)id);
+    return;
+  }
+  if (rc) {
+    mg_api_fail_err(c, rc, "report");
+    return;
+  }
+  /* A provincial department reads its own province's reports; national ones are the ministry's. */
+  if (c->scope == MG_SCOPE_PROVINCE && strcmp(rep.province, c->who->province)) {
+    free(body);
+    mg_api_fail(c, 403, "out_of_scope", "report %lld covers %s, outside your province",
+                (long long)id, rep.province[0] ? rep.province : "the whole country");
+    return;
+  }
+  mg_buf b;
+  mg_buf_init(&b, 64u << 20);
+  if (mg_buf_adds(&b, body)) mg_api_fail(c, 500, "internal", "out of memory");
+  else reply_report(c, 200, &b, fmt && !strcmp(fmt, "html"));
+  free(body);
+  mg_buf_free(&b);
 }
 
 /* ---- notices ----------------------------------------------------------------------------- */
@@ -957,7 +1421,7 @@ static void h_flagged(mg_api_call *c, void *ud) {
     }
     univ = v;
   }
-  if (univ <= 0 || !mg_api_may_org(c, univ, NULL)) {
+  if (univ <= 0 || !may_univ(c, univ)) {
     mg_api_fail(c, 403, "out_of_scope", "university %lld is outside your scope", (long long)univ);
     return;
   }
@@ -993,6 +1457,11 @@ int mg_cases_api_register(mg_api *api) {
       {"GET", "/credit/decisions/:registration", "credit.read", h_credit_get},
       {"GET", "/notices", "notices.read", h_notices},
       {"GET", "/notices/flagged", "notices.flagged", h_flagged},
+      {"POST", "/credit/decisions/:registration/compute", "credit.compute", h_credit_compute},
+      {"POST", "/credit/offerings/:id/compute", "credit.compute", h_credit_compute_offering},
+      {"GET", "/reports/current", "report.read", h_report_current},
+      {"POST", "/reports", "report.issue", h_report_issue},
+      {"GET", "/reports/:id", "report.read", h_report_get},
   };
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
     int rc = mg_api_route(api, routes[i].method, routes[i].pattern, routes[i].cap, routes[i].h,

@@ -7,6 +7,7 @@
  * registrations only, never names. */
 #include "api/registry_api.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,7 +711,7 @@ static void h_platform_filing(mg_api_call *c, void *ud) {
     mg_api_fail_err(c, rc, "platform");
     return;
   }
-  if ((rc = mg_registry_platform_file(c->store, id, mlps > 9 || mlps < 0 ? -1 : (int)mlps, no, due,
+  if ((rc = mg_registry_platform_file(c->store, id, mlps > 9 ? 9 : mlps < 0 ? 0 : (int)mlps, no, due,
                                       mg_time_now_us(), &why))) {
     refuse(c, rc, &why);
     return;
@@ -867,7 +868,12 @@ static void h_credential_create(mg_api_call *c, void *ud) {
     mg_api_fail_err(c, rc, "credential");
     return;
   }
-  if (begin(c)) return;
+  /* The credential lives with the statements, outside the governance transaction: if its
+   * audit record cannot be written, the credential is disabled again (never usable unaudited). */
+  if (begin(c)) {
+    mg_store_credential_set_enabled(c->store, key, 0);
+    return;
+  }
   jb b = jnew(c);
   ji(&b, "platform_id", id);
   js(&b, "key", key);
@@ -877,6 +883,8 @@ static void h_credential_create(mg_api_call *c, void *ud) {
   js(&b, "secret", secret);
   js(&b, "note", "secret 只显示这一次 / the secret is shown once and never stored in the clear");
   done(c, "platform_credential", id, NULL, a.o, 201, b.o);
+  if (c->resp->status != 201) mg_store_credential_set_enabled(c->store, key, 0);
+  sodium_memzero(secret, sizeof secret);
 }
 
 static int push_cred(void *ud, const mg_store_credential *cr) {

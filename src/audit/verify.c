@@ -125,6 +125,15 @@ static int on_ckpt(void *ud, const mg_store_audit_ckpt *c) {
   return check_signature(v, c);
 }
 
+/* A stored hash as quoted in a report: tampered text could be anything (invalid UTF-8, control
+ * bytes), so only a well-formed hash is shown. */
+static const char *shown_hash(const char *h) {
+  if (!h) return "(null)";
+  size_t n = 0;
+  while (n < 65 && ((h[n] >= '0' && h[n] <= '9') || (h[n] >= 'a' && h[n] <= 'f'))) n++;
+  return n == 64 && !h[64] ? h : "(not 64 hex digits)";
+}
+
 static int on_row(void *ud, const mg_store_audit_row *r) {
   vstate *v = ud;
   mg_audit_report *rep = v->rep;
@@ -143,7 +152,7 @@ static int on_row(void *ud, const mg_store_audit_row *r) {
   if (!r->prev_hash || strcmp(r->prev_hash, v->prev)) {
     problem(v, r->seq, "prev_link",
             "record %lld: prev_hash %.64s does not equal the hash of record %lld (%.64s)",
-            (long long)r->seq, r->prev_hash ? r->prev_hash : "(null)", (long long)r->seq - 1, v->prev);
+            (long long)r->seq, shown_hash(r->prev_hash), (long long)r->seq - 1, shown_hash(v->prev));
     v->stop = 1;
     return MG_OK;
   }
@@ -153,7 +162,7 @@ static int on_row(void *ud, const mg_store_audit_row *r) {
   if (!r->hash || strcmp(h, r->hash)) {
     problem(v, r->seq, "hash_mismatch",
             "record %lld: stored hash %.64s, recomputed %s: a field of this record was changed",
-            (long long)r->seq, r->hash ? r->hash : "(null)", h);
+            (long long)r->seq, shown_hash(r->hash), h);
     v->stop = 1;
     return MG_OK;
   }
@@ -163,7 +172,7 @@ static int on_row(void *ud, const mg_store_audit_row *r) {
     if (strcmp(k->hash, r->hash) || k->record_at_us != r->at_us) {
       problem(v, r->seq, "checkpoint_mismatch",
               "record %lld differs from the head signed at its checkpoint (signed hash %.64s)",
-              (long long)r->seq, k->hash);
+              (long long)r->seq, shown_hash(k->hash));
       v->stop = 1;
       return MG_OK;
     }

@@ -87,13 +87,13 @@ static const mg_auth_cap_row k_table[] = {
     /* ---- cases (investigation and appeal workflow) ----------------------------------- */
     /* The university decides (cl. 10); the regulator reads and refers; students see, answer
      * and appeal their own cases; teachers and platforms report into the inbox (cl. 14). */
-    R("cases.inbox.read", REGULATOR, ALL),
+    R("cases.inbox.read", REGULATOR, PROVINCE),
     R("cases.inbox.read", UNIV_ADMIN, ORG),
     R("cases.inbox.read", RESP_TEACHER, ORG),
     R("cases.report", RESP_TEACHER, ORG),
     R("cases.report", LEAD_TEACHER, ORG),
     R("cases.report", PLATFORM_OPERATOR, ORG),
-    R("cases.read", REGULATOR, ALL),
+    R("cases.read", REGULATOR, PROVINCE),
     R("cases.read", UNIV_ADMIN, ORG),
     R("cases.read", RESP_TEACHER, ORG),
     R("cases.read", STUDENT, SELF),
@@ -104,13 +104,17 @@ static const mg_auth_cap_row k_table[] = {
     R("cases.respond", STUDENT, SELF),
     R("cases.appeal", STUDENT, SELF),
     R("cases.appeal_decide", UNIV_ADMIN, ORG),
-    R("cases.refer", REGULATOR, ALL),
+    R("cases.refer", REGULATOR, PROVINCE),
     R("cases.refer", UNIV_ADMIN, ORG),
     R("cases.student_file", UNIV_ADMIN, ORG),
     R("cases.student_file", STUDENT, SELF),
 
     /* ---- credit (credit recognition) -------------------------------------------------- */
-    R("credit.export", REGULATOR, ALL),
+    /* Regulator rows in cases, credit and notices are PROVINCE: a provincial department sees
+     * its province's universities; a regulator without a province (the ministry) is widened to
+     * national by the handlers (api/cases_api.c), as the registry does. */
+    R("credit.compute", UNIV_ADMIN, ORG),
+    R("credit.export", REGULATOR, PROVINCE),
     R("credit.export", UNIV_ADMIN, ORG),
     R("credit.read", UNIV_ADMIN, ORG),
     R("credit.read", STUDENT, SELF),
@@ -118,9 +122,15 @@ static const mg_auth_cap_row k_table[] = {
     /* ---- notices (regulator notices and rectification) ------------------------------- */
     R("notices.read", UNIV_ADMIN, ORG),
     R("notices.read", STUDENT, SELF),
-    R("notices.flagged", REGULATOR, ALL),
+    R("notices.flagged", REGULATOR, PROVINCE),
     R("notices.flagged", UNIV_ADMIN, ORG),
     R("notices.flagged", RESP_TEACHER, ORG),
+
+    /* ---- privacy: a student's own personal information (PIPL art. 29, 45) -------------- */
+    R("self.export", STUDENT, SELF),  /* GET /me/export */
+    R("self.consent", STUDENT, SELF), /* GET/POST/DELETE /me/consents/face */
+    R("report.read", REGULATOR, PROVINCE),
+    R("report.issue", REGULATOR, PROVINCE),
 };
 #define N_ROWS (sizeof k_table / sizeof k_table[0])
 

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "core/uuid.h"
+#include "privacy/consent.h"
 
 static const char *const STATE_NAMES[MG_CASE_STATE_COUNT_] = {
     "open", "investigating", "dismissed", "verified", "appealed", "appeal_upheld",
@@ -303,7 +304,13 @@ int mg_cases_inbox_add(mg_store *s, const mg_store_inbox_item *it, int64_t *id_o
   if (!is_obj) return fail(err, MG_EINVAL, "invalid", "evidence must be a JSON object");
   mg_store_inbox_item copy = *it;
   if (!copy.received_us) copy.received_us = mg_time_now_us();
-  int rc = mg_store_inbox_add(s, &copy, id_out);
+  /* face-check evidence carries the student's consent state (privacy/consent.h) */
+  char *noted = NULL;
+  int rc = mg_privacy_annotate_evidence(s, it->student_id, copy.received_us, it->evidence, &noted);
+  if (rc) return fail(err, rc, "store", "the consent record could not be read");
+  if (noted) copy.evidence = noted;
+  rc = mg_store_inbox_add(s, &copy, id_out);
+  free(noted);
   if (rc == MG_EEXISTS)
     return fail(err, rc, "conflict", "finding %lld is already in the inbox",
                 (long long)it->finding_id);

@@ -27,6 +27,7 @@ int mg_cli_audit_purge(int argc, char **argv);
 int mg_cli_backup(int argc, char **argv);
 int mg_cli_restore(int argc, char **argv);
 int mg_cli_keys(int argc, char **argv);
+int mg_cli_retention(int argc, char **argv);
 
 /* struct mg_store (store/store.h) for the declarations below. */
 struct mg_store;
@@ -37,6 +38,9 @@ int mg_cli_keys_load(const char *cmd, const mg_config *cfg, int create);
  * audit-checkpoint-minutes; mg_cli_security_stop ends it and signs the head a last time. */
 int mg_cli_security_start(const mg_config *cfg, struct mg_store *s);
 void mg_cli_security_stop(void);
+/* For servers: the retention job (privacy/retention.h) once a day; stop joins the thread. */
+int mg_cli_retention_start(const mg_config *cfg, struct mg_store *s);
+void mg_cli_retention_stop(void);
 
 /* Shared by subcommands: true if argv has -h or --help. */
 int mg_cli_wants_help(int argc, char **argv);

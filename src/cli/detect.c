@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cases/sync.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/time.h"
@@ -126,6 +127,17 @@ int mg_cli_detect(int argc, char **argv) {
   fprintf(stderr, "detect: %llu findings (%lld new, %lld updated), %llu duplicates ignored, %llu unparsable\n",
           (unsigned long long)st.findings, r.new_findings, r.updated,
           (unsigned long long)st.duplicates, (unsigned long long)st.unparsable);
+  if (r.store && !r.dry) { /* findings → the universities' inboxes (cases/sync.h) */
+    mg_sync_stats ss = {0};
+    if (mg_cases_sync_findings(r.store, 0, &ss) != MG_OK) {
+      fprintf(stderr, "moocguard detect: moving findings into the inbox failed\n");
+      goto out;
+    }
+    fprintf(stderr, "detect: inbox: %lld imported, %lld updated, %lld unchanged, %lld frozen "
+            "(case decided), %lld unresolved (university or student unknown)\n",
+            (long long)ss.imported, (long long)ss.updated, (long long)ss.unchanged,
+            (long long)ss.frozen, (long long)ss.unresolved);
+  }
   code = MG_EXIT_OK;
 out:
   free(line);

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/time.h"
 #include "store/store.h"
+#include "detect/live.h"
 #include "xapi/ingest.h"
 #include "xapi/version.h"
 
@@ -115,7 +116,10 @@ int mg_cli_import(int argc, char **argv) {
            "Imports one xAPI statement per line with the same validation as the LRS endpoint.\n"
            "Bad lines are reported with their line numbers and skipped. The import resumes where\n"
            "an interrupted run stopped unless --restart is given. Statements are stamped with the\n"
-           "authority of the platform credential KEY (default: an 'import' authority).\n");
+           "authority of the platform credential KEY (default: an 'import' authority).\n"
+           "Each committed batch is fed to the misconduct detectors in a background thread and\n"
+           "their findings stored (docs/detection.md); --detect-live false leaves that to the\n"
+           "next `serve` (which catches up from the last processed statement) or `detect --replay`.\n");
     return MG_EXIT_OK;
   }
   const char *platform = NULL, *ver = "2.0.0", *batch_text = "1000", *maxerr_text = "100";
@@ -154,6 +158,7 @@ int mg_cli_import(int argc, char **argv) {
   FILE *f = NULL;
   char *buf = NULL;
   mg_json *authority = NULL;
+  mg_detect_live *live = NULL;
   mg_arena meta; /* lives for the whole run: the authority */
   mg_arena_init(&meta, 4096, 0);
   mg_arena_init(&im.arena, 1 << 20, 0);
@@ -180,6 +185,15 @@ int mg_cli_import(int argc, char **argv) {
     im.ctx.platform_id = c.platform_id;
   } else {
     authority = mg_xapi_platform_authority(&meta, cfg.base_url, "import", "moocguard import");
+  }
+  if (cfg.detect_live) {
+    rc = mg_detect_live_start(im.store, NULL, &live);
+    if (rc) {
+      fprintf(stderr, "moocguard import: cannot start the detectors: %s\n", mg_strerror(rc));
+      goto out;
+    }
+    im.ctx.on_durable = mg_detect_live_notify;
+    im.ctx.on_durable_ud = live;
   }
   im.ctx.store = im.store;
   im.ctx.version = v;
@@ -244,12 +258,23 @@ int mg_cli_import(int argc, char **argv) {
   mg_store_setting_set(im.store, resume_key, resume_val);
   progress(&im, lineno, st.st_size, st.st_size, t0, 1);
   double secs = (double)(mg_time_mono_us() - t0) / 1e6;
+  if (live) {
+    fprintf(stderr, "import: letting the detectors catch up\n");
+    rc = mg_detect_live_stop(live);
+    live = NULL;
+    if (rc) {
+      fprintf(stderr, "moocguard import: storing findings failed: %s (the next serve or "
+              "`detect --replay` redoes it)\n", mg_strerror(rc));
+      goto out;
+    }
+  }
   if (json)
     printf("{\"lines\":%lld,\"imported\":%lld,\"bad\":%lld,\"seconds\":%.3f,"
            "\"statements_per_second\":%.0f}\n",
            lineno, im.imported, im.bad, secs, secs > 0 ? (double)im.imported / secs : 0.0);
   code = im.bad ? MG_EXIT_FAIL : MG_EXIT_OK;
 out:
+  mg_detect_live_stop(live);
   if (im.batch)
     for (size_t i = 0; i < im.n; i++) free(im.batch[i].text);
   free(im.batch);

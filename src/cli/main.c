@@ -25,6 +25,7 @@ static const command k_commands[] = {
     {"backup", mg_cli_backup, "write a consistent snapshot of the store (+ .sha256)"},
     {"restore", mg_cli_restore, "restore a store from a backup after checking it"},
     {"keys", mg_cli_keys, "key directory: init, rotate, status"},
+    {"retention", mg_cli_retention, "delete or reduce personal data past its retention period"},
 };
 
 static void usage(FILE *out) {

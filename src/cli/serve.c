@@ -7,9 +7,11 @@
 #include "api/routes.h"
 #include "auth/credential.h"
 #include "auth/user.h"
+#include "cases/job.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "detect/live.h"
 #include "http/lrs.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -49,6 +51,8 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   mg_auth *auth = NULL;
   mg_http_server *srv = NULL;
   mg_api *api = NULL;
+  mg_cases_job *job = NULL;
+  mg_detect_live *live = NULL;
   mg_lrs lrs;
   char port[16];
   mg_log_level lvl;
@@ -69,6 +73,7 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     goto out;
   }
   if (mg_cli_security_start(cfg, store)) goto out; /* keys (first start: generated), audit */
+  if (mg_cli_retention_start(cfg, store)) goto out; /* daily retention job */
   if (mg_auth_new(store, &auth)) goto out;
   if (mg_auth_bootstrap(store, cfg, stderr, NULL)) goto out; /* first security administrator */
   memset(&lrs, 0, sizeof lrs);
@@ -82,6 +87,16 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     goto out;
   }
 
+  if (cfg->detect_live) { /* after every durable batch; never in the way of the ack */
+    rc = mg_detect_live_start(store, NULL, &live);
+    if (rc) {
+      mg_log(MG_LOG_ERROR, "detect.live.start", "error", mg_strerror(rc), NULL);
+      goto out;
+    }
+    lrs.on_durable = mg_detect_live_notify;
+    lrs.on_durable_ud = live;
+  }
+
   mg_http_config hc;
   mg_cli_http_config(cfg, &hc);
   if (mg_http_server_new(&hc, &srv) || mg_lrs_register(srv, &lrs)) goto out;
@@ -91,6 +106,9 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
     mg_log(MG_LOG_ERROR, "serve.listen", "bind", cfg->bind, "error", mg_strerror(rc), NULL);
     goto out;
   }
+  /* findings → inbox (cases/job.h); detection itself is detect/live.c above */
+  if (cfg->detect_interval_ms > 0 && mg_cases_job_start(store, cfg->detect_interval_ms, &job))
+    goto out;
   snprintf(port, sizeof port, "%d", mg_http_server_port(srv));
   char migrations[16];
   snprintf(migrations, sizeof migrations, "%d", applied);
@@ -105,11 +123,15 @@ int mg_cli_run_server(const mg_config *cfg, const char *banner) {
   sigwait(&stop, &sig);
   mg_log(MG_LOG_INFO, "serve.stopping", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
   mg_http_server_stop(srv, cfg->grace_ms);
-  mg_log(MG_LOG_INFO, "serve.stopped", NULL);
   code = MG_EXIT_OK;
 out:
   mg_http_server_free(srv);
+  mg_cases_job_stop(job);
+  srv = NULL;
+  if (live && mg_detect_live_stop(live) != MG_OK) code = MG_EXIT_FAIL; /* after the last ingest */
+  if (code == MG_EXIT_OK) mg_log(MG_LOG_INFO, "serve.stopped", NULL);
   mg_api_free(api);
+  mg_cli_retention_stop();
   mg_cli_security_stop();
   mg_auth_free(auth);
   mg_store_close(store);

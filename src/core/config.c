@@ -79,6 +79,16 @@ static const setting g_settings[] = {
       "seconds a client may take to send a request body (slow senders are cut off)"),
     L("appeal-window", appeal_window, "864000",
       "seconds a student has to appeal a verified misconduct decision (学生申诉期限; 10 days)"),
+    L("retention-findings-days", retention_findings_days, "365",
+      "days after which dismissed findings are deleted by the retention job (at least 30)"),
+    L("retention-network-days", retention_network_days, "548",
+      "days after which statements keep only the /24 or /48 network of client-ip and lose "
+      "device-id and user-agent (at least 30; default: a term plus a year)"),
+    L("detect-interval-ms", detect_interval_ms, "5000",
+      "serve: milliseconds between runs of the findings→inbox sync (0 = off; detection itself "
+      "runs after every durable batch, see detect-live)"),
+    B("detect-live", detect_live, "true",
+      "serve and import feed accepted statements to the misconduct detectors (docs/detection.md)"),
 };
 #define N_SETTINGS (sizeof g_settings / sizeof g_settings[0])
 

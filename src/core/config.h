@@ -51,6 +51,12 @@ typedef struct mg_config {
   int conn_memory;         /* bytes per connection for request line, headers and buffers */
   int request_timeout;     /* seconds from the end of the headers to the end of the body */
   int64_t appeal_window; /* cases: seconds a student has to appeal a verified decision */
+  /* retention of personal data (privacy/retention.h) */
+  int64_t retention_findings_days; /* dismissed findings are deleted after this many days */
+  int64_t retention_network_days;  /* statements older than this lose device-id, user-agent and
+                                      the host part of client-ip */
+  int64_t detect_interval_ms; /* serve: findings→inbox sync period (0 = off) */
+  int detect_live;       /* run the live detector thread in serve / import (detect/live.h) */
 } mg_config;
 
 /* Fills cfg with the defaults. */

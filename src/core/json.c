@@ -524,9 +524,20 @@ static inline int put(mg_buf *b, const char *p, size_t n) {
 static inline int putc1(mg_buf *b, char c) { return put(b, &c, 1); }
 
 /* "text" with escapes; plain text (the usual case) is copied in one piece. */
+/* Bytes that need an escape in a JSON string: control characters, '"' and '\\'. */
+static const unsigned char k_needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
 static int put_str(mg_buf *b, const char *s, size_t n) {
   size_t i = 0;
-  while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') i++;
+  const unsigned char *u = (const unsigned char *)s;
+  while (i + 4 <= n && !(k_needs_escape[u[i]] | k_needs_escape[u[i + 1]] |
+                         k_needs_escape[u[i + 2]] | k_needs_escape[u[i + 3]]))
+    i += 4;
+  while (i < n && !k_needs_escape[u[i]]) i++;
   if (i == n) {
     if (b->cap < b->len + n + 3 || !b->data) {
       int rc = mg_buf_reserve(b, n + 2);

@@ -181,7 +181,8 @@ static void handle_write(mg_lrs *lrs, mg_http_req *req, mg_http_resp *resp, int 
     mg_http_resp_error(resp, 500, "out_of_memory", "out of memory");
     goto out;
   }
-  mg_xapi_ingest_ctx ctx = {lrs->store, v, authority, cred.platform_id, &req->pool};
+  mg_xapi_ingest_ctx ctx = {lrs->store, v, authority, cred.platform_id, &req->pool,
+                            lrs->on_durable, lrs->on_durable_ud};
   mg_xapi_ingest_result res;
   mg_xapi_ingest(&ctx, body, is_put ? statement_id : NULL, parts, n_parts, &res);
   if (res.status != 200) {

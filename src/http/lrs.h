@@ -17,6 +17,8 @@ typedef struct mg_lrs {
   char base_url[256];    /* public URL of the server, for authority homePage */
   int query_limit;       /* largest page a query returns */
   mg_xapi_version default_version; /* reported when a request names no version */
+  void (*on_durable)(void *ud, size_t n); /* optional: a batch is durable (xapi/ingest.h) */
+  void *on_durable_ud;
 } mg_lrs;
 
 /* Registers /xapi/about and /xapi/statements on srv; lrs must outlive the server. */

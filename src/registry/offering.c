@@ -41,7 +41,7 @@ int mg_registry_offering_create(mg_store *s, const mg_reg_offering *o, const cha
   mg_reg_offering row = *o;
   if (!row.iri[0]) {
     char iri[1024];
-    int n = snprintf(iri, sizeof iri, "%s/offerings/%s/%s", c.iri, u.code, o->term);
+    int n = snprintf(iri, sizeof iri, "%s/offerings/%s", c.iri, o->term);
     if (n < 0 || (size_t)n >= sizeof row.iri)
       return mg_registry_refuse(why, MG_EINVAL, "invalid_field",
                                 "iri：课程 IRI 过长，请给出 iri / the course IRI is too long to "
@@ -58,8 +58,8 @@ int mg_registry_offering_create(mg_store *s, const mg_reg_offering *o, const cha
   rc = mg_store_reg_offering_create(s, &row, id);
   if (rc == MG_EEXISTS)
     return mg_registry_refuse(why, rc, "offering_exists",
-                              "本校该学期已选用此课程，或 IRI 已被使用 / university %s already offers "
-                              "course %lld in term %s, or the iri is taken",
+                              "本校该学期已选用此课程，或已选用该开课 IRI / university %s already "
+                              "offers course %lld in term %s, or this run (iri)",
                               u.code, (long long)c.id, o->term);
   return rc ? store_fail(why, rc) : MG_OK;
 }

@@ -35,6 +35,14 @@ int mg_registry_check_url(const char *field, const char *url, mg_registry_why *w
   return MG_OK;
 }
 
+int mg_registry_check_province(const char *province, mg_registry_why *why) {
+  int rc = mg_registry_check_text("province", province, 15, 0, why);
+  if (!rc && strchr(province, ' '))
+    rc = mg_registry_refuse(why, MG_EINVAL, "invalid_field",
+                            "province：不能含空格 / province may not contain spaces");
+  return rc;
+}
+
 static int check_org(const mg_reg_org *o, mg_registry_why *why) {
   int rc;
   int univ = !strcmp(o->kind, "university"), ministry = !strcmp(o->kind, "ministry");
@@ -45,7 +53,7 @@ static int check_org(const mg_reg_org *o, mg_registry_why *why) {
   if ((rc = mg_registry_check_code("code", o->code, why)) ||
       (rc = mg_registry_check_text("name", o->name, 255, 0, why)))
     return rc;
-  if (ministry ? o->province[0] != 0 : mg_registry_check_code("province", o->province, why) != 0)
+  if (ministry ? o->province[0] != 0 : mg_registry_check_province(o->province, why) != 0)
     return mg_registry_refuse(why, MG_EINVAL, "invalid_field",
                               ministry ? "province：教育部无省份 / the ministry has no province"
                                        : "province：必填（省级行政区划代码）/ province (code) is "

@@ -23,6 +23,9 @@ int mg_registry_org_update(mg_store *s, const mg_reg_org *o, mg_registry_why *wh
 /* Checks a code and a URL as org_create does (shared with platforms). */
 int mg_registry_check_code(const char *field, const char *code, mg_registry_why *why);
 int mg_registry_check_url(const char *field, const char *url, mg_registry_why *why);
+/* A province: its code ("11") or name ("江苏"), 1..15 bytes of text without spaces, as in the
+ * users' province field. */
+int mg_registry_check_province(const char *province, mg_registry_why *why);
 /* The university org_id, or MG_ENOTFOUND/MG_EINVAL (why filled) if id is not a university. */
 int mg_registry_university_get(mg_store *s, int64_t id, mg_reg_org *out, mg_registry_why *why);
 

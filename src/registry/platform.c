@@ -1,16 +1,25 @@
 /* registry/platform.c — filing, list status and the intake switch. */
 #include "registry/platform.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/time.h"
 #include "registry/org.h"
 
 static int store_fail(mg_registry_why *why, int rc) {
   return mg_registry_refuse(why, rc, "store_error", "存储错误 / store error: %s", mg_strerror(rc));
 }
+
+/* Switch changes made in this process bump the generation so the LRS's cached view of the
+ * switches (see intake check) is reloaded at once; changes by other processes show within
+ * SWITCH_CACHE_US. */
+static atomic_uint g_switch_gen;
+static void switches_changed(void) { atomic_fetch_add(&g_switch_gen, 1); }
 
 static int get_platform(mg_store *s, int64_t id, mg_reg_platform *p, mg_registry_why *why) {
   int rc = mg_store_reg_platform_get(s, id, p);
@@ -26,12 +35,13 @@ int mg_registry_platform_create(mg_store *s, const mg_reg_org *o, int64_t now_us
   if ((rc = mg_registry_check_code("code", o->code, why)) ||
       (rc = mg_registry_check_text("name", o->name, 255, 0, why)))
     return rc;
-  if (o->province[0] && (rc = mg_registry_check_code("province", o->province, why))) return rc;
+  if (o->province[0] && (rc = mg_registry_check_province(o->province, why))) return rc;
   mg_reg_org row = *o;
   snprintf(row.kind, sizeof row.kind, "platform");
   row.home_page[0] = 0;
   row.created_us = now_us;
   rc = mg_store_reg_platform_create(s, &row, id);
+  switches_changed(); /* a new platform id may reuse an old store's cache entry */
   if (rc == MG_EEXISTS)
     return mg_registry_refuse(why, rc, "org_exists", "平台代码已存在 / platform code '%s' exists",
                               o->code);
@@ -43,7 +53,10 @@ int mg_registry_platform_file(mg_store *s, int64_t id, int mlps_level, const cha
   mg_reg_platform p;
   int rc = get_platform(s, id, &p, why);
   if (rc) return rc;
-  if (mlps_level < 3 || mlps_level > 5)
+  if (mlps_level > 5)
+    return mg_registry_refuse(why, MG_EINVAL, "invalid_field",
+                              "mlps_level：等级保护等级为 1 至 5 / mlps_level must be 1 to 5");
+  if (mlps_level < 3)
     return mg_registry_refuse(why, MG_EINVAL, "mlps_below_3",
                               "mlps_level：提供学分课程的平台安全保护等级不应低于第三级（教高〔2022〕1号"
                               "第11条）/ a credit-course platform must be filed at MLPS level 3 "
@@ -111,7 +124,7 @@ int mg_registry_switch_stop(mg_store *s, const mg_reg_switch *w, const char *by,
     row.province[0] = 0;
     row.university_id = 0;
   } else if (!strcmp(w->scope, "province")) {
-    if ((rc = mg_registry_check_code("province", w->province, why))) return rc;
+    if ((rc = mg_registry_check_province(w->province, why))) return rc;
     row.university_id = 0;
   } else if (!strcmp(w->scope, "university")) {
     mg_reg_org u;
@@ -128,6 +141,7 @@ int mg_registry_switch_stop(mg_store *s, const mg_reg_switch *w, const char *by,
   row.lifted_by[0] = 0;
   row.lifted_us = 0;
   rc = mg_store_reg_switch_add(s, &row, id);
+  switches_changed();
   return rc ? store_fail(why, rc) : MG_OK;
 }
 
@@ -144,6 +158,7 @@ int mg_registry_switch_lift(mg_store *s, int64_t platform_id, int64_t id, const 
     return mg_registry_refuse(why, MG_ECONFLICT, "switch_lifted",
                               "开关已解除 / switch %lld was already lifted", (long long)id);
   rc = mg_store_reg_switch_lift(s, id, by, now_us);
+  switches_changed();
   return rc ? store_fail(why, rc) : MG_OK;
 }
 
@@ -177,11 +192,64 @@ static const char *home_page_of(const mg_json *st) {
 static int check_statements(mg_store *s, const sw_set *ss, const mg_json *statements,
                             mg_registry_why *why);
 
+/* The active switches of every platform, cached so that statement intake does not wait on the
+ * governance connection (a long roster import holds it): one reload per generation change or
+ * SWITCH_CACHE_US, done by one request while the others keep using the previous view. */
+#define SWITCH_CACHE_US 1000000
+static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  const mg_store *s;
+  unsigned gen;
+  int64_t at_us;
+  int loading;
+  sw_set all;
+} g_cache;
+
+static int copy_platform(const sw_set *all, int64_t platform_id, sw_set *out) {
+  for (int i = 0; i < all->n; i++)
+    if (all->w[i].platform_id == platform_id && collect_sw(out, &all->w[i])) return MG_ENOMEM;
+  return MG_OK;
+}
+
+/* The platform's active switches into *ss (caller frees ss->w). */
+static int active_switches(mg_store *s, int64_t platform_id, sw_set *ss) {
+  unsigned gen = atomic_load(&g_switch_gen);
+  int64_t now = mg_time_mono_us();
+  pthread_mutex_lock(&g_cache_mu);
+  int fresh = g_cache.s == s && g_cache.gen == gen && now - g_cache.at_us < SWITCH_CACHE_US;
+  int have = g_cache.s == s;
+  if (fresh || (have && g_cache.loading)) { /* someone else is reloading: use what we have */
+    int rc = copy_platform(&g_cache.all, platform_id, ss);
+    pthread_mutex_unlock(&g_cache_mu);
+    return rc;
+  }
+  g_cache.loading = 1;
+  pthread_mutex_unlock(&g_cache_mu);
+
+  sw_set all = {NULL, 0, 0, 0};
+  int rc = mg_store_reg_switch_list(s, 0, 1, collect_sw, &all);
+  pthread_mutex_lock(&g_cache_mu);
+  g_cache.loading = 0;
+  if (rc) {
+    pthread_mutex_unlock(&g_cache_mu);
+    free(all.w);
+    return rc;
+  }
+  free(g_cache.all.w);
+  g_cache.all = all;
+  g_cache.s = s;
+  g_cache.gen = gen; /* read before the query: a change meanwhile triggers another reload */
+  g_cache.at_us = now;
+  rc = copy_platform(&g_cache.all, platform_id, ss);
+  pthread_mutex_unlock(&g_cache_mu);
+  return rc;
+}
+
 int mg_registry_intake_check(mg_store *s, int64_t platform_id, const mg_json *statements,
                              mg_registry_why *why) {
   if (platform_id <= 0) return MG_OK;
   sw_set ss = {NULL, 0, 0, 0};
-  int rc = mg_store_reg_switch_list(s, platform_id, 1, collect_sw, &ss);
+  int rc = active_switches(s, platform_id, &ss);
   if (rc == MG_ENOTSUP) rc = MG_OK; /* a backend without a registry has no switches */
   else if (rc) rc = store_fail(why, rc);
   else if (ss.national) {

@@ -1,4 +1,4 @@
-/* registry/roster.c — CSV roster parsing, row checks and import. */
+/* registry/roster.c — roster row checks and import (the CSV reader is registry/csv.c). */
 #include "registry/roster.h"
 
 #include <sodium.h>
@@ -9,97 +9,10 @@
 
 #include "core/err.h"
 #include "core/uuid.h"
+#include "registry/csv.h"
 #include "registry/offering.h"
 
 enum { COL_NO, COL_NAME, COL_REG, COL_ID, COL_PHONE, COL_N };
-
-/* One parsed record: fields point into the parse buffer (unquoted in place, NUL-terminated). */
-typedef struct record {
-  char **f;
-  size_t n, cap;
-  size_t line;
-} record;
-
-typedef struct parser {
-  char *p, *end;
-  size_t line;
-} parser;
-
-static int rec_push(record *r, char *field) {
-  if (r->n == r->cap) {
-    size_t cap = r->cap ? 2 * r->cap : 8;
-    char **nf = realloc(r->f, cap * sizeof *nf);
-    if (!nf) return MG_ENOMEM;
-    r->f = nf;
-    r->cap = cap;
-  }
-  r->f[r->n++] = field;
-  return MG_OK;
-}
-
-/* Reads the next record. Returns 1 with r filled, 0 at end of input, <0 on error.
- * A quote inside an unquoted field or text after a closing quote makes *malformed set (the record
- * is still consumed to its end so the next one parses). */
-static int next_record(parser *ps, record *r, int *malformed) {
-  r->n = 0;
-  *malformed = 0;
-  /* skip blank lines */
-  while (ps->p < ps->end && (*ps->p == '\n' || *ps->p == '\r')) {
-    if (*ps->p == '\n') ps->line++;
-    ps->p++;
-  }
-  if (ps->p >= ps->end) return 0;
-  r->line = ps->line;
-  for (;;) {
-    char *start = ps->p, *w = ps->p;
-    if (ps->p < ps->end && *ps->p == '"') {
-      ps->p++;
-      for (;;) {
-        if (ps->p >= ps->end) {
-          *malformed = 1; /* unterminated quote */
-          break;
-        }
-        if (*ps->p == '"') {
-          if (ps->p + 1 < ps->end && ps->p[1] == '"') {
-            *w++ = '"';
-            ps->p += 2;
-            continue;
-          }
-          ps->p++;
-          break;
-        }
-        if (*ps->p == '\n') ps->line++;
-        *w++ = *ps->p++;
-      }
-      while (ps->p < ps->end && *ps->p != ',' && *ps->p != '\n' && *ps->p != '\r') {
-        *malformed = 1;
-        ps->p++;
-      }
-    } else {
-      while (ps->p < ps->end && *ps->p != ',' && *ps->p != '\n' && *ps->p != '\r') {
-        if (*ps->p == '"') *malformed = 1;
-        *w++ = *ps->p++;
-      }
-    }
-    char sep = ps->p < ps->end ? *ps->p : '\n';
-    *w = 0; /* safe: w <= the separator's position, or the spare byte after the buffer */
-    int rc = rec_push(r, start);
-    if (rc) return rc;
-    if (ps->p < ps->end) ps->p++;
-    if (sep == ',') continue;
-    if (sep == '\r' && ps->p < ps->end && *ps->p == '\n') ps->p++;
-    ps->line++;
-    return 1;
-  }
-}
-
-static void trim(char **s) {
-  char *a = *s;
-  while (*a == ' ' || *a == '\t') a++;
-  size_t n = strlen(a);
-  while (n && (a[n - 1] == ' ' || a[n - 1] == '\t')) a[--n] = 0;
-  *s = a;
-}
 
 static int header_col(const char *h) {
   static const struct {
@@ -215,8 +128,7 @@ static int on_clash(void *ud, const mg_reg_roster_row *row, const char *code, co
 int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv, size_t len,
                               int preview, const char *by, int64_t now_us,
                               mg_registry_roster_outcome *out, mg_registry_why *why) {
-  char *buf = NULL;
-  record rec = {0};
+  mg_registry_csv rec = {0};
   mg_reg_roster_row *rows = NULL;
   seen_set seen = {0};
   size_t n_rows = 0, cap_rows = 0;
@@ -256,30 +168,20 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
     }
   }
 
-  buf = malloc(len + 1);
-  if (!buf) {
-    rc = MG_ENOMEM;
-    goto out;
-  }
-  memcpy(buf, csv, len);
-  buf[len] = 0;
-  parser ps = {buf, buf + len, 1};
-  if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) ps.p += 3;
-
-  int malformed = 0;
-  rc = next_record(&ps, &rec, &malformed);
+  if ((rc = mg_registry_csv_open(&rec, csv, len))) goto out;
+  rc = mg_registry_csv_next(&rec);
   if (rc < 0) goto out;
-  if (rc == 0 || malformed) {
+  if (rc == 0 || rec.malformed) {
     rc = mg_registry_refuse(why, MG_EINVAL, "invalid_roster",
                             "CSV 缺少表头行 / the CSV has no (well-formed) header row; expected "
                             "columns student_no (学号), name (姓名), optional registration");
     goto out;
   }
   for (int k = 0; k < COL_N; k++) col[k] = -1;
-  size_t n_cols = rec.n;
-  for (size_t i = 0; i < rec.n; i++) {
-    char *h = rec.f[i];
-    trim(&h);
+  size_t n_cols = rec.n_fields;
+  for (size_t i = 0; i < rec.n_fields; i++) {
+    char *h = rec.field[i];
+    mg_registry_csv_trim(&h);
     if (mg_registry_check_text("header", h, 64, 1, NULL)) {
       rc = mg_registry_refuse(why, MG_EINVAL, "invalid_roster",
                               "表头第 %zu 列不是有效的 UTF-8 / header column %zu is not valid UTF-8 "
@@ -313,7 +215,7 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
              col[COL_ID] >= 0 && col[COL_PHONE] >= 0 ? "," : "",
              col[COL_PHONE] >= 0 ? "phone" : "");
 
-  while ((rc = next_record(&ps, &rec, &malformed)) == 1) {
+  while ((rc = mg_registry_csv_next(&rec)) == 1) {
     out->rows_total++;
     if (out->rows_total > MG_REGISTRY_ROSTER_MAX_ROWS) {
       rc = mg_registry_refuse(why, MG_EINVAL, "invalid_roster",
@@ -321,22 +223,22 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
                               MG_REGISTRY_ROSTER_MAX_ROWS, MG_REGISTRY_ROSTER_MAX_ROWS);
       goto out;
     }
-    if (malformed) {
+    if (rec.malformed) {
       if ((rc = problem(out, rec.line, "malformed_row",
                         "引号不匹配 / misplaced or unterminated quote")))
         goto out;
       continue;
     }
-    if (rec.n != n_cols) {
+    if (rec.n_fields != n_cols) {
       if ((rc = problem(out, rec.line, "wrong_field_count",
-                        "字段数 %zu，表头为 %zu / %zu fields, the header has %zu", rec.n, n_cols,
-                        rec.n, n_cols)))
+                        "字段数 %zu，表头为 %zu / %zu fields, the header has %zu", rec.n_fields,
+                        n_cols, rec.n_fields, n_cols)))
         goto out;
       continue;
     }
-    char *no = rec.f[col[COL_NO]], *name = rec.f[col[COL_NAME]];
-    trim(&no);
-    trim(&name);
+    char *no = rec.field[col[COL_NO]], *name = rec.field[col[COL_NAME]];
+    mg_registry_csv_trim(&no);
+    mg_registry_csv_trim(&name);
     if (!student_no_ok(no)) {
       if ((rc = problem(out, rec.line, "invalid_student_no",
                         "学号应为 1 至 32 位字母、数字、- 或 _ / student_no must be 1 to 32 "
@@ -355,8 +257,8 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
     uint8_t reg[16];
     int has_reg = 0;
     if (col[COL_REG] >= 0) {
-      char *r = rec.f[col[COL_REG]];
-      trim(&r);
+      char *r = rec.field[col[COL_REG]];
+      mg_registry_csv_trim(&r);
       if (*r) {
         if (mg_uuid_parse(r, reg) != MG_OK || strlen(r) != 36) {
           if ((rc = problem(out, rec.line, "invalid_registration",
@@ -421,8 +323,7 @@ out:
   free(seen.key);
   free(seen.line);
   free(rows);
-  free(rec.f);
-  free(buf);
+  mg_registry_csv_close(&rec);
   return rc;
 }
 

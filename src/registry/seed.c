@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "audit/audit.h"
 #include "core/uuid.h"
 #include "registry/course.h"
 #include "registry/exam.h"
@@ -197,10 +198,14 @@ static int seed_rosters(mg_store *s, const mg_json *w, const char *by, int64_t n
   size_t i;
   mg_json_array_foreach(arr, i, o) {
     mg_reg_offering off;
-    int rc = mg_store_reg_offering_by_iri(s, str(o, "offering_iri"), &off);
+    int64_t uid = 0;
+    int rc = org_id(s, "university", str(o, "university"), &uid, why);
+    if (rc) return at(why, rc, "rosters", i);
+    rc = mg_store_reg_offering_by_iri(s, uid, str(o, "offering_iri"), &off);
     if (rc)
-      return at(why, mg_registry_refuse(why, rc, "offering_not_found", "no offering with iri '%s'",
-                                        str(o, "offering_iri")),
+      return at(why, mg_registry_refuse(why, rc, "offering_not_found",
+                                        "university '%s' has no offering with iri '%s'",
+                                        str(o, "university"), str(o, "offering_iri")),
                 "rosters", i);
     const mg_json *sts = mg_json_object_get(o, "students"), *st;
     size_t j;
@@ -267,6 +272,21 @@ int mg_registry_seed(mg_store *s, const mg_json *world, const char *by, int64_t 
       (rc = seed_rosters(s, world, by, now_us, out, why))) {
     mg_store_tx_rollback(s);
     return rc;
+  }
+  /* one audit record for the whole seed, in its transaction: the world as given */
+  mg_buf doc;
+  mg_buf_init(&doc, (size_t)1 << 30);
+  rc = mg_json_dump(world, &doc);
+  mg_audit_event ev = {.actor = by, .role = "system", .action = "registry.seed",
+                       .object_type = "registry", .after = doc.data, .after_len = doc.len,
+                       .at_us = now_us};
+  if (!rc) rc = mg_audit_append(s, &ev, NULL);
+  mg_buf_free(&doc);
+  if (rc) {
+    mg_store_tx_rollback(s);
+    return mg_registry_refuse(why, rc, "audit_unavailable",
+                              "审计日志无法写入，已撤销 / the audit log cannot be written, so the "
+                              "seed was rolled back");
   }
   rc = mg_store_tx_commit(s);
   return rc ? mg_registry_refuse(why, rc, "store_error", "%s", mg_strerror(rc)) : MG_OK;

@@ -15,10 +15,12 @@
  *                      "content_updated","reviewed"?: true,"online"?: true}],
  *    "offerings":    [{"university","course_iri","term","credits","resp_teacher","iri"?,
  *                      "exam"?: {"title","invigilator"}}],
- *    "rosters":      [{"offering_iri","students":[{"student_no","name","registration"?,
+ *    "rosters":      [{"university","offering_iri","students":[{"student_no","name",
+ *                      "registration"?,
  *                      "pledge"?: true}]}]}
  *
- * The whole seed is one transaction: it applies completely or not at all. */
+ * The whole seed is one transaction, audited as one record (action "registry.seed", with the
+ * digest of the world document): it applies completely or not at all. */
 #ifndef MG_REGISTRY_SEED_H
 #define MG_REGISTRY_SEED_H
 

@@ -238,6 +238,39 @@ int mg_store_inbox_get(mg_store *s, int64_t id, mg_store_inbox_item *out, char *
   return o.found ? MG_OK : MG_ENOTFOUND;
 }
 
+int mg_store_inbox_by_finding(mg_store *s, int64_t finding_id, mg_store_inbox_item *out,
+                              char **evidence) {
+  if (!s || !out || finding_id <= 0) return MG_EINVAL;
+  if (evidence) *evidence = NULL;
+  gq q;
+  int rc = gq_open(&q, s, "SELECT " INBOX_COLS " FROM case_inbox WHERE finding_id = ?1");
+  if (rc) return rc;
+  b_i(&q, 1, finding_id);
+  inbox_one o = {out, evidence, 0, 0};
+  rc = gq_rows(&q, inbox_get_row, &o, "inbox by finding");
+  if (rc) return rc;
+  return o.found ? MG_OK : MG_ENOTFOUND;
+}
+
+int mg_store_inbox_update(mg_store *s, int64_t id, const char *summary, const char *evidence) {
+  if (!s || id <= 0 || !summary || !evidence) return MG_EINVAL;
+  gq q;
+  int rc = gq_open(&q, s, "UPDATE case_inbox SET summary = ?2, evidence = ?3 WHERE id = ?1");
+  if (rc) return rc;
+  b_i(&q, 1, id);
+  b_t(&q, 2, summary);
+  b_t(&q, 3, evidence);
+  int r = sqlite3_step(q.st);
+  if (r != SQLITE_DONE) {
+    rc = gq_fail(&q, r, "inbox update");
+    gq_close(&q);
+    return rc;
+  }
+  int changed = sqlite3_changes(q.db);
+  gq_close(&q);
+  return changed == 1 ? MG_OK : MG_ENOTFOUND;
+}
+
 int mg_store_inbox_attach(mg_store *s, int64_t item_id, int64_t case_id) {
   if (!s || item_id <= 0 || case_id <= 0) return MG_EINVAL;
   gq q;

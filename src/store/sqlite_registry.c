@@ -589,8 +589,10 @@ int mg_store_reg_offering_get(mg_store *s, int64_t id, mg_reg_offering *out) {
   GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.id = ?1", "i", id);
 }
 
-int mg_store_reg_offering_by_iri(mg_store *s, const char *iri, mg_reg_offering *out) {
-  GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.iri = ?1", "t", iri);
+int mg_store_reg_offering_by_iri(mg_store *s, int64_t university_id, const char *iri,
+                                 mg_reg_offering *out) {
+  GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.university_id = ?1 AND f.iri = ?2",
+      "it", university_id, iri);
 }
 
 int mg_store_reg_offering_list(mg_store *s, int64_t university_id, int64_t course_id,

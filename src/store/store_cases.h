@@ -45,6 +45,11 @@ int mg_store_inbox_of_case(mg_store *s, int64_t case_id,
                            int (*cb)(void *ud, const mg_store_inbox_item *it), void *ud);
 /* One item; *evidence (may be NULL) gets a malloc'd copy of its evidence. MG_ENOTFOUND. */
 int mg_store_inbox_get(mg_store *s, int64_t id, mg_store_inbox_item *out, char **evidence);
+/* The item a detector finding became; *evidence as in mg_store_inbox_get. MG_ENOTFOUND. */
+int mg_store_inbox_by_finding(mg_store *s, int64_t finding_id, mg_store_inbox_item *out,
+                              char **evidence);
+/* Replaces the summary and evidence of item id (a re-scored finding). MG_ENOTFOUND. */
+int mg_store_inbox_update(mg_store *s, int64_t id, const char *summary, const char *evidence);
 /* Attaches an item to a case. MG_ECONFLICT if it already belongs to one. */
 int mg_store_inbox_attach(mg_store *s, int64_t item_id, int64_t case_id);
 

@@ -11,7 +11,7 @@
  * validated to fit by the registry layer (the store truncates rather than overflow). Errors:
  * MG_ENOTFOUND (no such row), MG_EEXISTS (a unique key is taken), MG_ENOTSUP (backend without a
  * registry), MG_ESTORE. List callbacks return MG_OK to go on; anything else stops the walk and is
- * returned. */
+ * returned. A lookup clears its output first, so the output must not hold its own key. */
 #ifndef MG_STORE_STORE_REGISTRY_H
 #define MG_STORE_STORE_REGISTRY_H
 
@@ -172,14 +172,16 @@ typedef struct mg_reg_offering {
   char term[32];
   int credits_tenths;    /* credits × 10 */
   char resp_teacher[128];
-  char iri[512];
+  char iri[512];          /* the course run; unique per university, shared between them */
   char created_by[64];
   int64_t created_us;
 } mg_reg_offering;
 
 int mg_store_reg_offering_create(mg_store *s, const mg_reg_offering *o, int64_t *out_id);
 int mg_store_reg_offering_get(mg_store *s, int64_t id, mg_reg_offering *out);
-int mg_store_reg_offering_by_iri(mg_store *s, const char *iri, mg_reg_offering *out);
+/* The university's offering with that IRI (a course run several universities may share). */
+int mg_store_reg_offering_by_iri(mg_store *s, int64_t university_id, const char *iri,
+                                 mg_reg_offering *out);
 /* Filters (0: any): the university's offerings, a course's offerings, or those on a platform. */
 int mg_store_reg_offering_list(mg_store *s, int64_t university_id, int64_t course_id,
                                int64_t platform_id,

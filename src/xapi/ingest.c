@@ -287,6 +287,7 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
     rc = MG_ESTORE;
   } else {
     res->status = 200;
+    if (ctx->on_durable && n) ctx->on_durable(ctx->on_durable_ud, n);
   }
   goto out;
 

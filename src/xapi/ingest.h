@@ -22,6 +22,10 @@ typedef struct mg_xapi_ingest_ctx {
   mg_json *authority;    /* borrowed; linked into every statement */
   int64_t platform_id;
   mg_arena *arena;       /* the request's arena: completed statements and ids live there */
+  /* Optional: called with the number of statements once a batch is durable, before the caller
+   * answers (the live detector's wakeup, detect/live.h); must be quick and never block. */
+  void (*on_durable)(void *ud, size_t n);
+  void *on_durable_ud;
 } mg_xapi_ingest_ctx;
 
 typedef struct mg_xapi_ingest_result {

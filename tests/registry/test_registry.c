@@ -23,6 +23,7 @@
 #include "registry/pledge.h"
 #include "registry/roster.h"
 #include "registry/seed.h"
+#include "store/store_audit.h"
 #include "store/store_registry.h"
 #include "support.h"
 
@@ -164,6 +165,15 @@ static void test_org_rules(void **state) {
   assert_int_equal(mg_store_reg_org_by_home_page(w->s, "https://ids.u3.edu.cn", &got), MG_OK);
   assert_int_equal(got.id, id);
   assert_string_equal(got.province, "11");
+  /* provinces by name work too (the users' province field holds either) */
+  snprintf(o.code, sizeof o.code, "10004");
+  snprintf(o.province, sizeof o.province, "江苏");
+  snprintf(o.home_page, sizeof o.home_page, "https://ids.u4.edu.cn");
+  assert_int_equal(mg_registry_org_create(w->s, &o, w->now, NULL, &why), MG_OK);
+  snprintf(o.code, sizeof o.code, "10005");
+  snprintf(o.province, sizeof o.province, "江 苏");
+  snprintf(o.home_page, sizeof o.home_page, "https://ids.u5.edu.cn");
+  assert_int_equal(mg_registry_org_create(w->s, &o, w->now, NULL, &why), MG_EINVAL);
   /* bad kind, bad code */
   snprintf(o.kind, sizeof o.kind, "school");
   assert_int_equal(mg_registry_org_create(w->s, &o, w->now, NULL, &why), MG_EINVAL);
@@ -345,7 +355,23 @@ static void test_offering_refusals(void **state) {
   /* the default offering IRI derives from the course's */
   mg_reg_offering got;
   assert_int_equal(mg_store_reg_offering_get(w->s, w->offering, &got), MG_OK);
-  assert_string_equal(got.iri, "https://mooc.example.cn/course/C1/offerings/10001/2025-spring");
+  assert_string_equal(got.iri, "https://mooc.example.cn/course/C1/offerings/2025-spring");
+  /* another university selects the same run of the course: its own offering, same IRI */
+  memset(&o, 0, sizeof o);
+  o.university_id = w->u2;
+  o.course_id = w->course;
+  snprintf(o.term, sizeof o.term, "2025-spring");
+  o.credits_tenths = 30;
+  snprintf(o.resp_teacher, sizeof o.resp_teacher, "周老师");
+  int64_t off2 = 0;
+  assert_int_equal(mg_registry_offering_create(w->s, &o, "u2", w->now, &off2, &why), MG_OK);
+  char run[512];
+  snprintf(run, sizeof run, "%s", got.iri);
+  assert_int_equal(mg_store_reg_offering_by_iri(w->s, w->u2, run, &got), MG_OK);
+  assert_int_equal(got.id, off2);
+  assert_int_equal(got.credits_tenths, 30);
+  assert_int_equal(mg_store_reg_offering_by_iri(w->s, w->u1, run, &got), MG_OK);
+  assert_int_equal(got.id, w->offering);
 }
 
 /* ---- rosters ------------------------------------------------------------------------------ */
@@ -713,6 +739,12 @@ static void test_intake_switch(void **state) {
 
 /* ---- seed and transactions ---------------------------------------------------------------- */
 
+static int count_seed(void *ud, const mg_store_audit_row *r) {
+  if (!strcmp(r->action, "registry.seed") && !strcmp(r->actor, "system:seed") && r->after_sm3)
+    (*(int *)ud)++;
+  return 0;
+}
+
 static void test_seed(void **state) {
   world *w = *state;
   mg_registry_why why;
@@ -732,7 +764,7 @@ static void test_seed(void **state) {
       "\"offerings\":[{\"university\":\"10335\",\"course_iri\":\"https://icourse.example/ds\","
       "\"term\":\"2025-spring\",\"credits\":2.5,\"resp_teacher\":\"何老师\","
       "\"exam\":{\"title\":\"期末\",\"invigilator\":\"监考甲\"}}],"
-      "\"rosters\":[{\"offering_iri\":\"https://icourse.example/ds/offerings/10335/2025-spring\","
+      "\"rosters\":[{\"university\":\"10335\",\"offering_iri\":\"https://icourse.example/ds/offerings/2025-spring\","
       "\"students\":[{\"student_no\":\"3200100001\",\"name\":\"学生一\",\"pledge\":true,"
       "\"registration\":\"11111111-2222-4333-8444-555555555555\"},"
       "{\"student_no\":\"3200100002\",\"name\":\"学生二\"}]}]}";
@@ -753,6 +785,9 @@ static void test_seed(void **state) {
   mg_reg_offering o;
   assert_int_equal(mg_store_reg_offering_get(w->s, e.offering_id, &o), MG_OK);
   assert_int_equal(o.credits_tenths, 25);
+  int audited = 0, more = 0;
+  assert_int_equal(mg_store_audit_list(w->s, 0, 1000, count_seed, &audited, &more), MG_OK);
+  assert_int_equal(audited, 1);
 
   /* a refused object rolls the whole seed back and says where */
   const char *bad =
@@ -766,6 +801,9 @@ static void test_seed(void **state) {
   assert_non_null(strstr(why.message, "platforms[0]"));
   mg_reg_org org;
   assert_int_equal(mg_store_reg_org_by_home_page(w->s, "https://ids.new.edu.cn", &org), MG_ENOTFOUND);
+  audited = 0;
+  assert_int_equal(mg_store_audit_list(w->s, 0, 1000, count_seed, &audited, &more), MG_OK);
+  assert_int_equal(audited, 1); /* the refused seed left no record */
   mg_arena_free(&a);
 }
 

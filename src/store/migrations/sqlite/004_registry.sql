@@ -109,10 +109,12 @@ CREATE TABLE reg_offerings (
   term TEXT NOT NULL,
   credits_tenths INTEGER NOT NULL CHECK (credits_tenths > 0),
   resp_teacher TEXT NOT NULL,
-  iri TEXT NOT NULL UNIQUE,             -- the offering activity id in statements
+  iri TEXT NOT NULL,                    -- the offering activity id in statements: the platform's
+                                        -- run of the course, which several universities may select
   created_by TEXT NOT NULL,
   created_us INTEGER NOT NULL,
-  UNIQUE (university_id, course_id, term)
+  UNIQUE (university_id, course_id, term),
+  UNIQUE (university_id, iri)
 );
 CREATE INDEX reg_offerings_course ON reg_offerings (course_id);
 
