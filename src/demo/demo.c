@@ -711,7 +711,7 @@ static int exams(demo *d) {
     d_offering *o = &d->off[i];
     const char *iri = d->offering_iri[o->course];
     mg_reg_offering off;
-    int rc = mg_store_reg_offering_by_iri(d->s, d->univ[o->univ].id, iri, &off);
+    int rc = mg_store_reg_offering_at(d->s, d->univ[o->univ].id, iri, &off);
     if (rc) return fail(d, rc, "offering %s: %s", iri, mg_strerror(rc));
     o->id = off.id;
     o->course_id = off.course_id;
