@@ -216,7 +216,7 @@ static int number_clients(sim *S, size_t from, seq_ix **scratch, size_t *cap) {
   size_t m = 0;
   for (size_t i = from; i < S->n_ev; i++)
     if (S->ev[i].cl) ix[m++] = (seq_ix){S->ev[i].cl, S->ev[i].recv, S->ev[i].nonce, i};
-  qsort(ix, m, sizeof *ix, cmp_seq);
+  if (m > 1) qsort(ix, m, sizeof *ix, cmp_seq);
   uint32_t seq = 0;
   for (size_t j = 0; j < m; j++) {
     if (j == 0 || ix[j].cl != ix[j - 1].cl) seq = 0;
