@@ -122,7 +122,7 @@ static int section(mg_buf *b, const char *name, tallies *t, int is_platform,
     t->v[keep++] = *x;
   }
   t->n = keep;
-  qsort(t->v, t->n, sizeof *t->v, by_rate);
+  if (t->n) qsort(t->v, t->n, sizeof *t->v, by_rate); /* qsort(NULL, 0) is UB */
   int rc = mg_buf_addf(b, ",\"%s\":[", name);
   for (size_t i = 0; !rc && i < t->n; i++) {
     tally *x = &t->v[i];
