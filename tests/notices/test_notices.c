@@ -89,6 +89,27 @@ static json_t *find_id(json_t *arr, int64_t id) {
   return NULL;
 }
 
+/* A period with nothing flagged: empty lists, and HTML renders (regression: qsort on no rows). */
+static void test_report_empty(void **state) {
+  (void)state;
+  mg_store *s = open_store("notices-report-empty");
+  mg_report_params p = {T0, T1, 100, NULL, T1};
+  mg_buf b, h;
+  mg_buf_init(&b, 1 << 20);
+  mg_buf_init(&h, 1 << 20);
+  assert_int_equal(mg_notices_report_json(s, &p, org_info, NULL, &b), MG_OK);
+  json_error_t je;
+  json_t *r = json_loads(b.data, 0, &je);
+  assert_non_null(r);
+  assert_int_equal(json_array_size(json_object_get(r, "universities")), 0);
+  assert_int_equal(json_array_size(json_object_get(r, "platforms")), 0);
+  assert_int_equal(mg_notices_report_html(b.data, b.len, &h), MG_OK);
+  json_decref(r);
+  mg_buf_free(&b);
+  mg_buf_free(&h);
+  mg_store_close(s);
+}
+
 static void test_report(void **state) {
   (void)state;
   mg_store *s = open_store("notices-report");
@@ -257,6 +278,7 @@ static void test_referral(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_report_empty),
       cmocka_unit_test(test_report),
       cmocka_unit_test(test_referral),
   };
