@@ -64,7 +64,7 @@ static int by_id(const void *a, const void *b) {
 /* Sorts by id and folds rows of the same organisation together. */
 static void fold(tallies *t) {
   if (!t->n) return;
-  qsort(t->v, t->n, sizeof *t->v, by_id);
+  if (t->n) qsort(t->v, t->n, sizeof *t->v, by_id);
   size_t w = 0;
   for (size_t r = 1; r < t->n; r++) {
     if (t->v[r].id == t->v[w].id) {
