@@ -1487,9 +1487,9 @@ static void on_post(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     if (e->dup_posts < 65535) e->dup_posts++;
     enrol *oe = E(d, other);
     if (oe->dup_posts < 65535) oe->dup_posts++;
-    set_sig(d, ei, S_DUP_POSTS, e->dup_posts >= 3 ? 0.3 : 0.15, e->dup_posts, ev->id, ev->ts_us);
+    set_sig(d, ei, S_DUP_POSTS, e->dup_posts >= 3 ? 0.2 : 0.1, e->dup_posts, ev->id, ev->ts_us);
     oe = E(d, other);
-    set_sig(d, other, S_DUP_POSTS, oe->dup_posts >= 3 ? 0.3 : 0.15, oe->dup_posts, ev->id, ev->ts_us);
+    set_sig(d, other, S_DUP_POSTS, oe->dup_posts >= 3 ? 0.2 : 0.1, oe->dup_posts, ev->id, ev->ts_us);
     break;
   }
 }
@@ -1503,7 +1503,7 @@ static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, 
                                         S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL,
                                         S_TASK_GAPS};
 /* strength of each weak behavioural rule; no single one reaches the threshold */
-static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.4, 0.25, 0.2, 0.3, 0.4, 0.35, 0.2, 0.4, 0.4, 0.4};
+static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.3, 0.25, 0.2, 0.3, 0.4, 0.25, 0.2, 0.4, 0.4, 0.4};
 
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {

@@ -169,6 +169,45 @@ static void instant_completion(void **state) {
   seq_free(&q);
 }
 
+/* Offline playback synced after the online session that completed the video: the completion is
+ * judged only when the offline wait is over, with what arrived meanwhile. */
+static void completion_after_offline_sync(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who w;
+  who_init(&w, 23, "dev-off", "10.3.1.1", NULL);
+  /* a student who uses offline mode (an earlier offline session, synced) */
+  vopt o = honest_video();
+  o.offline = 1;
+  video(&q, &w, "v0", T0 - 3 * 86400000LL, &o);
+  /* watched 0..582 offline yesterday, synced 20 h later */
+  seq off = {.next_id = 500000}; /* ids apart from q's */
+  o = honest_video();
+  o.offline = 1;
+  o.complete = 0;
+  o.length = 582;
+  video(&off, &w, "v1", T0, &o);
+  /* today online: resumes at 582 and completes, before the offline sync arrives */
+  o = honest_video();
+  o.start_pos = 582;
+  video(&q, &w, "v1", T0 + 3600000LL, &o);
+  for (size_t i = 0; i < off.n; i++) mg_detect_feed_json(d, off.s[i], strlen(off.s[i]));
+  seq_free(&off);
+  /* the same enrolment later completes a video it never played: found, after the wait */
+  o = honest_video();
+  o.start_pos = 590;
+  video(&q, &w, "v2", T0 + 2 * 86400000LL, &o);
+  assert_null(find(&g, w.student, MG_DETECT_COURSE_BRUSHING));
+  mg_detect_flush(d);
+  const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "completion_unreached"));
+  assert_true(f->n_evidence >= 1);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 static void concurrency(void **state) {
   (void)state;
   got g;
@@ -220,7 +259,22 @@ static void concurrency(void **state) {
   for (size_t i = 0; i < per; i++)
     for (int k = 0; k < 2; k++) mg_detect_feed_json(d, parts2.s[k * per + i], strlen(parts2.s[k * per + i]));
   seq_free(&parts2);
+  /* phone, tablet and laptop each playing a different video: one per screen */
+  who three;
+  who_init(&three, 33, "dev-t1", "10.4.0.4", NULL);
+  seq parts3 = {0};
+  o2 = honest_video();
+  video(&parts3, &three, "v1", T0, &o2);
+  snprintf(three.device, sizeof three.device, "dev-t2");
+  video(&parts3, &three, "v2", T0 + 200, &o2);
+  snprintf(three.device, sizeof three.device, "dev-t3");
+  video(&parts3, &three, "v3", T0 + 400, &o2);
+  per = parts3.n / 3;
+  for (size_t i = 0; i < per; i++)
+    for (int k = 0; k < 3; k++) mg_detect_feed_json(d, parts3.s[k * per + i], strlen(parts3.s[k * per + i]));
+  seq_free(&parts3);
   mg_detect_flush(d);
+  assert_null(find(&g, three.student, MG_DETECT_COURSE_BRUSHING));
   assert_null(find(&g, p.student, MG_DETECT_COURSE_BRUSHING));
   assert_null(find(&g, two.student, MG_DETECT_COURSE_BRUSHING));
   mg_detect_free(d);
@@ -634,6 +688,7 @@ int main(void) {
       cmocka_unit_test(forged_speed),
       cmocka_unit_test(honest_speed_lookalikes),
       cmocka_unit_test(instant_completion),
+      cmocka_unit_test(completion_after_offline_sync),
       cmocka_unit_test(concurrency),
       cmocka_unit_test(order_and_duplicates),
       cmocka_unit_test(proxy_exam),
