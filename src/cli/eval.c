@@ -31,6 +31,7 @@ typedef struct label {
   int64_t decisive[NFAM]; /* 0 unknown */
   uint8_t found;       /* bit per type */
   int64_t found_at[MG_DETECT_TYPE_COUNT_];
+  char variant[24];    /* first misconduct's tool behaviour (simulator runs only) */
 } label;
 
 typedef struct fnd { uint64_t reg; int type; int64_t at; char rules[256]; } fnd;
@@ -203,7 +204,10 @@ static int sim_label(void *ud, const mg_sim_label *sl) {
   for (size_t i = 0; i < sl->n_misconduct; i++) {
     int fam = (int)sl->misconduct[i].family;
     if (fam < 0 || fam >= NFAM) continue;
-    if (l->family < 0) l->family = fam;
+    if (l->family < 0) {
+      l->family = fam;
+      if (sl->misconduct[i].variant) snprintf(l->variant, sizeof l->variant, "%s", sl->misconduct[i].variant);
+    }
     l->fams |= 1u << fam;
     l->decisive[fam] = sl->misconduct[i].decisive_us;
   }
@@ -358,6 +362,22 @@ int mg_cli_eval(int argc, char **argv) {
   }
   if (json) printf("],\"unlabelled_findings\":%lld}\n", s.unlabelled);
   else {
+    /* recall per tool behaviour (first misconduct of each enrolment), for tuning */
+    printf("\nrecall by variant:\n");
+    for (size_t i = 0; i < s.n; i++) {
+      label *l = &s.l[i];
+      if (l->family < 0 || !l->variant[0]) continue;
+      long long n = 0, hit = 0;
+      for (size_t j = i; j < s.n; j++) {
+        label *m = &s.l[j];
+        if (m->family != l->family || strcmp(m->variant, l->variant)) continue;
+        n++;
+        hit += (m->found >> k_family_type[m->family]) & 1u;
+        if (j > i) m->variant[0] = 0;
+      }
+      printf("  %-15s %-20s %4lld/%-4lld\n", k_families[l->family], l->variant, hit, n);
+      l->variant[0] = 0;
+    }
     /* which rule combinations the honest false positives came from, for tuning */
     printf("\nhonest false positives by rules:\n");
     for (size_t i = 0; i < s.nf; i++) {

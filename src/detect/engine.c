@@ -145,6 +145,7 @@ enum sig {
   S_SPEED, S_CONCURRENT, S_FIRST_NEAR_END, S_UNREACHED, S_UNWATCHED, S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE,
   S_MUTED, S_PINNED, S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL, S_TASK_GAPS,
   S_SHARED_DEVICE, S_DUP_POSTS,
+  S_INPUT_EVERY, S_UNATTENDED,
   /* 替课 */
   S_NOVEL_STUDY, S_FACE_FAIL_STUDY, S_FACE_SLOW, S_FACE_OTHER_DEVICE, S_WORKER_DEVICE,
   S_CAPTURE_REUSE_STUDY,
@@ -216,6 +217,12 @@ static const sigdef k_sig[S_COUNT_] = {
                          "most of this account's study ran on a device that several accounts used"},
     [S_DUP_POSTS] = {"duplicated_posts", CB, 2, "posts", "posts of other accounts in the same course",
                      "讨论帖与其他账号的帖子几乎相同", "discussion posts nearly identical to other accounts' posts"},
+    [S_INPUT_EVERY] = {"input_on_every_report", CB, 0.95, "share of heartbeats", "this enrolment; rule off where common on the platform",
+                       "几乎每条播放报告都带有输入操作，暂停时也不例外（鼠标抖动器）",
+                       "input reported on almost every playback report, pauses included (a mouse jiggler)"},
+    [S_UNATTENDED] = {"unattended_sessions", CB, 2, "sessions", "this enrolment's video sessions of >= 10 reports; rule off where common on the platform",
+                      "多个视频会话无人值守：静音或后台且从无输入，或每条报告都有输入",
+                      "several video sessions nobody attended: muted or hidden with no input at all, or input on every single report"},
     [S_NOVEL_STUDY] = {"identity_break", PS, 20, "statements", "the student's own device, network and client history",
                        "学习突然出现在该学生从未使用过的设备和网络上",
                        "study suddenly came from a device and network this student had never used"},
@@ -309,6 +316,8 @@ typedef struct enrol {
   uint8_t emitted;       /* bit per type */
   uint8_t offline_seen;  /* the enrolment uses offline mode: its playback may be synced late */
   uint8_t last_hb_id[16];
+  uint32_t hb_input_any; /* heartbeats that reported some input */
+  uint16_t att_sess, att_unattended; /* sessions of >= 10 reports; of them, unattended ones */
 } enrol;
 
 typedef struct sigrec {
@@ -343,6 +352,8 @@ typedef struct vsess {
   float rep_excess, rep_watch;
   int64_t adv_lo, adv_hi; /* last interval in which the position advanced (recv) */
   float adv_rate;         /* media seconds per second in it */
+  /* attendance of this session, classified when it closes */
+  uint16_t hb, hb_in_known, hb_in_any, hb_muted, hb_vis_known, hb_hidden;
 } vsess;
 
 typedef struct actor {
@@ -826,8 +837,24 @@ static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
     }
 }
 
+/* A session nobody attended: no input on any of >= 10 reports while muted or in the background,
+ * or input on every one of them (a jiggler moves the mouse on a timer, through pauses too). A
+ * present viewer touches the input now and then, not never and not always. Judged per session
+ * because a tool that takes over part of a term is diluted in whole-enrolment shares. */
+static void sess_attendance(mg_detect *d, const vsess *s) {
+  if (s->hb_in_known < 10 || !s->enrol) return;
+  enrol *e = E(d, s->enrol);
+  if (!e->reg || e->att_sess == 65535) return;
+  e->att_sess++;
+  int silent = s->hb_in_any == 0 &&
+               (s->hb_muted >= 0.9 * s->hb || (s->hb_vis_known >= 10 && s->hb_hidden >= 0.9 * s->hb_vis_known));
+  int jiggled = s->hb_in_any == s->hb_in_known;
+  if (silent || jiggled) e->att_unattended++;
+}
+
 static void sess_close(mg_detect *d, uint32_t si) {
   vsess *s = pool_at(&d->sess, si);
+  sess_attendance(d, s);
   while (s->nwin > 1) sess_commit_front(d, s);
   claim_judge(d, si);
   s = pool_at(&d->sess, si);
@@ -982,6 +1009,13 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     if ((ev->has & MG_DEV_HAS_VOLUME) && ev->volume <= 0.001) e->hb_muted++;
     if ((ev->has & MG_DEV_HAS_SPEED) && cap > 1.0 && ev->speed >= cap - 1e-6) e->hb_pinned++;
     if (ev->input_count >= 0) { e->hb_input_known++; if (ev->input_count == 0) e->hb_noinput++; }
+    if (ev->input_count > 0) e->hb_input_any++;
+    if (s->hb < 65535) {
+      s->hb++;
+      if (ev->input_count >= 0) { s->hb_in_known++; if (ev->input_count > 0) s->hb_in_any++; }
+      if ((ev->has & MG_DEV_HAS_VOLUME) && ev->volume <= 0.001) s->hb_muted++;
+      if (ev->visible >= 0) { s->hb_vis_known++; if (!ev->visible) s->hb_hidden++; }
+    }
     if (ev->visible >= 0) { e->hb_vis_known++; if (!ev->visible) e->hb_hidden++; }
     int m = local_minute(ev->ts_us);
     if (m >= 60 && m < 300) e->hb_night++;
@@ -1497,13 +1531,13 @@ static void on_post(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
 /* ---- sweeps -------------------------------------------------------------------------------- */
 
 enum { F_CADENCE, F_AUTORESUME, F_FIXED_PAUSE, F_MUTED, F_PINNED, F_NOINPUT, F_HIDDEN, F_CRON,
-       F_NIGHT, F_POPUP, F_NODWELL, F_TASK, F_NFEAT };
+       F_NIGHT, F_POPUP, F_NODWELL, F_TASK, F_INPUT_EVERY, F_UNATTENDED, F_NFEAT };
 
 static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, S_MUTED, S_PINNED,
                                         S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL,
-                                        S_TASK_GAPS};
+                                        S_TASK_GAPS, S_INPUT_EVERY, S_UNATTENDED};
 /* strength of each weak behavioural rule; no single one reaches the threshold */
-static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.3, 0.25, 0.2, 0.3, 0.4, 0.25, 0.2, 0.4, 0.4, 0.4};
+static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.3, 0.25, 0.2, 0.3, 0.4, 0.25, 0.2, 0.4, 0.4, 0.4, 0.3, 0.3};
 
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
@@ -1530,7 +1564,10 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     out[F_MUTED] = (double)e->hb_muted / e->hb_n;
     out[F_PINNED] = (double)e->hb_pinned / e->hb_n;
     if (e->hb_n >= 60) out[F_NIGHT] = (double)e->hb_night / e->hb_n;
-    if (e->hb_input_known >= 30) out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
+    if (e->hb_input_known >= 30) {
+      out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
+      out[F_INPUT_EVERY] = (double)e->hb_input_any / e->hb_input_known;
+    }
     if (e->hb_vis_known >= 30) out[F_HIDDEN] = (double)e->hb_hidden / e->hb_vis_known;
   }
   if (e->days >= 7) {
@@ -1542,6 +1579,8 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   if (e->popups >= 3) out[F_POPUP] = (double)e->popup_fast / e->popups;
   if (e->pages >= 4) out[F_NODWELL] = (double)e->nodwell / e->pages;
   if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
+  /* counts only when at least 30 % of the sessions were unattended (a tool that took over) */
+  if (e->att_sess >= 1) out[F_UNATTENDED] = e->att_unattended >= 0.3 * e->att_sess ? e->att_unattended : 0;
 }
 
 static int feat_fires(int f, double v) {
@@ -1586,8 +1625,17 @@ static void sweep(mg_detect *d) {
       if (!feat_fires(f, v[f]) || pl->off[k_feat_sig[f]]) continue;
       double w = k_feat_w[f];
       if (f == F_CADENCE && v[f] >= 0.8) w = 0.7;
+      /* more independent observations, stronger evidence: honest shares on these two stay
+       * far below 0.8 (p99.9 = 0 on dev seeds), so 5 pop-ups or 7 pages all but one instant is
+       * a much larger likelihood ratio than the 3–4 the rule starts with */
+      if (f == F_POPUP && e->popup_fast >= 5) w = 0.5;
+      if (f == F_NODWELL && e->nodwell >= 7) w = 0.5;
+      /* dev seeds 1–3 (~14,000 honest enrolments): one honest enrolment had 2 such sessions,
+       * none had 3; most bots have 3 or more */
+      if (f == F_UNATTENDED) w = v[f] >= 5 ? 0.6 : v[f] >= 3 ? 0.5 : 0.3;
       set_sig(d, i, k_feat_sig[f], w, v[f], NULL, 0);
-      pl = pool_at(&d->plats, E(d, i)->plat);
+      e = E(d, i);
+      pl = pool_at(&d->plats, e->plat);
     }
   }
   /* 3. devices used by several accounts: an operator's accounts study almost only there; a

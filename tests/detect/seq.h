@@ -99,6 +99,7 @@ static inline void seq_free(seq *q) {
 typedef struct vopt {
   double length, cap, rate, every, volume, start_pos;
   int jitter_ms, offline, input, complete;
+  int input_all; /* input on every report (a jiggler); otherwise on one report in three, as a viewer */
   const char *speed;
 } vopt;
 
@@ -124,7 +125,8 @@ static inline int64_t video(seq *q, const who *w, const char *vid, int64_t t, co
     pos += o->rate * o->every;
     if (pos > o->length) pos = o->length;
     char hx[700];
-    snprintf(hx, sizeof hx, "%s,\"" X "input-count\":%d,\"" X "visible\":true", ext, o->input);
+    snprintf(hx, sizeof hx, "%s,\"" X "input-count\":%d,\"" X "visible\":true", ext,
+             (o->input_all || k % 3 == 0) ? o->input : 0);
     snprintf(res, sizeof res, "\"extensions\":{\"" VX "time\":%.3f,\"" VX "progress\":%.3f}", pos, pos / o->length);
     int64_t jit = (k++ % 2) ? o->jitter_ms : -o->jitter_ms;
     st(q, w, V_HB, T_VIDEO, oid, now, o->offline ? sync + k : now + 150 + jit, NULL, res, hx);

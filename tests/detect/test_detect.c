@@ -683,6 +683,120 @@ static void type_names(void **state) {
   assert_null(mg_detect_type_name((mg_detect_type)9));
 }
 
+/* ==== dvideo (session 3): attendance of each video session ================================== */
+
+/* An engine with a low operating threshold, so a single weak rule shows as a finding. */
+static mg_detect *engine_at(got *g, double threshold) {
+  mg_detect *d;
+  mg_detect_config c;
+  mg_detect_config_defaults(&c);
+  c.threshold = threshold;
+  memset(g, 0, sizeof *g);
+  assert_int_equal(mg_detect_new(&c, sink, g, &d), MG_OK);
+  return d;
+}
+
+/* n sessions of a 600 s video (20 reports each), one per hour from t. */
+static int64_t sessions(seq *q, const who *w, int64_t t, int n, const vopt *o, const char *prefix) {
+  for (int v = 0; v < n; v++) {
+    char vid[32];
+    snprintf(vid, sizeof vid, "%s%d", prefix, v);
+    t = video(q, w, vid, t, o) + 3600000;
+  }
+  return t;
+}
+
+/* A tool that takes over part of a term: three attended sessions, then four muted ones with no
+ * input at all. Whole-enrolment shares stay below their thresholds (muted 4/7, no input 0.86);
+ * counting unattended sessions finds it. Look-alikes: a student who always watches muted with
+ * subtitles but touches the keyboard now and then; one session left running muted once. */
+static void unattended_takeover(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine_at(&g, 0.3);
+  seq q = {.d = d};
+  vopt o = honest_video();
+  who bot, sub, once;
+  who_init(&bot, 3000, "dev-u1", "10.20.0.1", NULL);
+  who_init(&sub, 3001, "dev-u2", "10.20.0.2", NULL);
+  who_init(&once, 3002, "dev-u3", "10.20.0.3", NULL);
+  int64_t t = sessions(&q, &bot, T0, 3, &o, "a");
+  vopt m = o;
+  m.volume = 0;
+  m.input = 0;
+  sessions(&q, &bot, t, 4, &m, "b");
+  vopt subs = o;
+  subs.volume = 0; /* muted throughout, but input on one report in three */
+  sessions(&q, &sub, T0, 7, &subs, "a");
+  t = sessions(&q, &once, T0, 6, &o, "a");
+  sessions(&q, &once, t, 1, &m, "b");
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  const mg_detect_finding *f = must_find(&g, bot.student, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "unattended_sessions"));
+  assert_null(strstr(f->rules, "muted_throughout"));
+  assert_null(strstr(f->rules, "no_interaction"));
+  assert_non_null(strstr(f->thresholds, "\"unattended_sessions\":{\"value\":4,"));
+  /* the subtitle viewer is muted_throughout (weak, alone at this low threshold) but no session
+   * of hers is unattended; the one forgotten session is not enough */
+  const mg_detect_finding *fs = find(&g, sub.student, MG_DETECT_COURSE_BRUSHING);
+  if (fs) assert_null(strstr(fs->rules, "unattended_sessions"));
+  assert_null(find(&g, once.student, MG_DETECT_COURSE_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* A mouse jiggler: input on every report of every session, a real player, volume on, visible.
+ * Look-alike: a very active viewer (3 inputs, on one report in three), who must not show
+ * either rule (the same shape with 2 inputs stays clean at 0.3 in unattended_takeover). */
+static void jiggler(void **state) {
+  (void)state;
+  got g;
+  /* above either rule alone (0.3 and 0.6), so the finding must list both */
+  mg_detect *d = engine_at(&g, 0.65);
+  seq q = {.d = d};
+  vopt o = honest_video();
+  o.input = 3;
+  who jig, active;
+  who_init(&jig, 3100, "dev-j1", "10.21.0.1", NULL);
+  who_init(&active, 3101, "dev-j2", "10.21.0.2", NULL);
+  vopt j = honest_video();
+  j.volume = 0.3;
+  j.input = 1;
+  j.input_all = 1;
+  sessions(&q, &jig, T0, 5, &j, "a");
+  sessions(&q, &active, T0, 5, &o, "a");
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  const mg_detect_finding *f = must_find(&g, jig.student, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "input_on_every_report"));
+  assert_non_null(strstr(f->rules, "unattended_sessions"));
+  assert_null(find(&g, active.student, MG_DETECT_COURSE_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* A platform whose client reports input on every heartbeat: the rule describes the platform's
+ * normal and is switched off there (rarity switch), so none of its 60 students is flagged. */
+static void input_every_report_is_platform_normal(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine_at(&g, 0.3);
+  seq q = {.d = d};
+  vopt j = honest_video();
+  j.input_all = 1;
+  for (int i = 0; i < 60; i++) {
+    who w;
+    char dev[16];
+    snprintf(dev, sizeof dev, "dev-p%d", i);
+    who_init(&w, 3200 + i, dev, "10.22.0.1", NULL);
+    /* all within a few hours: the only population sweep is the final one */
+    sessions(&q, &w, T0 + i * 60000LL, 2, &j, "a");
+  }
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  assert_int_equal(g.n, 0);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(forged_speed),
@@ -698,6 +812,10 @@ int main(void) {
       cmocka_unit_test(proxy_study),
       cmocka_unit_test(jittered_bot),
       cmocka_unit_test(type_names),
+      /* dvideo (session 3) */
+      cmocka_unit_test(unattended_takeover),
+      cmocka_unit_test(jiggler),
+      cmocka_unit_test(input_every_report_is_platform_normal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
