@@ -122,7 +122,7 @@ static int section(mg_buf *b, const char *name, tallies *t, int is_platform,
     t->v[keep++] = *x;
   }
   t->n = keep;
-  qsort(t->v, t->n, sizeof *t->v, by_rate);
+  if (t->n > 1) qsort(t->v, t->n, sizeof *t->v, by_rate); /* t->v is NULL when empty */
   int rc = mg_buf_addf(b, ",\"%s\":[", name);
   for (size_t i = 0; !rc && i < t->n; i++) {
     tally *x = &t->v[i];
