@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/time.h"
 #include "core/uuid.h"
+#include "crypto/crypto.h"
 #include "registry/course.h"
 #include "registry/eligibility.h"
 #include "registry/exam.h"
@@ -439,6 +440,20 @@ static mg_json *enrolment_json(mg_api_call *c, const mg_reg_enrolment *e, int ma
       js(&b, "name", tmp);
     } else {
       js(&b, "name", e->student.name);
+    }
+  }
+  /* the university's own view of one student: personal fields opened, shown masked */
+  if (!mask && c->who->role == MG_ROLE_UNIV_ADMIN) {
+    const char *toks[2] = {e->student.national_id_enc, e->student.phone_enc};
+    const char *fields[2] = {"student.national_id", "student.phone"};
+    for (int k = 0; k < 2; k++) {
+      char *plain = NULL;
+      size_t n = 0;
+      if (!toks[k][0] || mg_crypto_open(fields[k], toks[k], &plain, &n)) continue;
+      if ((k ? mg_crypto_mask_phone(plain, tmp, sizeof tmp) : mg_crypto_mask_id(plain, tmp, sizeof tmp)) == MG_OK)
+        js(&b, k ? "phone" : "national_id", tmp);
+      sodium_memzero(plain, n);
+      free(plain);
     }
   }
   jbool(&b, "active", e->active);
@@ -1217,6 +1232,7 @@ static mg_json *outcome_json(mg_api_call *c, const mg_registry_roster_outcome *o
   jv(&b, "problems", probs);
   jbool(&b, "problems_truncated", out->rows_bad > MG_REGISTRY_ROSTER_MAX_PROBLEMS);
   if (out->ignored[0]) js(&b, "ignored_columns", out->ignored);
+  if (out->sealed[0]) js(&b, "sealed_columns", out->sealed);
   if (out->not_stored[0]) {
     js(&b, "not_stored_columns", out->not_stored);
     js(&b, "not_stored_note",

@@ -83,6 +83,14 @@ static const mg_auth_cap_row k_table[] = {
     R("exam.finalise", UNIV_ADMIN, ORG), R("exam.finalise", RESP_TEACHER, ORG),
 
     /* ---- findings (integrity detection results) -------------------------------------- */
+    /* Evidence for a person to judge: the university (its administrators and responsible
+     * teachers) for its students, a platform for what it reported, regulators by province
+     * (the ministry nationally; student numbers, addresses and devices masked). Students see
+     * none: a case opened by their university shows them its evidence (cases.read). */
+    R("findings.read", REGULATOR, PROVINCE), R("findings.read", UNIV_ADMIN, ORG),
+    R("findings.read", RESP_TEACHER, ORG), R("findings.read", PLATFORM_OPERATOR, ORG),
+    R("findings.evidence", REGULATOR, PROVINCE), R("findings.evidence", UNIV_ADMIN, ORG),
+    R("findings.evidence", RESP_TEACHER, ORG), R("findings.evidence", PLATFORM_OPERATOR, ORG),
 
     /* ---- cases (investigation and appeal workflow) ----------------------------------- */
     /* The university decides (cl. 10); the regulator reads and refers; students see, answer

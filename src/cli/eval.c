@@ -288,7 +288,7 @@ int mg_cli_eval(int argc, char **argv) {
   }
   if (mg_detect_flush(d) != MG_OK) goto out;
   double secs = (mg_time_mono_us() - t0) / 1e6;
-  qsort(s.l, s.n, sizeof *s.l, cmp_label);
+  if (s.n > 1) qsort(s.l, s.n, sizeof *s.l, cmp_label);
   apply_findings(&s);
 
   /* honest totals */

@@ -98,6 +98,8 @@ static void usage(FILE *out) {
           "                        proxy_study, exam_brush, proxy_exam) or one look-alike cohort's\n"
           "                        (honest_nat, honest_crammer ...); may repeat\n"
           "  --duplicates X        share of statements re-posted with the same id (default 0.0005)\n"
+          "  --variants LIST       hold variants out: '-name,...' excludes those, 'name,...' keeps only\n"
+          "                        those (variant or family names; see docs/simulator.md)\n"
           "  --quiet               no progress on stderr\n"
           "  --json                print the summary as JSON\n"
           "  -h, --help            this text\n");
@@ -192,6 +194,17 @@ int mg_cli_simulate(int argc, char **argv) {
       cfg.lookalike_rate[c] = d;
     else {
       fprintf(stderr, "moocguard simulate: --rate: unknown family or cohort '%s'\n", name);
+      return MG_EXIT_USAGE;
+    }
+  }
+  if ((got = mg_cli_take_opt(&argc, argv, "--variants", &v)) < 0) {
+    fprintf(stderr, "moocguard simulate: --variants needs a list, e.g. --variants -cron_runner,-exam_farm\n");
+    return MG_EXIT_USAGE;
+  }
+  if (got) {
+    char verr[160];
+    if (mg_sim_config_variants(&cfg, v, verr, sizeof verr) != MG_OK) {
+      fprintf(stderr, "moocguard simulate: %s\n", verr);
       return MG_EXIT_USAGE;
     }
   }

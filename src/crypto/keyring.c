@@ -179,8 +179,8 @@ static int load(const char *dir, ring *r) {
   }
   closedir(d);
   if (rc) return rc;
-  qsort(r->field, r->n_field, sizeof(key), cmp_key);
-  qsort(r->sign, r->n_sign, sizeof(key), cmp_key);
+  if (r->n_field > 1) qsort(r->field, r->n_field, sizeof(key), cmp_key);
+  if (r->n_sign > 1) qsort(r->sign, r->n_sign, sizeof(key), cmp_key);
   return MG_OK;
 }
 

@@ -142,7 +142,7 @@ static void pool_free(pool *pl) {
 
 enum sig {
   /* 刷课 */
-  S_SPEED, S_CONCURRENT, S_FIRST_NEAR_END, S_UNWATCHED, S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE,
+  S_SPEED, S_CONCURRENT, S_FIRST_NEAR_END, S_UNREACHED, S_UNWATCHED, S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE,
   S_MUTED, S_PINNED, S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL, S_TASK_GAPS,
   S_SHARED_DEVICE, S_DUP_POSTS,
   /* 替课 */
@@ -174,12 +174,15 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_SPEED] = {"speed_over_cap", CB, 25, "s", "this video session vs the video's own max-speed cap",
                  "视频进度推进快于平台允许的最高倍速（服务器接收时间计），超出部分为无法观看的视频秒数",
                  "video position advanced faster than the video's maximum allowed speed (by server receive time); value = seconds of video that could not have been watched"},
-    [S_CONCURRENT] = {"concurrent_playback", CB, 60, "s", "the same account's other open video sessions",
+    [S_CONCURRENT] = {"concurrent_playback", CB, 3, "videos", "the same account's other open video sessions",
                       "同一账号同时有多个视频在推进播放",
-                      "more than one video of the same account was advancing at the same time; value = seconds of overlap"},
+                      "several videos of the same account were advancing at the same time; value = videos advancing at once"},
     [S_FIRST_NEAR_END] = {"first_report_near_end", CB, 1, "videos", "this video session",
                           "视频会话的第一条进度报告就接近结尾（无拖动、非离线），随后即完成",
                           "the first progress report of a video session was already near the end (no seek, not offline) and the video was then completed"},
+    [S_UNREACHED] = {"completion_unreached", CB, 0.5, "share of the threshold", "this enrolment's own viewing of the video",
+                      "视频被标记完成，但此前从未以可能的速度播放到完成所需位置",
+                      "a video was completed although its playback never plausibly reached the completion point; value = share of the required position reached"},
     [S_UNWATCHED] = {"completion_without_viewing", CB, 600, "s", "this enrolment's own viewing history",
                      "已完成视频的时长远超实际可观看时长",
                      "videos counted complete exceed what the viewing history could cover; value = seconds of completed video never watched"},
@@ -194,7 +197,7 @@ static const sigdef k_sig[S_COUNT_] = {
                  "几乎全部播放为静音", "muted for almost all playback"},
     [S_PINNED] = {"speed_pinned_at_cap", CB, 0.97, "share of heartbeats", "this enrolment; rule off where common on the platform",
                   "播放倍速始终固定在上限", "playback speed pinned at the cap"},
-    [S_NOINPUT] = {"no_interaction", CB, 0.99, "share of heartbeats", "this enrolment; rule off where common on the platform",
+    [S_NOINPUT] = {"no_interaction", CB, 0.9, "share of heartbeats", "this enrolment; rule off where common on the platform",
                    "长时间播放期间没有任何输入操作", "no user input during hours of playback"},
     [S_HIDDEN] = {"background_playback", CB, 0.9, "share of heartbeats", "this enrolment; rule off where common on the platform",
                   "播放时页面几乎总在后台", "page in the background during almost all playback"},
@@ -242,7 +245,7 @@ static const sigdef k_sig[S_COUNT_] = {
                    "another account (or an earlier attempt) answered the same assessment on this device shortly before this high-scoring attempt"},
     [S_SCORE_JUMP] = {"score_above_coursework", EB, 0.35, "accuracy gap", "this enrolment's coursework accuracy",
                       "考试正确率远高于平时作业/测验", "exam accuracy far above the student's coursework accuracy"},
-    [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.4, "novelty", "the student's own study devices, networks and clients",
+    [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.3, "novelty", "the student's own study devices, networks and clients",
                       "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
                       "the exam ran on a device, network or client never seen in the student's studying"},
     [S_EXAM_FACE_FAIL] = {"exam_face_failed", PE, 1, "checks", "the student's enrolled photo",
@@ -304,6 +307,7 @@ typedef struct enrol {
   uint16_t novel_n, novel_net_n, novel_ua_n;
   uint16_t dup_posts;
   uint8_t emitted;       /* bit per type */
+  uint8_t offline_seen;  /* the enrolment uses offline mode: its playback may be synced late */
   uint8_t last_hb_id[16];
 } enrol;
 
@@ -322,9 +326,13 @@ typedef struct pt {
 } pt;
 
 typedef struct vsess {
-  uint64_t key, actor;
+  uint64_t key, actor, video, reg, device;
   uint32_t enrol;
   float cap, length, threshold;
+  float reach;            /* furthest position reached at a possible speed (or by a seek) */
+  float claim;            /* completion claimed: the position it needs (0: none pending) */
+  int64_t claim_ts;
+  uint8_t claim_id[16];
   int64_t touched;
   pt win[WIN];
   uint8_t nwin, seeked, first_set, closed;
@@ -342,6 +350,7 @@ typedef struct actor {
   uint32_t open[8];
   uint8_t nopen;
   float conc_s;     /* seconds of over-cap concurrent playback on conc_day */
+  float multi_s;    /* seconds with three or more videos advancing */
   int64_t conc_day;
 } actor;
 
@@ -390,15 +399,19 @@ typedef struct plat {
 typedef struct owner { uint64_t actor; uint32_t enrol; uint32_t pad; } owner;
 
 struct closed_ent { uint32_t si; uint64_t key; int64_t at; };
+/* a completion claim judged later because the enrolment's offline playback may still arrive */
+struct claim_ent { uint32_t enrol; uint64_t vkey; float need, reach; int64_t ts; uint8_t id[16]; };
 
 struct mg_detect {
   struct closed_ent *closed; /* ring of closed video sessions */
   size_t nclosed, capclosed, closed_head;
+  struct claim_ent *claims; /* FIFO of deferred completion claims */
+  size_t nclaims, capclaims, claims_head;
   mg_detect_config cfg;
   mg_detect_sink sink;
   void *ud;
   hmap enrol_ix, sess_ix, actor_ix, dev_ix, item_ix, att_ix, face_ix, plat_ix, capture_ix,
-      wrong_ix, post_ix;
+      wrong_ix, post_ix, devact_ix, vid_ix;
   pool enrols, sigs, sess, actors, devs, items, atts, faces, plats, owners;
   hmap seen[2];
   int64_t now_recv, max_ts, next_sweep;
@@ -443,6 +456,7 @@ static void copy_str(char *dst, size_t size, mg_detect_str s) {
 }
 
 static enrol *E(mg_detect *d, uint32_t i) { return pool_at(&d->enrols, i); }
+
 
 /* The local (China Standard Time) day number and minute of day of an instant. */
 static int64_t local_day(int64_t us) { return (us / 1000000 + 8 * 3600) / 86400; }
@@ -634,18 +648,20 @@ static const slot *hist_find(const slot *sl, uint64_t h) {
   return NULL;
 }
 
-/* A device or address met with an account. */
+/* A device met with an account. Every (device, account) pair is remembered, so the count of
+ * accounts per device is exact however many there are; the first few are also listed. */
 static void device_touch(mg_detect *d, uint64_t key, uint64_t actor_key, uint32_t ei) {
+  uint64_t pair = ((key * 0x9e3779b97f4a7c15ull) ^ (actor_key + 0x632be59bd9b4e019ull)) | 1;
+  if (hm_get(&d->devact_ix, pair)) return;
   uint32_t di = dev_get(d, key, 1);
   if (!di) return;
+  if (hm_put(&d->devact_ix, pair, di)) { d->rc = d->rc ? d->rc : MG_ENOMEM; return; }
   device *v = pool_at(&d->devs, di);
-  size_t lim = v->n_actors < DEV_ACTORS ? v->n_actors : DEV_ACTORS;
-  for (size_t i = 0; i < lim; i++)
-    if (v->actors[i] == actor_key) return;
-  if (v->n_actors >= DEV_ACTORS) return; /* listed enough to decide */
-  v->actors[v->n_actors] = actor_key;
-  v->enrols[v->n_actors] = ei;
-  v->n_actors++;
+  if (v->n_actors < DEV_ACTORS) {
+    v->actors[v->n_actors] = actor_key;
+    v->enrols[v->n_actors] = ei;
+  }
+  if (v->n_actors < 65535) v->n_actors++;
 }
 
 /* ---- video sessions ------------------------------------------------------------------------ */
@@ -701,22 +717,55 @@ static void commit_step(mg_detect *d, vsess *s, const pt *a, const pt *b) {
   }
 }
 
+/* The furthest position of a video an enrolment reached at a possible speed, across sessions. */
+static uint64_t video_key(const vsess *s) {
+  return ((s->video * 0x9e3779b97f4a7c15ull) ^ (s->reg * 0xc2b2ae3d27d4eb4full)) | 1;
+}
+
+static float video_reach(mg_detect *d, const vsess *s) {
+  uint32_t *p = s->video ? hm_get(&d->vid_ix, video_key(s)) : NULL;
+  float f = 0;
+  if (p) memcpy(&f, p, sizeof f);
+  return f;
+}
+
+static void video_reach_raise(mg_detect *d, const vsess *s, float reach) {
+  if (!s->video || reach <= video_reach(d, s)) return;
+  uint32_t v;
+  memcpy(&v, &reach, sizeof v);
+  if (hm_put(&d->vid_ix, video_key(s), v)) d->rc = d->rc ? d->rc : MG_ENOMEM;
+}
+
 static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
   vsess *s = pool_at(&d->sess, si);
   float credit = s->credit0, excess = s->excess0, watch = s->watch0;
+  float before = video_reach(d, s), reach = s->reach;
+  /* the session's first report counts as reached when it resumes where the video had been
+   * reached before (or was recorded offline, judged on the client clock) */
+  if (s->nwin && s->win[0].recv == s->first_recv &&
+      (s->win[0].offline || s->win[0].in <= before + 30.0f) && s->win[0].in > reach)
+    reach = s->win[0].in;
   for (int i = 1; i < s->nwin; i++) {
-    pairres r = step(s, &s->win[i - 1], &s->win[i], credit);
+    const pt *a = &s->win[i - 1], *b = &s->win[i];
+    pairres r = step(s, a, b, credit);
     credit = r.credit;
     excess += r.excess;
     watch += r.watch;
+    if (a->out <= reach + 30.0f || a->offline) {
+      float at = r.excess <= 0 ? b->in : a->out + r.watch;
+      if (at > reach) reach = at;
+    }
+    if (b->kind == MG_XAPI_KIND_VIDEO_SEEKED && b->out > reach && b->in <= reach + 30.0f) reach = b->out;
   }
+  s->reach = reach;
+  video_reach_raise(d, s, reach);
   enrol *e = E(d, s->enrol);
   e->watch_s += watch - s->rep_watch;
   s->rep_watch = watch;
   s->rep_excess = excess;
   if (excess > e->max_sess_excess) e->max_sess_excess = excess;
-  if (excess >= 25) {
-    double strength = excess >= 60 ? 1.0 : 0.5;
+  if (excess >= 30) {
+    double strength = excess >= 60 ? 1.0 : 0.4;
     set_sig(d, s->enrol, S_SPEED, strength, excess, ev ? ev->id : NULL, ev ? ev->ts_us : 0);
   }
 }
@@ -737,6 +786,7 @@ static void sess_commit_front(mg_detect *d, vsess *s) {
 
 /* Closed sessions wait in a FIFO until CLOSED_LINGER_US of statement time has passed. */
 static void sess_close(mg_detect *d, uint32_t si);
+static void claim_judge(mg_detect *d, uint32_t si);
 
 static void closed_push(mg_detect *d, uint32_t si, int64_t at) {
   if (d->nclosed == d->capclosed) {
@@ -779,6 +829,8 @@ static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
 static void sess_close(mg_detect *d, uint32_t si) {
   vsess *s = pool_at(&d->sess, si);
   while (s->nwin > 1) sess_commit_front(d, s);
+  claim_judge(d, si);
+  s = pool_at(&d->sess, si);
   if (!s->closed) actor_drop_session(d, s->actor, si);
   hm_del(&d->sess_ix, s->key);
   s->key = 0;
@@ -794,7 +846,8 @@ static void concurrency(mg_detect *d, uint32_t si, int64_t lo, int64_t hi, doubl
   uint32_t ai = actor_get(d, s->actor, 1);
   if (!ai) return;
   actor *a = pool_at(&d->actors, ai);
-  int found = 0;
+  int found = 0, n_over = 0, n_dev = 1;
+  uint64_t devs[8] = {s->device};
   double sum = rate, overlap = 0;
   for (int i = 0; i < a->nopen; i++) {
     if (a->open[i] == si) { found = 1; continue; }
@@ -804,22 +857,89 @@ static void concurrency(mg_detect *d, uint32_t si, int64_t lo, int64_t hi, doubl
     if (h > l && (h - l) * 2 >= hi - lo) {
       sum += o->adv_rate;
       overlap = (h - l) / 1e6;
+      n_over++;
+      int seen = 0;
+      for (int k = 0; k < n_dev; k++) seen |= devs[k] == o->device;
+      if (!seen && n_dev < 8) devs[n_dev++] = o->device;
     }
   }
   if (!found && a->nopen < 8) a->open[a->nopen++] = si;
   s->adv_lo = lo;
   s->adv_hi = hi;
   s->adv_rate = (float)rate;
+  if (overlap <= 0) return;
+  /* several videos advancing at once on the same device (three or more, at least two more
+   * than its devices), or five at once anywhere: a student with a phone, a tablet and a laptop
+   * each playing something has one video per screen */
+  int videos = n_over + 1;
+  if ((videos >= 3 && videos - n_dev >= 2) || videos >= 5) {
+    a->multi_s += (float)overlap;
+    if (a->multi_s >= 20) set_sig(d, s->enrol, S_CONCURRENT, 1.0, videos, ev->id, ev->ts_us);
+    return;
+  }
   double cap = s->cap > 0 ? s->cap : 2.0;
-  /* summed rate over the account's concurrent sessions above the cap (and at least three
-   * videos' worth at 1x): one phone and one laptop both playing is not enough */
-  if (overlap <= 0 || sum <= 1.05 * (cap > 2.0 ? cap : 2.0)) return;
+  /* two videos: summed rate over the cap (and over 2x): weak, the multi-device look-alike */
+  if (sum <= 1.05 * (cap > 2.0 ? cap : 2.0)) return;
   int64_t day = local_day(ev->ts_us);
   if (day != a->conc_day) { a->conc_day = day; a->conc_s = 0; }
   a->conc_s += (float)overlap;
-  if (a->conc_s >= 120) {
-    double strength = a->conc_s >= 300 ? 1.0 : 0.5;
-    set_sig(d, s->enrol, S_CONCURRENT, strength, a->conc_s, ev->id, ev->ts_us);
+  if (a->conc_s >= 300) set_sig(d, s->enrol, S_CONCURRENT, a->conc_s >= 900 ? 0.4 : 0.3, 2, ev->id, ev->ts_us);
+}
+
+/* A completion claimed in a session that has ended: did this enrolment ever play the video up to
+ * the completion point at a possible speed, in this session or an earlier one (a seek counts)? */
+#define OFFLINE_WAIT_US (36LL * 3600 * 1000000) /* offline playback is synced within 30 h */
+
+static float vkey_reach(mg_detect *d, uint64_t vkey) {
+  uint32_t *p = hm_get(&d->vid_ix, vkey);
+  float f = 0;
+  if (p) memcpy(&f, p, sizeof f);
+  return f;
+}
+
+static void claim_decide(mg_detect *d, uint32_t ei, float need, float covered, const uint8_t *id,
+                         int64_t ts) {
+  if (covered < 0.25f * need && need - covered >= 60)
+    set_sig(d, ei, S_UNREACHED, 1.0, covered / need, id, ts);
+}
+
+static void claim_judge(mg_detect *d, uint32_t si) {
+  vsess *s = pool_at(&d->sess, si);
+  if (!s->claim || s->seeked) { s->claim = 0; return; }
+  float need = s->claim, before = video_reach(d, s);
+  float covered = s->reach > before ? s->reach : before;
+  s->claim = 0;
+  if (covered >= 0.25f * need) return;
+  if (!E(d, s->enrol)->offline_seen) {
+    claim_decide(d, s->enrol, need, covered, s->claim_id, s->claim_ts);
+    return;
+  }
+  if (d->nclaims == d->capclaims) {
+    size_t nc = d->capclaims ? d->capclaims * 2 : 64;
+    struct claim_ent *n = malloc(nc * sizeof *n);
+    if (!n) { d->rc = d->rc ? d->rc : MG_ENOMEM; return; }
+    for (size_t i = 0; i < d->nclaims; i++) n[i] = d->claims[(d->claims_head + i) % d->capclaims];
+    free(d->claims);
+    d->claims = n;
+    d->capclaims = nc;
+    d->claims_head = 0;
+  }
+  struct claim_ent *c = &d->claims[(d->claims_head + d->nclaims) % d->capclaims];
+  *c = (struct claim_ent){s->enrol, video_key(s), need, covered, s->claim_ts, {0}};
+  memcpy(c->id, s->claim_id, 16);
+  d->nclaims++;
+}
+
+/* Deferred claims whose offline wait is over (all at flush). */
+static void claims_expire(mg_detect *d, int all) {
+  while (d->nclaims) {
+    struct claim_ent *c = &d->claims[d->claims_head];
+    if (!all && d->max_ts - c->ts < OFFLINE_WAIT_US) break;
+    struct claim_ent x = *c;
+    d->claims_head = (d->claims_head + 1) % d->capclaims;
+    d->nclaims--;
+    float later = vkey_reach(d, x.vkey);
+    claim_decide(d, x.enrol, x.need, later > x.reach ? later : x.reach, x.id, x.ts);
   }
 }
 
@@ -834,6 +954,9 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     vsess *n = pool_at(&d->sess, si);
     n->key = ev->vsess;
     n->actor = ev->actor;
+    n->video = ev->object;
+    n->device = ev->device;
+    n->reg = ev->reg;
     n->enrol = ei;
     d->st.sessions_open++;
   }
@@ -918,6 +1041,14 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
       if (e->near_end < 65535) e->near_end++;
       set_sig(d, ei, S_FIRST_NEAR_END, e->near_end >= 3 ? 0.5 : 0.3, e->near_end, ev->id, ev->ts_us);
     }
+    /* judged when the session ends (terminated, or closed idle): the platform may count a
+     * completion early from playback it syncs later in the same session */
+    if (!s->seeked && !s->first_offline && ev->offline != 1 && len * thr >= 60 && !s->claim) {
+      s->claim = (float)(len * thr);
+      s->claim_ts = ev->ts_us;
+      memcpy(s->claim_id, ev->id, 16);
+      if (s->closed) claim_judge(d, si);
+    }
     e = E(d, ei);
     double deficit = e->claimed_s - 1.05 * e->watch_s;
     if (deficit >= 600 && e->claimed_s >= 1.5 * e->watch_s) {
@@ -928,6 +1059,8 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   if (ev->kind == MG_XAPI_KIND_VIDEO_TERMINATED && !s->closed) {
     /* kept a while for statements of this session that arrive after its end */
     s->closed = 1;
+    claim_judge(d, si);
+    s = pool_at(&d->sess, si);
     actor_drop_session(d, s->actor, si);
     closed_push(d, si, ev->recv_us > ev->ts_us ? ev->recv_us : ev->ts_us);
   }
@@ -952,7 +1085,7 @@ static void on_study_identity(mg_detect *d, uint32_t ei, const mg_detect_event *
     if (novel_net) e->novel_net_n++;
     if (novel_ua) e->novel_ua_n++;
     if (e->novel_net_n >= 20) {
-      double strength = 0.4 + (e->novel_ua_n >= 20 ? 0.1 : 0);
+      double strength = 0.35 + (e->novel_ua_n >= 20 ? 0.1 : 0);
       set_sig(d, ei, S_NOVEL_STUDY, strength, e->novel_net_n, ev->id, ev->ts_us);
     }
   }
@@ -974,7 +1107,7 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
     double prev = sig_get(d, ei, s);
     int familiar = f->result_dev && known_device(e, f->result_dev);
     double one = familiar ? 0.25 : f->exam ? 0.6 : 0.4;
-    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.5 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
+    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.4 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
   } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
     set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
   }
@@ -1062,10 +1195,10 @@ static void on_exam_start(mg_detect *d, uint32_t ei, const mg_detect_event *ev) 
   enrol *e = E(d, ei);
   if (e->study_n >= HISTORY_MIN / 2) {
     double nov = 0;
-    if (ev->device && !hist_find(e->dev, ev->device)) nov += 0.4;
-    if (ev->ip_net && !hist_find(e->net, ev->ip_net)) nov += 0.3;
-    if (ev->ua_family && !hist_find(e->uaf, ev->ua_family)) nov += 0.2;
-    if (nov >= 0.4) set_sig(d, ei, S_EXAM_NOVEL, nov, nov, ev->id, ev->ts_us);
+    if (ev->device && !hist_find(e->dev, ev->device)) nov += 0.3;
+    if (ev->ip_net && !hist_find(e->net, ev->ip_net)) nov += 0.2;
+    if (ev->ua_family && !hist_find(e->uaf, ev->ua_family)) nov += 0.1;
+    if (nov >= 0.3) set_sig(d, ei, S_EXAM_NOVEL, nov, nov, ev->id, ev->ts_us);
   }
   if (ev->cameras_required > 0 && ev->camera_count >= 0 && ev->camera_count < ev->cameras_required)
     set_sig(d, ei, S_CAMERA_MISSING, 0.3, ev->cameras_required - ev->camera_count, ev->id, ev->ts_us);
@@ -1161,7 +1294,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       if (e->popups < 65535) e->popups++;
       if (a->it[i].dur < 3.0 && e->popup_fast < 65535) e->popup_fast++;
     }
-    if (e->popups >= 5 && e->popup_fast >= 0.8 * e->popups)
+    if (e->popups >= 3 && e->popup_fast >= 0.8 * e->popups)
       set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups, a->last_id, a->last_ts);
   } else if (a->akind == MG_DEV_AK_EXAM || a->akind == MG_DEV_AK_QUIZ || a->akind == MG_DEV_AK_HOMEWORK) {
     if (a->akind == MG_DEV_AK_EXAM) { e->ex_items += (uint16_t)known; e->ex_correct += (uint16_t)correct; }
@@ -1370,7 +1503,7 @@ static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, 
                                         S_NOINPUT, S_HIDDEN, S_CRON, S_NIGHT, S_POPUP, S_NODWELL,
                                         S_TASK_GAPS};
 /* strength of each weak behavioural rule; no single one reaches the threshold */
-static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.4, 0.25, 0.2, 0.3, 0.25, 0.35, 0.2, 0.4, 0.3, 0.4};
+static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.4, 0.25, 0.2, 0.3, 0.4, 0.35, 0.2, 0.4, 0.4, 0.4};
 
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
@@ -1393,12 +1526,12 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     if (pn2 >= 5) out[F_FIXED_PAUSE] = (double)mx2 / pn2;
     (void)mx;
   }
-  if (e->hb_n >= 60) {
+  if (e->hb_n >= 30) {
     out[F_MUTED] = (double)e->hb_muted / e->hb_n;
     out[F_PINNED] = (double)e->hb_pinned / e->hb_n;
-    out[F_NIGHT] = (double)e->hb_night / e->hb_n;
-    if (e->hb_input_known >= 60) out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
-    if (e->hb_vis_known >= 60) out[F_HIDDEN] = (double)e->hb_hidden / e->hb_vis_known;
+    if (e->hb_n >= 60) out[F_NIGHT] = (double)e->hb_night / e->hb_n;
+    if (e->hb_input_known >= 30) out[F_NOINPUT] = (double)e->hb_noinput / e->hb_input_known;
+    if (e->hb_vis_known >= 30) out[F_HIDDEN] = (double)e->hb_hidden / e->hb_vis_known;
   }
   if (e->days >= 7) {
     double r = sqrt((double)e->start_c * e->start_c + (double)e->start_s * e->start_s) / e->days;
@@ -1406,8 +1539,8 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     double sd = r > 0 ? sqrt(-2 * log(r)) * 1440 / (2 * M_PI) : 1440;
     out[F_CRON] = sd;
   }
-  if (e->popups >= 5) out[F_POPUP] = (double)e->popup_fast / e->popups;
-  if (e->pages >= 8) out[F_NODWELL] = (double)e->nodwell / e->pages;
+  if (e->popups >= 3) out[F_POPUP] = (double)e->popup_fast / e->popups;
+  if (e->pages >= 4) out[F_NODWELL] = (double)e->nodwell / e->pages;
   if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
 }
 
@@ -1458,28 +1591,33 @@ static void sweep(mg_detect *d) {
     }
   }
   /* 3. devices used by several accounts: an operator's accounts study almost only there; a
-   *    worker's device is an unfamiliar one in an account that also has its own */
-  for (uint32_t di = 1; di < d->devs.n; di++) {
-    device *v = pool_at(&d->devs, di);
-    if (!v->key || v->n_actors < 3) continue;
-    int n = v->n_actors;
-    for (int k = 0; k < n && k < DEV_ACTORS; k++) {
-      uint32_t ei = v->enrols[k];
-      enrol *e = E(d, ei);
-      const slot *s = hist_find(e->dev, v->key);
-      if (!s || !e->study_n) continue;
-      double share = (double)s->n / e->study_n;
-      int own = 0;
-      for (int j = 0; j < NDEV; j++)
-        if (e->dev[j].h && e->dev[j].h != v->key && e->dev[j].n >= e->study_n * 0.25) own = 1;
-      uint64_t key = v->key;
-      if (share >= 0.6 && !own) {
-        set_sig(d, ei, S_SHARED_DEVICE, n >= 5 ? 1.0 : n >= 4 ? 0.8 : 0.6, n, NULL, 0);
-      } else if (own && s->first >= HISTORY_MIN / 2 && s->n >= 10) {
-        set_sig(d, ei, S_WORKER_DEVICE, n >= 4 ? 0.6 : 0.5, n, NULL, 0);
+   *    worker's device is an unfamiliar one in an account that also has its own. Judged per
+   *    enrolment, so every account on a crowded device is judged, not only the first few. */
+  for (uint32_t ei = 1; ei < d->enrols.n; ei++) {
+    enrol *e = E(d, ei);
+    if (!e->reg || !e->study_n) continue;
+    int nact[NDEV] = {0}, maxn = 0, own = 0;
+    uint32_t shared_n = 0;
+    for (int k = 0; k < NDEV; k++) {
+      if (!e->dev[k].h) continue;
+      uint32_t di = dev_get(d, e->dev[k].h, 0);
+      nact[k] = di ? ((const device *)pool_at(&d->devs, di))->n_actors : 1;
+      if (nact[k] >= 3) {
+        shared_n += e->dev[k].n;
+        if (nact[k] > maxn) maxn = nact[k];
+      } else if (e->dev[k].n >= e->study_n * 0.25) {
+        own = 1;
       }
-      v = pool_at(&d->devs, di);
-      (void)key;
+    }
+    if (!maxn) continue;
+    if (!own && shared_n >= 0.6 * e->study_n) {
+      set_sig(d, ei, S_SHARED_DEVICE, maxn >= 5 ? 1.0 : maxn >= 4 ? 0.8 : 0.6, maxn, NULL, 0);
+      continue;
+    }
+    for (int k = 0; own && k < NDEV; k++) {
+      e = E(d, ei);
+      if (nact[k] >= 3 && e->dev[k].first >= HISTORY_MIN / 2 && e->dev[k].n >= 10)
+        set_sig(d, ei, S_WORKER_DEVICE, nact[k] >= 4 ? 0.6 : 0.5, nact[k], NULL, 0);
     }
   }
 }
@@ -1530,11 +1668,13 @@ int mg_detect_feed(mg_detect *d, const mg_detect_event *ev) {
     sweep(d);
   }
   if (d->nclosed) closed_expire(d, 0);
+  if (d->nclaims) claims_expire(d, 0);
   if (!ev->reg || !ev->actor) return d->rc; /* logins: not tied to an enrolment */
   uint32_t ei = enrol_get(d, ev);
   if (!ei) return d->rc;
   enrol *e = E(d, ei);
   if (ev->ts_us > e->last_ts) e->last_ts = ev->ts_us;
+  if (ev->offline == 1) e->offline_seen = 1;
   switch (ev->kind) {
     case MG_XAPI_KIND_VIDEO_INITIALIZED: case MG_XAPI_KIND_VIDEO_PLAYED:
     case MG_XAPI_KIND_VIDEO_PAUSED: case MG_XAPI_KIND_VIDEO_SEEKED:
@@ -1585,6 +1725,7 @@ int mg_detect_feed_json(mg_detect *d, const char *json, size_t len) {
 int mg_detect_flush(mg_detect *d) {
   d->rc = MG_OK;
   evict_idle(d, 1);
+  claims_expire(d, 1);
   sweep(d);
   return d->rc;
 }
@@ -1618,12 +1759,13 @@ void mg_detect_free(mg_detect *d) {
   for (uint32_t i = 1; i < d->enrols.n; i++) free(E(d, i)->txt);
   hmap *maps[] = {&d->enrol_ix, &d->sess_ix, &d->actor_ix, &d->dev_ix, &d->item_ix, &d->att_ix,
                   &d->face_ix, &d->plat_ix, &d->capture_ix, &d->wrong_ix, &d->post_ix,
-                  &d->seen[0], &d->seen[1]};
+                  &d->devact_ix, &d->vid_ix, &d->seen[0], &d->seen[1]};
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) hm_free(maps[i]);
   pool *pools[] = {&d->enrols, &d->sigs, &d->sess, &d->actors, &d->devs, &d->items, &d->atts,
                    &d->faces, &d->plats, &d->owners};
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) pool_free(pools[i]);
   free(d->closed);
+  free(d->claims);
   free(d);
 }
 
@@ -1635,7 +1777,7 @@ void mg_detect_get_stats(const mg_detect *d, mg_detect_stats *out) {
   out->enrol_bytes = sizeof(enrol) + sizeof(info);
   const hmap *maps[] = {&d->enrol_ix, &d->sess_ix, &d->actor_ix, &d->dev_ix, &d->item_ix,
                         &d->att_ix, &d->face_ix, &d->plat_ix, &d->capture_ix, &d->wrong_ix,
-                        &d->post_ix, &d->seen[0], &d->seen[1]};
+                        &d->post_ix, &d->devact_ix, &d->vid_ix, &d->seen[0], &d->seen[1]};
   size_t b = 0;
   for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) b += maps[i]->cap * 12;
   const pool *pools[] = {&d->enrols, &d->sigs, &d->sess, &d->actors, &d->devs, &d->items,

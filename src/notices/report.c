@@ -64,7 +64,7 @@ static int by_id(const void *a, const void *b) {
 /* Sorts by id and folds rows of the same organisation together. */
 static void fold(tallies *t) {
   if (!t->n) return;
-  qsort(t->v, t->n, sizeof *t->v, by_id);
+  if (t->n > 1) qsort(t->v, t->n, sizeof *t->v, by_id); /* v may be NULL when empty */
   size_t w = 0;
   for (size_t r = 1; r < t->n; r++) {
     if (t->v[r].id == t->v[w].id) {
@@ -122,7 +122,7 @@ static int section(mg_buf *b, const char *name, tallies *t, int is_platform,
     t->v[keep++] = *x;
   }
   t->n = keep;
-  if (t->n > 1) qsort(t->v, t->n, sizeof *t->v, by_rate); /* t->v is NULL when empty */
+  if (t->n > 1) qsort(t->v, t->n, sizeof *t->v, by_rate);
   int rc = mg_buf_addf(b, ",\"%s\":[", name);
   for (size_t i = 0; !rc && i < t->n; i++) {
     tally *x = &t->v[i];

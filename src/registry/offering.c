@@ -41,7 +41,7 @@ int mg_registry_offering_create(mg_store *s, const mg_reg_offering *o, const cha
   mg_reg_offering row = *o;
   if (!row.iri[0]) {
     char iri[1024];
-    int n = snprintf(iri, sizeof iri, "%s/offerings/%s", c.iri, o->term);
+    int n = snprintf(iri, sizeof iri, "%s/offerings/%s/%s", c.iri, u.code, o->term);
     if (n < 0 || (size_t)n >= sizeof row.iri)
       return mg_registry_refuse(why, MG_EINVAL, "invalid_field",
                                 "iri：课程 IRI 过长，请给出 iri / the course IRI is too long to "

@@ -14,8 +14,9 @@
 
 /* Creates an offering from o: university_id, course_id, term ([A-Za-z0-9_-], e.g. "2025-spring"),
  * credits_tenths (1..200, i.e. 0.1 to 20 credits), resp_teacher; iri optional: the platform's
- * run of the course that students of this university follow (default "<course iri>/offerings/
- * <term>"); several universities may select the same run, each with its own offering. Refusals: "university_not_found",
+ * run of the course that students of this university follow; several universities may select
+ * the same run, each with its own offering (default, one run per university:
+ * "<course iri>/offerings/<university code>/<term>"). Refusals: "university_not_found",
  * "course_not_found", "platform_not_whitelisted", "filing_review_overdue", "course_not_approved",
  * "course_stale", "offering_exists". */
 int mg_registry_offering_create(mg_store *s, const mg_reg_offering *o, const char *by,

@@ -9,6 +9,8 @@
 
 #include "core/err.h"
 #include "core/uuid.h"
+#include "crypto/crypto.h"
+#include "crypto/keyring.h"
 #include "registry/csv.h"
 #include "registry/offering.h"
 
@@ -74,6 +76,30 @@ static long long seen_add(seen_set *ss, const char *key, size_t line) {
   ss->line[j] = line;
   ss->n++;
   return 0;
+}
+
+/* ---- personal fields ------------------------------------------------------------------------ */
+
+/* GB 11643: 17 digits and a check character (digit or X), the check verified. */
+static int national_id_ok(const char *s) {
+  static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static const char check[] = "10X98765432";
+  if (strlen(s) != 18) return 0;
+  int sum = 0;
+  for (int i = 0; i < 17; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    sum += (s[i] - '0') * w[i];
+  }
+  char c = s[17] == 'x' ? 'X' : s[17];
+  return c == check[sum % 11];
+}
+
+/* A mainland mobile number: 11 digits starting with 1. */
+static int phone_ok(const char *s) {
+  if (strlen(s) != 11 || s[0] != '1') return 0;
+  for (int i = 0; i < 11; i++)
+    if (s[i] < '0' || s[i] > '9') return 0;
+  return 1;
 }
 
 /* ---- problems ---------------------------------------------------------------------------- */
@@ -210,8 +236,11 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
                             col[COL_NO] < 0 ? "student_no" : "name");
     goto out;
   }
+  /* personal fields: stored only sealed (field encryption), so only when keys are loaded */
+  int seal = mg_keyring_ready();
   if (col[COL_ID] >= 0 || col[COL_PHONE] >= 0)
-    snprintf(out->not_stored, sizeof out->not_stored, "%s%s%s", col[COL_ID] >= 0 ? "national_id" : "",
+    snprintf(seal ? out->sealed : out->not_stored, sizeof out->sealed, "%s%s%s",
+             col[COL_ID] >= 0 ? "national_id" : "",
              col[COL_ID] >= 0 && col[COL_PHONE] >= 0 ? "," : "",
              col[COL_PHONE] >= 0 ? "phone" : "");
 
@@ -270,6 +299,25 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
         has_reg = 1;
       }
     }
+    char *pii[2] = {NULL, NULL}; /* national ID, phone: checked, then sealed */
+    int pii_bad = 0;
+    for (int k = 0; k < 2 && !pii_bad; k++) {
+      int c = k ? COL_PHONE : COL_ID;
+      if (col[c] < 0) continue;
+      char *v = rec.field[col[c]];
+      mg_registry_csv_trim(&v);
+      if (!*v) continue;
+      if (!(k ? phone_ok(v) : national_id_ok(v))) {
+        if ((rc = problem(out, rec.line, k ? "invalid_phone" : "invalid_national_id",
+                          "学号 %s：%s格式不正确 / student_no %s: %s is malformed", no,
+                          k ? "手机号" : "身份证号", no, k ? "phone" : "national_id")))
+          goto out;
+        pii_bad = 1;
+        continue;
+      }
+      pii[k] = v;
+    }
+    if (pii_bad) continue;
     long long first = seen_add(&seen, no, rec.line);
     if (first < 0) {
       rc = MG_ENOMEM;
@@ -299,6 +347,16 @@ int mg_registry_roster_import(mg_store *s, int64_t offering_id, const char *csv,
     row->has_registration = has_reg;
     if (has_reg) memcpy(row->registration, reg, 16);
     else mg_uuid_v4(row->registration);
+    row->national_id_enc = row->phone_enc = NULL;
+    for (int k = 0; seal && k < 2; k++) {
+      if (!pii[k]) continue;
+      char *tok = NULL;
+      if ((rc = mg_crypto_seal(k ? "student.phone" : "student.national_id", pii[k],
+                               strlen(pii[k]), &tok)))
+        goto out;
+      if (k) row->phone_enc = tok;
+      else row->national_id_enc = tok;
+    }
   }
   if (rc < 0) goto out;
   out->rows_ok = (int64_t)n_rows;
@@ -322,6 +380,10 @@ out:
   if (rc == MG_ENOMEM) mg_registry_refuse(why, rc, "out_of_memory", "out of memory");
   free(seen.key);
   free(seen.line);
+  for (size_t i = 0; i < n_rows; i++) {
+    free((char *)rows[i].national_id_enc);
+    free((char *)rows[i].phone_enc);
+  }
   free(rows);
   mg_registry_csv_close(&rec);
   return rc;

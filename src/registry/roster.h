@@ -10,9 +10,9 @@
  * CSV: UTF-8 (a BOM is allowed), RFC 4180 quoting, a header row naming the columns in any order:
  * student_no (学号) and name (姓名) required; registration (选课号) optional — a UUID the academic
  * system or platform already uses; otherwise one is generated for each new enrolment. national_id
- * (身份证号) and phone (手机号) columns are accepted but not stored (there is no field encryption
- * yet, and personal data is kept to the minimum); the outcome says so. Other columns are ignored
- * and named in the outcome. */
+ * (身份证号, GB 11643 check digit verified) and phone (手机号) are optional; when given they are
+ * stored only field-encrypted (crypto.h mg_crypto_seal), and not at all when no keys are loaded
+ * (the outcome says which). Other columns are ignored and named in the outcome. */
 #ifndef MG_REGISTRY_ROSTER_H
 #define MG_REGISTRY_ROSTER_H
 
@@ -35,7 +35,8 @@ typedef struct mg_registry_roster_outcome {
   char digest[65];
   mg_buf problems;          /* JSON array of {"line","code","message"} (first MAX_PROBLEMS) */
   char ignored[256];        /* comma-separated header names ignored */
-  char not_stored[64];      /* "national_id,phone" when those columns were present */
+  char not_stored[64];      /* "national_id,phone": present but not stored (no keys loaded) */
+  char sealed[64];          /* "national_id,phone": present and stored field-encrypted */
 } mg_registry_roster_outcome;
 
 /* Imports (or previews) csv as the roster of offering_id. Returns MG_OK with *out filled even

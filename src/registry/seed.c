@@ -198,14 +198,22 @@ static int seed_rosters(mg_store *s, const mg_json *w, const char *by, int64_t n
   size_t i;
   mg_json_array_foreach(arr, i, o) {
     mg_reg_offering off;
+    /* "university" is needed only when several universities share the run's IRI */
     int64_t uid = 0;
-    int rc = org_id(s, "university", str(o, "university"), &uid, why);
-    if (rc) return at(why, rc, "rosters", i);
-    rc = mg_store_reg_offering_by_iri(s, uid, str(o, "offering_iri"), &off);
+    int rc = MG_OK;
+    if (mg_json_object_get(o, "university")) {
+      if ((rc = org_id(s, "university", str(o, "university"), &uid, why)))
+        return at(why, rc, "rosters", i);
+      rc = mg_store_reg_offering_at(s, uid, str(o, "offering_iri"), &off);
+    } else {
+      rc = mg_store_reg_offering_by_iri(s, str(o, "offering_iri"), &off);
+    }
     if (rc)
       return at(why, mg_registry_refuse(why, rc, "offering_not_found",
-                                        "university '%s' has no offering with iri '%s'",
-                                        str(o, "university"), str(o, "offering_iri")),
+                                        rc == MG_ECONFLICT
+                                            ? "several universities offer '%s': name the university"
+                                            : "no offering with iri '%s'",
+                                        str(o, "offering_iri")),
                 "rosters", i);
     const mg_json *sts = mg_json_object_get(o, "students"), *st;
     size_t j;

@@ -15,7 +15,7 @@
  *                      "content_updated","reviewed"?: true,"online"?: true}],
  *    "offerings":    [{"university","course_iri","term","credits","resp_teacher","iri"?,
  *                      "exam"?: {"title","invigilator"}}],
- *    "rosters":      [{"university","offering_iri","students":[{"student_no","name",
+ *    "rosters":      [{"university"?,"offering_iri","students":[{"student_no","name",
  *                      "registration"?,
  *                      "pledge"?: true}]}]}
  *

@@ -11,17 +11,22 @@
 typedef struct style {
   double speed;     /* true playback rate */
   double speed_rep; /* what the client claims */
-  int hb_mode;      /* 0 native rhythm, 1 uniform jitter U(a,b), 2 forged: every a..b seconds */
+  int hb_mode;      /* 0 native rhythm, 1 uniform jitter U(a,b), 2 forged: every a..b seconds,
+                     * 3 lognormal around a (sigma b), 4 Poisson (exponential gaps, mean a) */
   double hb_a, hb_b;
   double forge_adv; /* forged: media seconds claimed per report */
   float volume;
-  int hidden, no_input, low_quality;
-  int pause_mode;   /* 0 honest heavy-tailed, 1 auto-resume after ~1 s, 2 fixed periodic, 3 none */
+  int hidden, low_quality;
+  int no_input;     /* 0 honest, 1 none at all, 2 a mouse jiggler (1-3 events per report) */
+  int pause_mode;   /* 0 honest heavy-tailed, 1 auto-resume after ~1 s, 2 fixed periodic, 3 none,
+                     * 4 imitated: lognormal around pause_len, about every pause_every seconds */
   double pause_every, pause_len;
   double stop_frac; /* > 0: stop and complete at this fraction */
   int popup_mode;   /* 0 honest, 1 constant-time script */
   int seeks;
-  int face_mode;    /* 0 own face, 1 worker fails, 2 relayed to the student's phone */
+  int face_mode;    /* 0 own face, 1 worker fails, 2 relayed to the student's phone, 3 remote
+                     * desktop (the student must come to the camera), 4 photo/video replay */
+  int dec_complete; /* the misconduct is provable at the first completion */
 } style;
 
 typedef struct ctx {
@@ -41,6 +46,12 @@ typedef struct ctx {
   int mis_slot; /* which misconduct the current activity realises, -1 none */
   float seg[64];
   int nseg;
+  int hold_quiz;      /* stop before quizzes (they are taken in a scheduled harvesting session) */
+  int burst;          /* new clients push their reports in one burst (backdated forgery) */
+  double partial_q;   /* share of videos a partial brusher forges */
+  int partial_slot;
+  int32_t ring;       /* answer ring (group index) for ANS_RING */
+  float face_lo, face_hi; /* impostor's score range for checks during the exam */
 } ctx;
 
 /* ---- records ------------------------------------------------------------------------------- */
@@ -68,7 +79,7 @@ static sim_ev *ev_new(ctx *x, int kind) {
   if (x->cl) {
     const sim_device *d = &S->dev[x->cl->device];
     v->ts = x->t + (int64_t)d->skew_ms * 1000;
-    if (x->cl->offline) {
+    if (x->cl->offline || x->cl->burst) {
       x->sync_next += 8000 + (int64_t)(sim_u(&x->nr) * 30000);
       v->recv = x->sync_next;
     } else {
@@ -89,6 +100,17 @@ static void decisive(ctx *x, const sim_ev *v) {
     m->dec_us = v->recv;
   }
 }
+/* Another account's misconduct made provable by this statement (the harvesting account when the
+ * answers it revealed are submitted; an operator's first account when the second logs in). */
+static void decisive_other(sim *S, uint32_t enr, int fam, const sim_ev *v) {
+  if (!v || enr >= S->n_enr) return;
+  sim_enr *E = &S->e[enr];
+  for (int k = 0; k < E->n_mis; k++)
+    if (E->mis[k].family == fam && !E->mis[k].dec_nonce) {
+      E->mis[k].dec_nonce = v->nonce;
+      E->mis[k].dec_us = v->recv;
+    }
+}
 
 static sim_client *client_new(ctx *x, uint32_t device, uint32_t ip, int offline) {
   sim *S = x->S;
@@ -103,6 +125,7 @@ static sim_client *client_new(ctx *x, uint32_t device, uint32_t ip, int offline)
   cl->v6 = S->dev[device].kind == DEV_PHONE && !offline && sim_chance(&x->nr, 0.3);
   cl->offline = (uint8_t)offline;
   cl->csid = sim_next(&x->nr);
+  cl->burst = (uint8_t)x->burst;
   if (sim_chance(&x->nr, S->cfg.late_push_rate)) cl->late_us = (int64_t)sim_range(&x->nr, 300, 7200) * SIM_US;
   return cl;
 }
@@ -204,6 +227,21 @@ static void study_face(ctx *x, int purpose, int video) {
     int64_t d = fail == FF_TIMEOUT ? 180 * SIM_US : (int64_t)sim_range(&x->r, 8, 40) * SIM_US;
     face_check(x, purpose, video, 0, fail == FF_MISMATCH ? (float)sim_range(&x->r, 0.2, 0.6) : 0.0f, fail, d,
                NULL);
+  } else if (x->st.face_mode == 3) {
+    /* remote desktop: the camera is the student's own, but the student is elsewhere */
+    if (sim_chance(&x->r, 0.55)) {
+      int fail = sim_chance(&x->r, 0.5) ? FF_NO_FACE : FF_TIMEOUT;
+      face_check(x, purpose, video, 0, 0.0f, fail, fail == FF_TIMEOUT ? 180 * SIM_US : (int64_t)sim_range(&x->r, 10, 60) * SIM_US,
+                 NULL);
+    } else {
+      face_check(x, purpose, video, 0, own_face_score(x), -1, (int64_t)sim_range(&x->r, 60, 170) * SIM_US, NULL);
+    }
+  } else if (x->st.face_mode == 4) {
+    /* a photo or recorded clip held to the camera: liveness catches some, the rest pass narrowly */
+    if (sim_chance(&x->r, 0.6))
+      face_check(x, purpose, video, 0, (float)sim_range(&x->r, 0.7, 0.9), FF_LIVENESS, (int64_t)sim_range(&x->r, 8, 30) * SIM_US,
+                 NULL);
+    face_check(x, purpose, video, 0, (float)sim_range(&x->r, 0.8, 0.86), -1, (int64_t)sim_range(&x->r, 8, 40) * SIM_US, NULL);
   } else if (x->st.face_mode == 2) {
     /* the worker messages the student, who verifies on their own phone minutes later */
     sim_client *phone = client_new(x, x->si->phone, x->si->home_ip, 0);
@@ -219,19 +257,32 @@ static void study_face(ctx *x, int purpose, int video) {
 }
 
 /* ---- answering ----------------------------------------------------------------------------- */
-typedef enum { ANS_HONEST, ANS_SCRIPT, ANS_BANK, ANS_HARVEST, ANS_EXPERT } ans_mode;
+typedef enum {
+  ANS_HONEST, ANS_SCRIPT, ANS_BANK, ANS_HARVEST, ANS_EXPERT,
+  ANS_BANK_ERR, /* bank answers, some wrong on purpose, time that imitates reading */
+  ANS_OCR,      /* screenshot -> search/AI: flat time, high accuracy on every item */
+  ANS_SCOUT,    /* quick guesses to reveal the answer key */
+  ANS_KEY,      /* the revealed key, typed in */
+  ANS_RING,     /* the answer ring's shared answers */
+  ANS_REMOTE    /* an expert through a remote-desktop link (input lag) */
+} ans_mode;
 
 static double reading_s(const mg_sim_item *it) { return (double)strlen(it->stem) / 3.0 / 9.0; }
 
-static const char *wrong_answer(ctx *x, const mg_sim_item *it) {
+static const char *wrong_with(sim_rng *r, const mg_sim_item *it) {
   static const char *const ch[] = {"a", "b", "c", "d"};
   if (!strcmp(it->interaction, "choice")) {
-    const char *w = ch[sim_int(&x->r, 0, 3)];
+    const char *w = ch[sim_int(r, 0, 3)];
     return strcmp(w, it->correct) ? w : ch[(w[0] - 'a' + 1) % 4];
   }
   if (!strcmp(it->interaction, "true-false")) return it->correct[0] == 't' ? "false" : "true";
-  return sim_chance(&x->r, 0.3) ? "" : "不确定";
+  return sim_chance(r, 0.3) ? "" : "不确定";
 }
+static const char *wrong_answer(ctx *x, const mg_sim_item *it) { return wrong_with(&x->r, it); }
+
+static const char *const k_ai_text =
+    "该问题可以从以下几个方面理解：首先，明确相关基本概念及其适用条件；其次，结合典型方法进行分析，注意关键步骤之间的逻辑关系；"
+    "最后，联系实际应用场景加以总结。综上所述，正确理解本章内容需要理论与实践相结合。";
 
 /* Answers item i; returns 1 if correct. */
 static int answer(ctx *x, int item, int kind, uint64_t attempt, int assess, int attempt_no, ans_mode mode,
@@ -258,13 +309,45 @@ static int answer(ctx *x, int item, int kind, uint64_t attempt, int assess, int 
       if (mode == ANS_HARVEST && attempt_no == 1) resp = wrong_answer(x, it);
       if (mode == ANS_HARVEST && attempt_no > 1) resp = it->correct;
       break;
+    case ANS_BANK_ERR:
+      dur = reading_s(it) * sim_range(&x->r, 0.8, 1.3) + sim_range(&x->r, 3, 12);
+      resp = it->in_public_bank ? it->bank_answer : sim_chance(&x->r, 0.3) ? it->correct : wrong_answer(x, it);
+      if (sim_chance(&x->r, 0.18)) resp = wrong_answer(x, it); /* so the score does not look perfect */
+      if (open) resp = k_ai_text;
+      break;
+    case ANS_OCR:
+      dur = sim_range(&x->r, 7, 16);
+      resp = open ? k_ai_text : sim_chance(&x->r, 0.88) ? it->correct : wrong_answer(x, it);
+      break;
+    case ANS_SCOUT:
+      dur = sim_range(&x->r, 1, 4);
+      resp = sim_chance(&x->r, 0.25) ? it->correct : wrong_answer(x, it);
+      break;
+    case ANS_KEY:
+      dur = sim_range(&x->r, 2.5, 9);
+      resp = open ? k_ai_text : it->correct;
+      break;
+    case ANS_RING: {
+      /* the ring's source posts answers in the group chat; members copy nearly all of them */
+      sim_rng gr = sim_rng_at(x->S->cfg.seed, 0x819 + (uint64_t)x->ring, (uint64_t)item);
+      const char *shared = sim_chance(&gr, 0.9) ? it->correct : wrong_with(&gr, it);
+      dur = sim_range(&x->r, 3, 15);
+      resp = open ? k_ai_text : sim_chance(&x->r, 0.95) ? shared : wrong_answer(x, it);
+      break;
+    }
     default: {
       double think = sim_lognormal(&x->r, 8.0 + 10.0 * (it->difficulty + 2), 0.55);
       if (mode == ANS_EXPERT || x->E->cohort == MG_SIM_HONEST_STRONG) think *= 0.55;
       if (open) think += sim_range(&x->r, 60, 400);
       dur = reading_s(it) * sim_range(&x->r, 0.9, 1.4) + think;
-      if (mode == ANS_EXPERT) p = 0.93;
+      if (mode == ANS_REMOTE) think = think * 0.55 + sim_range(&x->r, 1, 3); /* remote input lag */
+      if (mode == ANS_EXPERT || mode == ANS_REMOTE) p = 0.93;
       resp = sim_chance(&x->r, p) ? it->correct : wrong_answer(x, it);
+      if (x->E->cohort == MG_SIM_HONEST_STUDY_GROUP && kind == AK_QUIZ && mode == ANS_HONEST && sim_chance(&x->r, 0.5)) {
+        /* study groups compare answers: half the items come from the group, right or wrong */
+        sim_rng gr = sim_rng_at(x->S->cfg.seed, 0x5A0 + (uint64_t)x->E->study_group, (uint64_t)item);
+        resp = sim_chance(&gr, 0.8) ? it->correct : wrong_with(&gr, it);
+      }
       if (open) resp = "根据课程内容，我的理解是：该问题需要结合本章的基本概念和典型方法分析，具体步骤见课件。";
     }
   }
@@ -314,7 +397,8 @@ static long attempt(ctx *x, int kind, int assess, int attempt_no, ans_mode mode,
   for (int i = 0; i < n; i++) {
     int item = first + i;
     if (kind == AK_EXAM && i == n / 2 && x->st.face_mode == 0 && sim_chance(&x->r, 0.6))
-      face_check(x, FP_EXAM_RANDOM, -1, 1, own_face_score(x), -1, (int64_t)sim_range(&x->r, 4, 15) * SIM_US, NULL);
+      face_check(x, FP_EXAM_RANDOM, -1, 1, x->face_hi > 0 ? (float)sim_range(&x->r, x->face_lo, x->face_hi) : own_face_score(x),
+                 -1, (int64_t)sim_range(&x->r, 4, 15) * SIM_US, NULL);
     right += answer(x, item, kind, att, assess, attempt_no, mode, ability);
     gradable += strcmp(x->c->items[item].interaction, "long-fill-in") != 0;
   }
@@ -348,6 +432,8 @@ static double hb_gap(ctx *x) {
   switch (st->hb_mode) {
     case 1: return sim_range(&x->r, st->hb_a, st->hb_b);
     case 2: return sim_range(&x->r, st->hb_a, st->hb_b);
+    case 3: return sim_lognormal(&x->r, st->hb_a, st->hb_b);
+    case 4: return 0.5 + sim_exp(&x->r, st->hb_a);
     default: {
       /* the native player: its timer plus event-loop delay and occasional throttling */
       double g = x->p->heartbeat_s * (1.0 + sim_normal(&x->r) * 0.01) + sim_exp(&x->r, 0.25);
@@ -413,7 +499,8 @@ static int watch(ctx *x, int64_t until) {
     if (!v) return 0;
     v->f[0] = (float)pos;
     v->f[1] = (float)(cov / len > 1 ? 1 : cov / len);
-    v->i1 = st->no_input ? 0 : (sim_chance(&x->r, 0.7) ? 0 : sim_int(&x->r, 1, 12));
+    v->i1 = st->no_input == 1 ? 0 : st->no_input == 2 ? sim_int(&x->r, 1, 3)
+                                                       : (sim_chance(&x->r, 0.7) ? 0 : sim_int(&x->r, 1, 12));
     hbs++;
     if (x->mis_slot >= 0 && hbs == 3 && st->hb_mode == 2) decisive(x, v);
     if (!completed && cov >= thr * len - 0.01) {
@@ -427,6 +514,7 @@ static int watch(ctx *x, int64_t until) {
       c->s = segments(x, (float)pos);
       seg_open(x, (float)pos);
       completed = 1;
+      if (st->dec_complete) decisive(x, c);
     }
     if (at_end) break;
     /* pop-up question halfway through some videos */
@@ -459,9 +547,12 @@ static int watch(ctx *x, int64_t until) {
     since_pause += gap;
     int pause = 0;
     double plen = 0;
-    if (st->pause_mode == 0 && sim_chance(&x->r, gap / 600.0)) {
+    if (st->pause_mode == 0 && sim_chance(&x->r, gap / (x->si->habits & HB_RARE_PAUSE ? 3000.0 : 600.0))) {
       pause = 1;
       plen = sim_lognormal(&x->r, 25.0, 1.4);
+    } else if (st->pause_mode == 4 && sim_chance(&x->r, gap / st->pause_every)) {
+      pause = 1; /* a humanised bot: pauses of plausible length, but from one narrow distribution */
+      plen = sim_lognormal(&x->r, st->pause_len, 0.6);
     } else if (st->pause_mode == 1 && sim_chance(&x->r, gap / 900.0)) {
       pause = 1; /* the tool notices the pause (focus loss, pop-up) and clicks play again */
       plen = sim_range(&x->r, 0.8, 1.4);
@@ -541,7 +632,54 @@ static void forge_video(ctx *x, int variant) {
   x->st.pause_mode = 3;
   x->st.popup_mode = 1;
   x->st.no_input = 1;
-  if (variant == 1) { /* instant completion */
+  if (variant == BF_TAIL_JUMP) {
+    /* the request claims the position and the played segments just short of the end at once */
+    sim_ev *init = vev(x, MG_XAPI_KIND_VIDEO_INITIALIZED, vid, 0);
+    if (!init) return;
+    uint64_t sess = init->ref = init->nonce;
+    x->t += (int64_t)(sim_range(&x->r, 0.5, 3) * SIM_US);
+    sim_ev *v = vev(x, MG_XAPI_KIND_VIDEO_PLAYED, vid, sess);
+    if (v) v->f[0] = 0;
+    double at = len * sim_range(&x->r, 0.9, 0.97);
+    x->nseg = 2;
+    x->seg[0] = 0;
+    x->seg[1] = (float)at;
+    int reports = sim_int(&x->r, 1, 3);
+    sim_ev *c = NULL;
+    for (int i = 0; i < reports; i++) {
+      x->t += (int64_t)(x->p->heartbeat_s * sim_range(&x->r, 0.05, 1.0) * SIM_US);
+      at += i ? x->p->heartbeat_s * 0.5 : 0;
+      if (at > len) at = len;
+      v = vev(x, MG_XAPI_KIND_VIDEO_HEARTBEAT, vid, sess);
+      if (!v) return;
+      v->f[0] = (float)at;
+      v->f[1] = (float)(at / len);
+      v->i1 = 0;
+    }
+    x->seg[1] = (float)at;
+    if (at >= x->p->completion_threshold * len - 0.01) {
+      c = vev(x, MG_XAPI_KIND_VIDEO_COMPLETED, vid, sess);
+      if (!c) return;
+      c->f[0] = (float)at;
+      c->f[1] = (float)(at / len);
+      c->f[3] = (float)((double)(x->t - init->ts) / SIM_US);
+      c->s = segments(x, (float)at);
+      decisive(x, c);
+    } else {
+      decisive(x, v);
+    }
+    x->t += (int64_t)(sim_range(&x->r, 0.3, 3) * SIM_US);
+    sim_ev *t = vev(x, MG_XAPI_KIND_VIDEO_TERMINATED, vid, sess);
+    if (t) {
+      t->f[0] = (float)at;
+      t->f[1] = (float)(at / len);
+      t->s = segments(x, (float)at);
+    }
+    E->vnext++;
+    E->vpos = E->vcov = E->vplayed = 0;
+    return;
+  }
+  if (variant == BF_INSTANT) { /* instant completion */
     sim_ev *init = vev(x, MG_XAPI_KIND_VIDEO_INITIALIZED, vid, 0);
     if (!init) return;
     init->ref = init->nonce;
@@ -635,14 +773,24 @@ static void study(ctx *x, int64_t until, ans_mode quiz_mode, int forge_variant, 
     if (ch >= x->c->chapters) break;
     if (x->t < x->ci->chapter_due_us[ch] - 14 * SIM_DAY_US) break; /* not released yet */
     if (!videos_of_chapter_done(x, ch)) {
-      if (forge_variant >= 0)
+      double u = (double)(sim_hash(x->S->cfg.seed, x->ei, E->vnext) >> 11) * 0x1.0p-53;
+      if (forge_variant >= 0) {
         forge_video(x, forge_variant);
-      else
+      } else if (x->partial_q > 0 && u < x->partial_q) {
+        /* a partial brusher forges some videos and watches the rest */
+        style keep = x->st;
+        int slot = x->mis_slot;
+        x->mis_slot = x->partial_slot;
+        forge_video(x, u < x->partial_q * 0.3 ? BF_INSTANT : BF_RATE_FORGE);
+        x->mis_slot = slot;
+        x->st = keep;
+      } else {
         watch(x, until);
+      }
       continue;
     }
     if (E->docs <= ch) read_chapter(x, ch, task_runner);
-    if (x->t >= until) break;
+    if (x->t >= until || x->hold_quiz) break;
     int attempts = quiz_mode == ANS_HARVEST ? 2 : 1;
     for (int a = 1; a <= attempts; a++) {
       long sub = attempt(x, AK_QUIZ, ch, a, quiz_mode, x->si->ability, 0, 0);
@@ -673,6 +821,8 @@ static void style_honest(ctx *x) {
     st->speed = sp[sim_int(&pr, 0, 2)];
     if (st->speed > cap) st->speed = cap;
   }
+  /* half the fast viewers simply pick the fastest setting the player offers: exactly the cap */
+  if (x->E->cohort == MG_SIM_HONEST_FAST_VIEWER && sim_chance(&pr, 0.5)) st->speed = cap;
   if (x->E->cohort == MG_SIM_HONEST_CRAMMER) st->speed = cap;
   st->speed_rep = st->speed;
   st->volume = (float)(sim_chance(&pr, 0.08) ? 0.0 : sim_range(&pr, 0.3, 1.0)); /* library: muted */
@@ -687,6 +837,8 @@ static uint32_t campus_or_home(ctx *x, int64_t t) {
   return (wd < 5 && sim_chance(&x->r, 0.55)) ? nat : x->si->home_ip;
 }
 
+static uint32_t any_host(sim_rng *r, uint32_t pool16) { return pool16 | (uint32_t)sim_int(r, 256, 65000); }
+
 static void session_study(ctx *x, int64_t start, double minutes, uint32_t device, uint32_t ip, int offline,
                           int method, ans_mode qm, int forge_variant, int task_runner) {
   sim_client *cl = client_new(x, device, ip, offline);
@@ -695,6 +847,9 @@ static void session_study(ctx *x, int64_t start, double minutes, uint32_t device
   x->t = start;
   if (offline) {
     cl->sync_us = start + (int64_t)(minutes * 60 + sim_range(&x->r, 1800, 30 * 3600)) * SIM_US;
+    x->sync_next = cl->sync_us;
+  } else if (cl->burst) { /* the whole fabricated history is sent a few minutes after its end */
+    cl->sync_us = start + (int64_t)(minutes * 60 + sim_range(&x->r, 300, 1500)) * SIM_US;
     x->sync_next = cl->sync_us;
   }
   login(x, method);
@@ -714,6 +869,11 @@ static double pref_hour(sim_rng *pr) {
 
 static int64_t day_start(const sim *S) { return S->cfg.term_start_us + (int64_t)S->day * SIM_DAY_US; }
 
+static void last_own_decisive(ctx *x) {
+  sim *S = x->S;
+  if (S->n_ev && S->ev[S->n_ev - 1].enrol == x->ei) decisive(x, &S->ev[S->n_ev - 1]);
+}
+
 /* The exam (and anything brushing it). */
 static void exam(ctx *x) {
   sim *S = x->S;
@@ -725,28 +885,76 @@ static void exam(ctx *x) {
   uint32_t ip = campus_or_home(x, x->c->exam_start_us);
   int cams = 2;
   float fscore = own_face_score(x);
-  int fail_first = 0;
+  int fail_first = 0, borderline = 0;
   ans_mode mode = ANS_HONEST;
   float ability = x->si->ability;
+  int method = LM_SSO;
   x->mis_slot = -1;
   x->st.face_mode = 0;
+  x->face_lo = x->face_hi = 0;
   if (pe >= 0) {
-    const sim_group *g = &S->grp[E->mis[pe].group];
+    const sim_mis *m = &E->mis[pe];
+    const sim_group *g = &S->grp[m->group];
     x->mis_slot = pe;
-    dev = g->device;
-    ip = g->ip;
-    cam2 = g->device2;
     mode = ANS_EXPERT;
     ability = 1.5f;
-    fscore = (float)sim_range(&x->r, 0.55, 0.84);
-    fail_first = fscore < 0.8f;
-    if (fail_first) fscore = (float)sim_range(&x->r, 0.8, 0.86);
-    if (E->mis[pe].variant == 1) /* a farm: back to back in the window */
-      when = 3600.0 * 2.2 * E->mis[pe].rank + sim_range(&x->r, 0, 600);
-    if (E->mis[pe].variant == 2) cams = 1;
+    method = LM_PASSWORD;
+    switch (m->variant) {
+      case PE_REMOTE_DESKTOP: /* the student's own laptop and face; someone else at the controls */
+        if (sim_chance(&pr, 0.6)) /* from a place the laptop was never used: a hotel, a relative's */
+          ip = sim_chance(&pr, 0.5) ? any_host(&pr, mg_sim_cities[sim_int(&pr, 0, mg_sim_n_cities - 1)].broadband)
+                                    : any_host(&pr, mg_sim_cities[x->si->home_city].mobile);
+        mode = ANS_REMOTE;
+        method = LM_TOKEN;
+        break;
+      case PE_HOME_STAND_IN: /* a relative or friend at the student's home, on the student's laptop */
+        ip = x->si->home_ip;
+        ability = 1.0f;
+        fail_first = 1;
+        borderline = 1;
+        method = LM_TOKEN;
+        break;
+      default:
+        dev = g->device;
+        ip = g->ip;
+        cam2 = g->device2;
+        fscore = (float)sim_range(&x->r, 0.55, 0.84);
+        fail_first = fscore < 0.8f;
+        if (fail_first) fscore = (float)sim_range(&x->r, 0.8, 0.86);
+        x->face_lo = 0.6f, x->face_hi = 0.86f;
+        break;
+    }
+    if (m->variant == PE_FARM || m->variant == PE_FARM_SHARED_PHONE) /* back to back in the window */
+      when = 3600.0 * 2.2 * m->rank + sim_range(&x->r, 0, 600);
+    if (m->variant == PE_FARM_SHARED_PHONE && E->extra_dev != UINT32_MAX) dev = E->extra_dev; /* the phone stays */
+    if (m->variant == PE_MISSING_CAMERA) cams = 1;
+    if (m->variant == PE_VIRTUAL_CAMERA) { /* one stream offered as both cameras; a face model scores narrowly */
+      cam2 = dev;
+      borderline = 1;
+    }
+    if (borderline) {
+      fscore = (float)sim_range(&x->r, 0.8, 0.845);
+      x->face_lo = 0.8f, x->face_hi = 0.845f;
+    }
   } else if (eb >= 0) {
+    const sim_mis *m = &E->mis[eb];
     x->mis_slot = eb;
-    mode = E->mis[eb].variant == 0 ? ANS_SCRIPT : ANS_BANK;
+    switch (m->variant) {
+      case EB_SCRIPT: mode = ANS_SCRIPT; break;
+      case EB_BANK_ERRORS: mode = ANS_BANK_ERR; break;
+      case EB_OCR_SEARCH: mode = ANS_OCR; break;
+      case EB_CROSS_HARVEST: mode = ANS_HONEST; x->mis_slot = -1; break; /* it harvested the quizzes */
+      case EB_ANSWER_RING: {
+        const sim_group *g = &S->grp[m->group];
+        sim_rng gr = sim_rng_at(S->cfg.seed, 0x819, (uint64_t)m->group);
+        mode = ANS_RING;
+        x->ring = m->group;
+        when = sim_range(&gr, 0, S->exam_window_us / SIM_US - 6 * 3600) + 60.0 * sim_range(&x->r, 1, 12) * m->rank;
+        (void)g;
+        break;
+      }
+      default: mode = ANS_BANK; break;
+    }
     x->st.hb_a = sim_range(&x->r, 2, 6);
   }
   if (pe < 0 && sim_chance(&x->r, 0.02)) cams = 1; /* honest: the phone stand fell over */
@@ -757,24 +965,33 @@ static void exam(ctx *x) {
   if (!cl) return;
   x->cl = cl;
   x->t = start;
-  login(x, pe >= 0 ? LM_PASSWORD : LM_SSO);
+  login(x, method);
   if (fail_first)
     face_check(x, FP_EXAM_START, -1, 1, (float)sim_range(&x->r, 0.5, 0.78), FF_MISMATCH,
                (int64_t)sim_range(&x->r, 5, 20) * SIM_US, NULL);
   face_check(x, FP_EXAM_START, -1, 1, fscore, -1, (int64_t)sim_range(&x->r, 5, 20) * SIM_US, NULL);
   long subi = attempt(x, AK_EXAM, -1, 1, mode, ability, cams > 1 ? cam2 : UINT32_MAX, cams);
-  if (pe >= 0) {
-    /* provable at the start: a device, address and camera set never seen for this student */
+  if (pe >= 0 && E->mis[pe].variant != PE_REMOTE_DESKTOP) {
+    /* provable at the start: a device, address, camera set or face never seen for this student */
     for (size_t i = S->n_ev; i-- > 0;)
       if (S->ev[i].enrol == x->ei && S->ev[i].kind == MG_XAPI_KIND_EXAM_STARTED) {
         decisive(x, &S->ev[i]);
         break;
       }
-  } else if (eb >= 0 && subi >= 0) {
-    decisive(x, &S->ev[subi]);
+  } else if (x->mis_slot >= 0 && subi >= 0) {
+    const sim_mis *m = &E->mis[x->mis_slot];
+    if (m->family == MG_SIM_EXAM_BRUSH && m->variant == EB_ANSWER_RING) {
+      /* a ring is provable once two members' answers match: the second submission */
+      if (m->rank >= 1) {
+        decisive(x, &S->ev[subi]);
+        decisive_other(S, S->grp[m->group].lead, MG_SIM_EXAM_BRUSH, &S->ev[subi]);
+      }
+    } else {
+      decisive(x, &S->ev[subi]);
+    }
   }
-  face_check(x, FP_EXAM_END, -1, 1, pe >= 0 ? fscore : own_face_score(x), -1, (int64_t)sim_range(&x->r, 4, 12) * SIM_US,
-             NULL);
+  face_check(x, FP_EXAM_END, -1, 1, x->face_hi > 0 ? (float)sim_range(&x->r, x->face_lo, x->face_hi) : own_face_score(x), -1,
+             (int64_t)sim_range(&x->r, 4, 12) * SIM_US, NULL);
   logout(x, start);
   /* the platform releases grades two days after the window closes */
   if (subi >= 0) {
@@ -793,6 +1010,293 @@ static void exam(ctx *x) {
   E->exam_done = 1;
 }
 
+/* cross_harvest: the day before a quiz is due, the harvesting account (rank 0) guesses through
+ * it to reveal the key, and the others submit the key minutes later. */
+static void harvest_session(ctx *x, const sim_mis *m, int slot) {
+  sim *S = x->S;
+  sim_enr *E = x->E;
+  int64_t d0 = day_start(S);
+  int last = -1;
+  for (int ch = E->quizzes; ch < x->c->chapters && x->ci->chapter_due_us[ch] < d0 + 2 * SIM_DAY_US; ch++) last = ch;
+  if (last < 0) return;
+  sim_rng gr = sim_rng_at(S->cfg.seed, 0x4A2 + (uint64_t)m->group, (uint64_t)S->day);
+  double h = sim_range(&gr, 12.3, 13.5) + (m->rank ? sim_range(&gr, 0.05, 0.25) * m->rank : 0);
+  sim_client *cl = client_new(x, x->si->laptop, campus_or_home(x, d0), 0);
+  if (!cl) return;
+  x->cl = cl;
+  x->t = d0 + (int64_t)(h * 3600 * SIM_US);
+  int64_t began = x->t;
+  x->mis_slot = slot;
+  login(x, LM_TOKEN);
+  for (int ch = E->quizzes; ch <= last; ch++) {
+    long sub = attempt(x, AK_QUIZ, ch, 1, m->rank ? ANS_KEY : ANS_SCOUT, x->si->ability, 0, 0);
+    if (sub >= 0 && m->rank) {
+      decisive(x, &S->ev[sub]);
+      decisive_other(S, S->grp[m->group].lead, MG_SIM_EXAM_BRUSH, &S->ev[sub]);
+    }
+    x->t += (int64_t)(sim_range(&x->r, 10, 60) * SIM_US);
+    E->quizzes++;
+  }
+  logout(x, began);
+  x->mis_slot = -1;
+}
+
+/* 刷课 by an operator: every account does what the operator's script does, shifted. */
+static void operator_day(ctx *x, int slot, ans_mode qm) {
+  sim *S = x->S;
+  sim_enr *E = x->E;
+  const sim_mis *m = &E->mis[slot];
+  const sim_group *g = &S->grp[m->group];
+  int64_t d0 = day_start(S);
+  sim_rng gr = sim_rng_at(S->cfg.seed, 0x0B5 + (uint64_t)m->group, (uint64_t)S->day);
+  sim_rng ar = sim_rng_at(S->cfg.seed, 0xACC + (uint64_t)x->ei, (uint64_t)S->day); /* this account's */
+  if (S->day < 7 || !sim_chance(&gr, 0.5)) return;
+  int v = g->variant;
+  double start_h = sim_range(&gr, 0, 6);
+  switch (v) {
+    case BO_QUEUE: start_h += 1.2 * m->rank; break;
+    case BO_RANDOM_DELAY: start_h += sim_range(&ar, 0, 5); break;
+    case BO_RESIDENTIAL_PROXY: start_h += sim_range(&ar, 0, 1.5); break;
+    case BO_PHONE_FARM: start_h += 1.5 * (m->rank / 2) + sim_range(&ar, 0, 0.1); break;
+    case BO_VPN_EXIT: start_h += 0.4 * m->rank; break;
+    case BO_HOME_STUDIO: start_h = 9 + sim_range(&gr, 0, 1.5) + 1.7 * m->rank + sim_range(&ar, 0, 0.4); break;
+    default: start_h += 0.05 * m->rank; break;
+  }
+  int lockstep = v != BO_RANDOM_DELAY && v != BO_HOME_STUDIO;
+  x->r = lockstep ? sim_rng_at(S->cfg.seed, 0x0B6 + (uint64_t)m->group, (uint64_t)S->day) : ar;
+  x->mis_slot = slot;
+  style *st = &x->st;
+  st->speed = st->speed_rep = x->p->max_speed;
+  st->hb_mode = v == BO_PHONE_FARM || v == BO_HOME_STUDIO ? 0 : 1; /* real players there, own timers elsewhere */
+  st->hb_a = x->p->heartbeat_s * 0.9;
+  st->hb_b = x->p->heartbeat_s * 1.3;
+  st->volume = 0;
+  st->hidden = 1;
+  st->no_input = 1;
+  st->low_quality = 1;
+  st->pause_mode = 3;
+  st->seeks = 0;
+  st->popup_mode = 1;
+  uint32_t dev = m->rank % 3 == 2 ? g->device2 : g->device, ip = g->ip;
+  switch (v) {
+    case BO_RESIDENTIAL_PROXY: /* an anti-detect browser profile per account, a new exit each time */
+      if (E->extra_dev != UINT32_MAX) dev = E->extra_dev;
+      ip = any_host(&ar, mg_sim_cities[sim_int(&ar, 0, mg_sim_n_cities - 1)].broadband);
+      break;
+    case BO_PHONE_FARM: /* a rack of phones on rotating 4G */
+      dev = m->rank % 2 ? g->device2 : g->device;
+      ip = any_host(&ar, mg_sim_cities[g->city].mobile);
+      break;
+    case BO_VPN_EXIT: {
+      sim_rng vr = sim_rng_at(S->cfg.seed, 0x7E1 + (uint64_t)m->group, (uint64_t)S->day);
+      ip = mg_sim_pick_ip(&vr, NET_VPN);
+      break;
+    }
+    case BO_HOME_STUDIO: dev = m->rank % 2 ? g->device2 : g->device; break;
+    default: break;
+  }
+  sim_client *cl = client_new(x, dev, ip, 0);
+  if (!cl) return;
+  x->cl = cl;
+  x->t = d0 + (int64_t)(start_h * 3600 * SIM_US);
+  login(x, LM_PASSWORD);
+  int shared_device = v != BO_RESIDENTIAL_PROXY;
+  if (shared_device && m->rank >= 1 && S->ev[S->n_ev - 1].enrol == x->ei) {
+    decisive(x, &S->ev[S->n_ev - 1]); /* the second account on the operator's device */
+    decisive_other(S, g->lead, MG_SIM_BRUSH_OPERATOR, &S->ev[S->n_ev - 1]);
+  }
+  study(x, x->t + (int64_t)(sim_range(&gr, 60, 150) * 60 * SIM_US), qm == ANS_HONEST ? ANS_SCRIPT : qm, -1, 1);
+  if (sim_chance(&gr, 0.3)) discuss(x, k_quota_posts[sim_int(&gr, 0, 2)], 1);
+  if (!shared_device && m->rank >= 1 && S->n_ev && S->ev[S->n_ev - 1].enrol == x->ei) {
+    /* no shared device or address: the copied script is the evidence, once a second run is on record */
+    decisive(x, &S->ev[S->n_ev - 1]);
+    decisive_other(S, g->lead, MG_SIM_BRUSH_OPERATOR, &S->ev[S->n_ev - 1]);
+  }
+}
+
+/* 刷课 by a bot driving a player at or below the cap. */
+static void bot_day(ctx *x, int slot, ans_mode qm, sim_rng *pr) {
+  sim *S = x->S;
+  const sim_mis *m = &x->E->mis[slot];
+  int64_t d0 = day_start(S);
+  int v = m->variant;
+  style *st = &x->st;
+  x->mis_slot = slot;
+  st->speed = st->speed_rep = v == BB_JITTER_UNIFORM ? x->p->max_speed : v == BB_NATIVE_NIGHT ? 1.0 : sim_range(pr, 1.0, x->p->max_speed);
+  st->volume = 0;
+  st->no_input = 1;
+  st->seeks = 0;
+  st->popup_mode = 1;
+  st->hidden = sim_chance(pr, 0.7);
+  st->pause_mode = v == BB_AUTO_RESUME ? 1 : 3;
+  switch (v) {
+    case BB_JITTER_UNIFORM:
+      st->hb_mode = 1;
+      st->hb_a = sim_range(pr, 10, 30);
+      st->hb_b = st->hb_a + sim_range(pr, 5, 60);
+      break;
+    case BB_JITTER_LOGNORMAL: /* its own timer, jittered multiplicatively */
+      st->hb_mode = 3;
+      st->hb_a = sim_range(pr, 10, 90);
+      st->hb_b = sim_range(pr, 0.05, 0.35);
+      break;
+    case BB_POISSON:
+      st->hb_mode = 4;
+      st->hb_a = sim_range(pr, 15, 60);
+      break;
+    case BB_HUMANIZED: /* a real player, visible, a little sound, mouse jiggles and believable pauses */
+      st->volume = (float)sim_range(pr, 0.1, 0.5);
+      st->no_input = 2;
+      st->hidden = 0;
+      st->pause_mode = 4;
+      st->pause_every = sim_range(pr, 300, 1200);
+      st->pause_len = sim_range(pr, 8, 40);
+      break;
+    case BB_NATIVE_NIGHT: st->hidden = 1; break;
+    case BB_THRESHOLD:
+      st->stop_frac = x->p->completion_threshold + sim_range(pr, 0.005, 0.02);
+      if (st->stop_frac > 1) st->stop_frac = 0.995;
+      break;
+    default: break;
+  }
+  double cron_h = sim_int(pr, 0, 23) + sim_int(pr, 0, 3) * 0.25;
+  static const double lens[] = {25, 30, 60, 120, 240};
+  double len = lens[sim_int(pr, 0, 4)];
+  uint32_t dev = sim_chance(pr, 0.5) ? x->si->laptop : x->si->phone;
+  double h;
+  if (v == BB_CRON) {
+    h = cron_h + sim_range(&x->r, 0, 0.01);
+  } else if (v == BB_NATIVE_NIGHT) { /* left running overnight on the student's laptop */
+    if (!sim_chance(&x->r, 0.8)) return;
+    h = sim_range(&x->r, 0, 2);
+    len = sim_range(&x->r, 240, 420);
+    dev = x->si->laptop;
+  } else {
+    if (!sim_chance(&x->r, 0.6)) return;
+    h = sim_range(&x->r, 0, 24);
+  }
+  session_study(x, d0 + (int64_t)(h * 3600 * SIM_US), len, dev, campus_or_home(x, d0), 0, LM_TOKEN,
+                qm == ANS_HONEST ? ANS_SCRIPT : qm, -1, 1);
+  /* provable once one full unattended session is on record */
+  last_own_decisive(x);
+}
+
+/* 刷课 by forged requests, after an honest start. */
+static void forge_day(ctx *x, int slot, ans_mode qm, sim_rng *pr, double days_left) {
+  sim *S = x->S;
+  sim_enr *E = x->E;
+  const sim_mis *m = &E->mis[slot];
+  if (!sim_chance(&x->r, days_left < 3 ? 0.7 : 0.25)) return;
+  x->mis_slot = slot;
+  int64_t d0 = day_start(S);
+  double h = sim_range(&x->r, 0, 24);
+  int64_t st0 = d0 + (int64_t)(h * 3600 * SIM_US);
+  uint32_t ei = x->ei;
+  switch (m->variant) {
+    case BF_SPEED_HACK: { /* a real player forced to 3-16x */
+      static const double sp[] = {3, 4, 8, 10, 16};
+      x->st.speed = x->st.speed_rep = sp[sim_int(pr, 0, 4)];
+      x->st.seeks = 0;
+      session_study(x, st0, 90, x->si->laptop, x->si->home_ip, 0, LM_TOKEN, qm, -1, 0);
+      for (size_t i = S->n_ev; i-- > 0 && S->ev[i].enrol == ei;)
+        if (S->ev[i].kind == MG_XAPI_KIND_VIDEO_HEARTBEAT) {
+          decisive(x, &S->ev[i]);
+          break;
+        }
+      break;
+    }
+    case BF_OVERCAP: /* the page script runs the player at 1.3-2x the cap and reports the cap */
+      x->st.speed = x->p->max_speed * sim_range(pr, 1.3, 2.0);
+      x->st.speed_rep = x->p->max_speed;
+      x->st.dec_complete = 1;
+      session_study(x, st0, sim_range(&x->r, 30, 120), x->si->laptop, campus_or_home(x, st0), 0, LM_TOKEN, qm, -1, 0);
+      break;
+    case BF_BACKDATED: /* a fabricated 1x history with the native rhythm, posted in one burst */
+      x->st.seeks = 0;
+      x->st.speed = x->st.speed_rep = 1.0;
+      x->st.no_input = 1;
+      x->burst = 1;
+      session_study(x, st0, sim_range(&x->r, 40, 180), x->si->laptop, x->si->home_ip, 0, LM_TOKEN, qm, -1, 1);
+      x->burst = 0;
+      last_own_decisive(x);
+      break;
+    case BF_PARALLEL: { /* many videos at once, each at a plausible pace */
+      sim_client *cl = client_new(x, x->si->laptop, x->si->home_ip, 0);
+      if (!cl) return;
+      x->cl = cl;
+      x->t = st0;
+      login(x, LM_TOKEN);
+      int k = sim_int(&x->r, 4, 16);
+      int64_t t0 = x->t, end = t0;
+      x->st.no_input = 1;
+      x->st.pause_mode = 3;
+      x->st.seeks = 0;
+      x->st.popup_mode = 1;
+      for (int i = 0; i < k && E->vnext < x->c->n_videos; i++) {
+        x->t = t0 + (int64_t)(sim_range(&x->r, 0.1, 1.5) * SIM_US) * i;
+        x->st.speed = x->st.speed_rep = x->p->max_speed;
+        watch(x, t0 + 3 * 3600 * SIM_US);
+        if (x->t > end) end = x->t;
+        if (i == 1)
+          for (size_t j = S->n_ev; j-- > 0 && S->ev[j].enrol == ei;)
+            if (S->ev[j].kind == MG_XAPI_KIND_VIDEO_PLAYED) {
+              decisive(x, &S->ev[j]);
+              break;
+            }
+      }
+      x->t = end;
+      logout(x, st0);
+      break;
+    }
+    default: /* rate_forge, instant_complete, tail_jump: requests, no player */
+      session_study(x, st0, 45, x->si->laptop, x->si->home_ip, 0, LM_TOKEN, qm, (int)m->variant, 1);
+      break;
+  }
+}
+
+/* 替课: someone else studies in the account. */
+static void proxy_study_day(ctx *x, int slot, ans_mode qm) {
+  sim *S = x->S;
+  sim_enr *E = x->E;
+  const sim_mis *m = &E->mis[slot];
+  const sim_group *g = &S->grp[m->group];
+  int64_t d0 = day_start(S);
+  x->mis_slot = slot;
+  int v = m->variant;
+  x->st.face_mode = v == PS_FACE_RELAY || v == PS_CITY_SPOOF ? 2 : v == PS_REMOTE_DESKTOP ? 3 : v == PS_LIVENESS_SPOOF ? 4 : 1;
+  double h = sim_range(&x->r, 9, 23);
+  if (v == PS_SHARED_WORKER) h = 9 + 2.5 * (m->rank % 5);
+  if (v == PS_OFFICE) h = 9 + 1.3 * (m->rank % 8) + sim_range(&x->r, 0, 0.3);
+  if (v == PS_REMOTE_DESKTOP) h = sim_range(&x->r, 9, 17); /* the worker's office hours */
+  int method = sim_chance(&x->r, 0.5) ? LM_QR : LM_PASSWORD;
+  uint32_t dev = g->device, ip = g->ip;
+  switch (v) {
+    case PS_REMOTE_DESKTOP: /* 向日葵/ToDesk into the student's own laptop: same device, same network */
+      dev = x->si->laptop;
+      ip = campus_or_home(x, d0);
+      method = LM_TOKEN;
+      x->st.pause_mode = 3;
+      x->st.seeks = 0;
+      break;
+    case PS_CLASSMATE: { /* a classmate logs in with the password, on their own laptop, on campus */
+      const sim_student_int *mate = &S->studi[x->si->roommate];
+      dev = x->si->roommate != E->student ? mate->laptop : g->device;
+      ip = sim_chance(&x->r, 0.6) ? S->univi[S->stud[E->student].university].nat_ip : mate->home_ip;
+      method = LM_PASSWORD;
+      break;
+    }
+    case PS_CITY_SPOOF: /* a residential proxy in the student's own city */
+      ip = any_host(&x->r, mg_sim_cities[x->si->home_city].broadband);
+      break;
+    case PS_OFFICE: dev = m->rank % 3 == 2 ? g->device2 : g->device; break;
+    default: break;
+  }
+  size_t from = S->n_ev;
+  session_study(x, d0 + (int64_t)(h * 3600 * SIM_US), sim_range(&x->r, 90, 200), dev, ip, 0, method, qm, -1, 0);
+  /* no face check came up: a whole session from the worker's device and city is the evidence */
+  if (S->n_ev > from) last_own_decisive(x);
+}
+
 void mg_sim_behave_day(sim *S, uint32_t ei) {
   sim_enr *E = &S->e[ei];
   ctx x;
@@ -807,6 +1311,7 @@ void mg_sim_behave_day(sim *S, uint32_t ei) {
   x.r = sim_rng_at(S->cfg.seed, ((uint64_t)ei << 16) | 1, (uint64_t)S->day);
   x.nr = sim_rng_at(S->cfg.seed, ((uint64_t)ei << 16) | 2, (uint64_t)S->day);
   x.mis_slot = -1;
+  x.ring = -1;
   int64_t d0 = day_start(S);
   sim_rng pr = sim_rng_at(S->cfg.seed, 0x9A7, ei); /* this enrolment's habits */
   double diligence = sim_range(&pr, 0.12, 0.45);
@@ -818,6 +1323,7 @@ void mg_sim_behave_day(sim *S, uint32_t ei) {
       E->quizzes < drop_after)
     exam(&x);
   x.mis_slot = -1;
+  x.face_lo = x.face_hi = 0;
   if (E->quizzes >= x.c->chapters || E->quizzes >= drop_after) return;
   if (d0 >= x.c->exam_start_us) return;
   int ch = E->quizzes;
@@ -830,138 +1336,46 @@ void mg_sim_behave_day(sim *S, uint32_t ei) {
       eb = mis_index(E, MG_SIM_EXAM_BRUSH);
   ans_mode qm = ANS_HONEST;
   if (eb >= 0) {
-    qm = E->mis[eb].variant == 2 ? ANS_HARVEST : E->mis[eb].variant == 0 ? ANS_SCRIPT : ANS_BANK;
+    switch (E->mis[eb].variant) {
+      case EB_HARVEST: qm = ANS_HARVEST; break;
+      case EB_SCRIPT: qm = ANS_SCRIPT; break;
+      case EB_BANK_ERRORS: qm = ANS_BANK_ERR; break;
+      case EB_OCR_SEARCH: qm = ANS_OCR; break;
+      case EB_CROSS_HARVEST: x.hold_quiz = 1; break;
+      case EB_ANSWER_RING: break; /* coursework is their own; the exam is not */
+      default: qm = ANS_BANK; break;
+    }
   }
   style_honest(&x);
+  if (eb >= 0 && E->mis[eb].variant == EB_CROSS_HARVEST && days_left <= 2) {
+    harvest_session(&x, &E->mis[eb], eb);
+    style_honest(&x);
+    if (E->quizzes >= x.c->chapters) return;
+    ch = E->quizzes;
+    days_left = (double)(x.ci->chapter_due_us[ch] - d0) / SIM_DAY_US;
+  }
 
   if (bo >= 0) {
-    /* an operator's queue: every account does what the operator's script does, shifted */
-    const sim_mis *m = &E->mis[bo];
-    const sim_group *g = &S->grp[m->group];
-    sim_rng gr = sim_rng_at(S->cfg.seed, 0x0B5 + (uint64_t)m->group, (uint64_t)S->day);
-    if (S->day < 7 || !sim_chance(&gr, 0.5)) return;
-    double start_h = sim_range(&gr, 0, 6) + (g->variant == 1 ? 1.2 * m->rank : 0.05 * m->rank);
-    x.r = sim_rng_at(S->cfg.seed, 0x0B6 + (uint64_t)m->group, (uint64_t)S->day); /* lockstep */
-    x.mis_slot = bo;
-    x.st.speed = x.st.speed_rep = x.p->max_speed;
-    x.st.hb_mode = 1;
-    x.st.hb_a = x.p->heartbeat_s * 0.9;
-    x.st.hb_b = x.p->heartbeat_s * 1.3;
-    x.st.volume = 0;
-    x.st.hidden = 1;
-    x.st.no_input = 1;
-    x.st.low_quality = 1;
-    x.st.pause_mode = 3;
-    x.st.seeks = 0;
-    x.st.popup_mode = 1;
-    x.st.hb_a = sim_range(&x.r, 1, 2);
-    double a = x.st.hb_a;
-    x.st.hb_a = x.p->heartbeat_s * 0.9;
-    sim_client *cl = client_new(&x, m->rank % 3 == 2 ? g->device2 : g->device, g->ip, 0);
-    if (!cl) return;
-    x.cl = cl;
-    x.t = d0 + (int64_t)(start_h * 3600 * SIM_US);
-    login(&x, LM_PASSWORD);
-    if (m->rank >= 1 && S->ev[S->n_ev - 1].enrol == ei) decisive(&x, &S->ev[S->n_ev - 1]);
-    (void)a;
-    study(&x, x.t + (int64_t)(sim_range(&gr, 60, 150) * 60 * SIM_US), qm == ANS_HONEST ? ANS_SCRIPT : qm, -1, 1);
-    if (sim_chance(&gr, 0.3)) discuss(&x, k_quota_posts[sim_int(&gr, 0, 2)], 1);
+    operator_day(&x, bo, qm);
     return;
   }
-
   if (bb >= 0 && S->day >= 3) {
-    const sim_mis *m = &E->mis[bb];
-    x.mis_slot = bb;
-    x.st.speed = x.st.speed_rep = m->variant == 0 ? x.p->max_speed : sim_range(&pr, 1.0, x.p->max_speed);
-    x.st.volume = 0;
-    x.st.no_input = 1;
-    x.st.seeks = 0;
-    x.st.popup_mode = 1;
-    x.st.hidden = sim_chance(&pr, 0.7);
-    x.st.pause_mode = m->variant == 3 ? 1 : 3;
-    if (m->variant == 0) {
-      x.st.hb_mode = 1;
-      x.st.hb_a = sim_range(&pr, 10, 30);
-      x.st.hb_b = x.st.hb_a + sim_range(&pr, 5, 60);
-    }
-    if (m->variant == 2) x.st.stop_frac = x.p->completion_threshold + sim_range(&pr, 0.005, 0.02);
-    if (x.st.stop_frac > 1) x.st.stop_frac = 0.995;
-    double cron_h = sim_int(&pr, 0, 23) + sim_int(&pr, 0, 3) * 0.25;
-    static const double lens[] = {25, 30, 60, 120, 240};
-    double len = lens[sim_int(&pr, 0, 4)];
-    if (m->variant != 1 && !sim_chance(&x.r, 0.6)) return;
-    double h = m->variant == 1 ? cron_h + sim_range(&x.r, 0, 0.01) : sim_range(&x.r, 0, 24);
-    x.st.hb_a = m->variant == 3 ? x.st.hb_a : x.st.hb_a;
-    session_study(&x, d0 + (int64_t)(h * 3600 * SIM_US), len, sim_chance(&pr, 0.5) ? x.si->laptop : x.si->phone,
-                  campus_or_home(&x, d0), 0, LM_TOKEN, qm == ANS_HONEST ? ANS_SCRIPT : qm, -1, 1);
-    /* provable once one full unattended session is on record */
-    if (!E->mis[bb].dec_nonce && S->n_ev && S->ev[S->n_ev - 1].enrol == ei) decisive(&x, &S->ev[S->n_ev - 1]);
+    bot_day(&x, bb, qm, &pr);
     return;
   }
-
-  if (bf >= 0 && E->quizzes >= (int)(E->mis[bf].variant % 2) && d0 >= x.ci->chapter_due_us[ch] - 14 * SIM_DAY_US) {
+  if (bf >= 0 && E->mis[bf].variant != BF_PARTIAL && E->quizzes >= (int)(E->mis[bf].variant % 2) &&
+      d0 >= x.ci->chapter_due_us[ch] - 14 * SIM_DAY_US) {
     /* after an honest start, the rest of the course is brushed in a few sittings */
-    if (!sim_chance(&x.r, days_left < 3 ? 0.7 : 0.25)) return;
-    const sim_mis *m = &E->mis[bf];
-    x.mis_slot = bf;
-    double h = sim_range(&x.r, 0, 24);
-    int64_t st0 = d0 + (int64_t)(h * 3600 * SIM_US);
-    if (m->variant == 2) { /* speed hack: a real player forced to 4-16x */
-      static const double sp[] = {3, 4, 8, 10, 16};
-      x.st.speed = x.st.speed_rep = sp[sim_int(&pr, 0, 4)];
-      x.st.seeks = 0;
-      session_study(&x, st0, 90, x.si->laptop, x.si->home_ip, 0, LM_TOKEN, qm, -1, 0);
-      for (size_t i = S->n_ev; i-- > 0 && S->ev[i].enrol == ei;)
-        if (S->ev[i].kind == MG_XAPI_KIND_VIDEO_HEARTBEAT) {
-          decisive(&x, &S->ev[i]);
-          break;
-        }
-    } else if (m->variant == 3) { /* many videos at once, each at a plausible pace */
-      sim_client *cl = client_new(&x, x.si->laptop, x.si->home_ip, 0);
-      if (!cl) return;
-      x.cl = cl;
-      x.t = st0;
-      login(&x, LM_TOKEN);
-      int k = sim_int(&x.r, 4, 16);
-      int64_t t0 = x.t;
-      int64_t end = t0;
-      x.st.no_input = 1;
-      x.st.pause_mode = 3;
-      x.st.seeks = 0;
-      x.st.popup_mode = 1;
-      for (int i = 0; i < k && E->vnext < x.c->n_videos; i++) {
-        x.t = t0 + (int64_t)(sim_range(&x.r, 0.1, 1.5) * SIM_US) * i;
-        x.st.speed = x.st.speed_rep = x.p->max_speed;
-        watch(&x, t0 + 3 * 3600 * SIM_US);
-        if (x.t > end) end = x.t;
-        if (i == 1)
-          for (size_t j = S->n_ev; j-- > 0 && S->ev[j].enrol == ei;)
-            if (S->ev[j].kind == MG_XAPI_KIND_VIDEO_PLAYED) {
-              decisive(&x, &S->ev[j]);
-              break;
-            }
-      }
-      x.t = end;
-      logout(&x, st0);
-    } else {
-      session_study(&x, st0, 45, x.si->laptop, x.si->home_ip, 0, LM_TOKEN, qm, (int)m->variant, 1);
-    }
+    forge_day(&x, bf, qm, &pr, days_left);
     return;
   }
-
+  if (bf >= 0 && E->mis[bf].variant == BF_PARTIAL) {
+    x.partial_q = sim_range(&pr, 0.2, 0.6);
+    x.partial_slot = bf;
+  }
   if (ps >= 0 && E->quizzes >= 1 && d0 >= x.ci->chapter_due_us[ch] - 14 * SIM_DAY_US &&
       sim_chance(&x.r, days_left < 4 ? 0.6 : 0.3)) {
-    const sim_mis *m = &E->mis[ps];
-    const sim_group *g = &S->grp[m->group];
-    x.mis_slot = ps;
-    x.st.face_mode = m->variant == 1 ? 2 : 1;
-    double h = m->variant == 2 ? 9 + 2.5 * (m->rank % 5) : sim_range(&x.r, 9, 23);
-    int method = sim_chance(&x.r, 0.5) ? LM_QR : LM_PASSWORD;
-    size_t from = S->n_ev;
-    session_study(&x, d0 + (int64_t)(h * 3600 * SIM_US), sim_range(&x.r, 90, 200), g->device, g->ip, 0, method,
-                  qm, -1, 0);
-    /* no face check came up: a whole session from the worker's device and city is the evidence */
-    if (S->n_ev > from && !E->mis[ps].dec_nonce) decisive(&x, &S->ev[S->n_ev - 1]);
+    proxy_study_day(&x, ps, qm);
     return;
   }
 
@@ -987,6 +1401,9 @@ void mg_sim_behave_day(sim *S, uint32_t ei) {
     start_h = sim_range(&gr, 14, 21) + sim_range(&x.r, 0, 0.1);
     minutes = sim_range(&gr, 60, 120);
     if (!study_today && sim_chance(&x.r, 0.5 * p)) study_today = 1, start_h = hour;
+  } else if ((x.si->habits & HB_NIGHT_OWL) && sim_chance(&x.r, 0.5)) {
+    start_h = sim_range(&x.r, 23.5, 26.5); /* after midnight, sometimes for hours */
+    minutes *= sim_range(&x.r, 1, 2.5);
   }
   if (!study_today) return;
   if (minutes < 8) minutes = 8;
@@ -996,8 +1413,18 @@ void mg_sim_behave_day(sim *S, uint32_t ei) {
   if (offline) use_phone = 1;
   uint32_t dev = use_phone ? x.si->phone : x.si->laptop;
   uint32_t ip = campus_or_home(&x, st0);
-  if (use_phone && ip != S->univi[S->stud[E->student].university].nat_ip)
-    ip = mg_sim_cities[x.si->home_city].mobile | (uint32_t)sim_int(&x.r, 256, 65000);
+  uint32_t nat = S->univi[S->stud[E->student].university].nat_ip;
+  if (use_phone && ip != nat) ip = any_host(&x.r, mg_sim_cities[x.si->home_city].mobile);
+  /* habits that share traits with attacks: a laptop on a phone hotspot, a VPN, a trip, a
+   * dorm mate's laptop */
+  if (!use_phone && ip != nat && (x.si->habits & HB_HOTSPOT) && sim_chance(&x.r, 0.3))
+    ip = any_host(&x.r, mg_sim_cities[x.si->home_city].mobile);
+  if ((x.si->habits & HB_VPN) && !offline && sim_chance(&x.r, 0.25)) ip = mg_sim_pick_ip(&x.r, NET_VPN);
+  if ((x.si->habits & HB_TRAVELLER) && wd >= 5 && sim_chance(&x.r, 0.4)) {
+    const sim_city *away = &mg_sim_cities[sim_int(&x.r, 0, mg_sim_n_cities - 1)];
+    ip = any_host(&x.r, use_phone ? away->mobile : away->broadband);
+  }
+  if (!use_phone && x.si->roommate != E->student && sim_chance(&x.r, 0.015)) dev = S->studi[x.si->roommate].laptop;
   int method = sim_chance(&x.r, 0.8) ? LM_TOKEN : sim_chance(&x.r, 0.5) ? LM_SSO : LM_QR;
   if (cohort == MG_SIM_HONEST_MULTIDEVICE && E->extra_dev != UINT32_MAX && sim_chance(&x.r, 0.5)) {
     /* a phone session starts a video and leaves it paused while the laptop carries on */

@@ -16,6 +16,81 @@ static const char *const k_families[MG_SIM_FAMILY_COUNT] = {
     "brush_forged", "brush_bot", "brush_operator", "proxy_study", "exam_brush", "proxy_exam"};
 static const char *const k_regulation[MG_SIM_FAMILY_COUNT] = {"刷课", "刷课", "刷课", "替课", "刷考", "替考"};
 
+/* Order = the BF_/BB_/BO_/PS_/EB_/PE_ enums of sim_int.h. */
+static const char *const k_variants[MG_SIM_FAMILY_COUNT][MG_SIM_MAX_VARIANTS] = {
+    {"rate_forge", "instant_complete", "speed_hack", "parallel_forge", "overcap_forge", "tail_jump",
+     "backdated_batch", "partial_brush"},
+    {"jitter_uniform", "cron_runner", "threshold_stopper", "auto_resume", "jitter_lognormal", "poisson_beacon",
+     "humanized_pauses", "native_night_1x"},
+    {"lockstep_parallel", "queue_serial", "cloud_farm", "random_delay", "residential_proxy", "phone_farm", "vpn_exit",
+     "home_studio"},
+    {"worker_device", "face_relay", "shared_worker", "remote_desktop", "classmate_login", "city_spoof",
+     "proxy_office", "liveness_spoof"},
+    {"script_constant", "bank_lookup", "harvest_submit", "bank_with_errors", "cross_harvest", "answer_ring",
+     "ocr_search"},
+    {"novel_device", "exam_farm", "missing_camera", "remote_desktop_exam", "virtual_camera", "farm_shared_phone",
+     "home_stand_in"},
+};
+static const int k_n_variants[MG_SIM_FAMILY_COUNT] = {BF_N, BB_N, BO_N, PS_N, EB_N, PE_N};
+
+int mg_sim_variant_count(mg_sim_family f) { return (unsigned)f < MG_SIM_FAMILY_COUNT ? k_n_variants[f] : 0; }
+const char *mg_sim_variant_name(mg_sim_family f, int v) {
+  if ((unsigned)f >= MG_SIM_FAMILY_COUNT || v < 0 || v >= k_n_variants[f]) return "?";
+  return k_variants[f][v];
+}
+int mg_sim_variant_parse(const char *s, mg_sim_family *family, int *variant) {
+  for (int f = 0; s && f < MG_SIM_FAMILY_COUNT; f++)
+    for (int v = 0; v < k_n_variants[f]; v++)
+      if (!strcmp(s, k_variants[f][v])) {
+        *family = (mg_sim_family)f;
+        *variant = v;
+        return MG_OK;
+      }
+  return MG_EINVAL;
+}
+
+int mg_sim_config_variants(mg_sim_config *cfg, const char *spec, char *err, size_t errsize) {
+  uint32_t on[MG_SIM_FAMILY_COUNT] = {0}, off[MG_SIM_FAMILY_COUNT] = {0};
+  int includes = 0;
+  const char *p = spec ? spec : "";
+  while (*p) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    char name[64];
+    int neg = 0;
+    if (len && (*p == '-' || *p == '+')) {
+      neg = *p == '-';
+      p++;
+      len--;
+    }
+    if (len == 0 || len >= sizeof name) {
+      if (err && errsize) snprintf(err, errsize, "variants: empty or overlong name in '%s'", spec);
+      return MG_EINVAL;
+    }
+    memcpy(name, p, len);
+    name[len] = '\0';
+    mg_sim_family f;
+    int v;
+    uint32_t *set = neg ? off : on;
+    if (mg_sim_variant_parse(name, &f, &v) == MG_OK) {
+      set[f] |= 1u << v;
+    } else if (mg_sim_family_parse(name, &f) == MG_OK) {
+      set[f] |= (1u << k_n_variants[f]) - 1;
+    } else {
+      if (err && errsize) snprintf(err, errsize, "variants: unknown variant or family '%s'", name);
+      return MG_EINVAL;
+    }
+    includes |= !neg;
+    p += len;
+    if (*p == ',') p++;
+  }
+  for (int f = 0; f < MG_SIM_FAMILY_COUNT; f++) {
+    uint32_t all = (1u << k_n_variants[f]) - 1;
+    cfg->variants_off[f] = ((includes ? all & ~on[f] : 0) | off[f]) & all;
+  }
+  return MG_OK;
+}
+
 const char *mg_sim_cohort_name(mg_sim_cohort c) {
   return (unsigned)c < MG_SIM_COHORT_COUNT ? k_cohorts[c] : "?";
 }
@@ -51,7 +126,7 @@ void mg_sim_config_default(mg_sim_config *c) {
   c->students = 5000;
   c->enrolments_per_student = 2.4;
   c->weeks = 16;
-  c->term_start_us = 1725206400LL * 1000000 - 8LL * 3600 * 1000000; /* 2024-09-02 00:00 +08:00 */
+  c->term_start_us = 1725206400LL * 1000000; /* 2024-09-02 00:00 +08:00 (= 2024-09-01T16:00Z) */
   c->attack_rate[MG_SIM_BRUSH_FORGED] = 0.004;
   c->attack_rate[MG_SIM_BRUSH_BOT] = 0.006;
   c->attack_rate[MG_SIM_BRUSH_OPERATOR] = 0.008;
@@ -102,6 +177,8 @@ int mg_sim_config_check(const mg_sim_config *c, char *err, size_t errsize) {
   if (!(c->duplicate_rate >= 0 && c->duplicate_rate <= 0.1)) BAD("duplicate rate must be 0..0.1");
   if (!(c->late_push_rate >= 0 && c->late_push_rate <= 0.5)) BAD("late push rate must be 0..0.5");
   if (c->progress_every_days < 0) BAD("progress interval must be >= 0");
+  for (int i = 0; i < MG_SIM_FAMILY_COUNT; i++)
+    if (c->variants_off[i] >> k_n_variants[i]) BAD("variants_off of %s names variants it does not have", k_families[i]);
   return MG_OK;
 }
 
@@ -139,7 +216,7 @@ static int number_clients(sim *S, size_t from, seq_ix **scratch, size_t *cap) {
   size_t m = 0;
   for (size_t i = from; i < S->n_ev; i++)
     if (S->ev[i].cl) ix[m++] = (seq_ix){S->ev[i].cl, S->ev[i].recv, S->ev[i].nonce, i};
-  qsort(ix, m, sizeof *ix, cmp_seq);
+  if (m > 1) qsort(ix, m, sizeof *ix, cmp_seq);
   uint32_t seq = 0;
   for (size_t j = 0; j < m; j++) {
     if (j == 0 || ix[j].cl != ix[j - 1].cl) seq = 0;
@@ -154,7 +231,7 @@ static int emit_label(sim *S, const mg_sim_sink *sink, size_t i) {
   memset(mis, 0, sizeof mis);
   for (int k = 0; k < E->n_mis; k++) {
     mis[k].family = (mg_sim_family)E->mis[k].family;
-    mis[k].variant = mg_sim_variant_name(E->mis[k].family, E->mis[k].variant);
+    mis[k].variant = mg_sim_variant_name((mg_sim_family)E->mis[k].family, E->mis[k].variant);
     mis[k].operator_id = E->mis[k].group >= 0 ? S->grp[E->mis[k].group].id : "";
     if (E->mis[k].dec_nonce) mg_sim_uuid(S->cfg.seed, E->mis[k].dec_nonce, mis[k].decisive_statement_id);
     mis[k].decisive_us = E->mis[k].dec_us;
@@ -316,7 +393,16 @@ int mg_sim_world_json(const mg_sim_world *w, mg_buf *b) {
   mg_sim_format_ts(w->term_end_us, ts);
   if (!rc) rc = mg_buf_adds(b, ",\"term_end\":");
   if (!rc) rc = jstr(b, ts);
-  if (!rc) rc = mg_buf_adds(b, ",\"universities\":[");
+  if (!rc) rc = mg_buf_adds(b, ",\"networks\":[");
+  for (size_t i = 0; i < w->n_networks && !rc; i++) {
+    const mg_sim_network *nw = &w->networks[i];
+    rc = mg_buf_addf(b, "%s{\"prefix\":\"%s\",\"asn\":%u,\"org\":", i ? "," : "", nw->prefix, (unsigned)nw->asn);
+    if (!rc) rc = jstr(b, nw->org);
+    if (!rc) rc = mg_buf_addf(b, ",\"kind\":\"%s\",\"city\":", nw->kind);
+    if (!rc) rc = jstr(b, nw->city);
+    if (!rc) rc = mg_buf_addc(b, '}');
+  }
+  if (!rc) rc = mg_buf_adds(b, "],\"universities\":[");
   for (size_t i = 0; i < w->n_universities && !rc; i++) {
     const mg_sim_university *u = &w->universities[i];
     rc = mg_buf_adds(b, i ? ",{\"code\":" : "{\"code\":");

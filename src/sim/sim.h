@@ -51,6 +51,14 @@ const char *mg_sim_family_regulation(mg_sim_family f);
 int mg_sim_cohort_parse(const char *s, mg_sim_cohort *out);
 int mg_sim_family_parse(const char *s, mg_sim_family *out);
 
+/* Variants: the distinct tool behaviours of each family, named in the labels ("rate_forge",
+ * "cron_runner" ...; names are unique across families). Static storage; "?" if out of range. */
+#define MG_SIM_MAX_VARIANTS 16
+int mg_sim_variant_count(mg_sim_family f);
+const char *mg_sim_variant_name(mg_sim_family f, int variant);
+/* A variant name to its family and index; MG_OK or MG_EINVAL. */
+int mg_sim_variant_parse(const char *s, mg_sim_family *family, int *variant);
+
 typedef struct mg_sim_config {
   uint64_t seed;
   int universities;          /* 1..200 */
@@ -69,11 +77,19 @@ typedef struct mg_sim_config {
   double duplicate_rate;     /* share of statements re-posted later with the same id and bytes */
   double late_push_rate;     /* share of client sessions whose statements the platform pushes late */
   int progress_every_days;   /* sink->progress after every N simulated days (0 = every day) */
+  /* Held-out variants: bit v of variants_off[f] excludes variant v of family f. A family whose
+   * variants are all excluded gets no misconduct. Set with mg_sim_config_variants. */
+  uint32_t variants_off[MG_SIM_FAMILY_COUNT];
 } mg_sim_config;
 
 /* Defaults: seed 1, 12 universities, 4 platforms, 60 courses, 5000 students x 2.4 courses (about
  * 12,000 enrolments, ~3 M statements), 16 weeks from 2024-09-02, ~3 % of enrolments attacked. */
 void mg_sim_config_default(mg_sim_config *cfg);
+/* Applies a variant selection, a comma-separated list of variant or family names:
+ * "-name" excludes, "name" or "+name" includes; if any term includes, everything not included
+ * is excluded ("cron_runner,exam_farm" = only those two; "-cron_runner,-exam_farm" = all but
+ * those; "proxy_exam" = only that family's variants). MG_EINVAL with the unknown name in err. */
+int mg_sim_config_variants(mg_sim_config *cfg, const char *spec, char *err, size_t errsize);
 /* Checks ranges; on failure returns MG_EINVAL and writes what is wrong into err (may be NULL). */
 int mg_sim_config_check(const mg_sim_config *cfg, char *err, size_t errsize);
 
@@ -140,6 +156,15 @@ typedef struct mg_sim_enrolment {
   int course;                 /* the offering is the course's offering_iri */
 } mg_sim_enrolment;          /* (no cohort here: ground truth is only in the labels) */
 
+/* A network in the world's address plan (world.json "networks"): what an address's owner is. */
+typedef struct mg_sim_network {
+  const char *prefix;    /* "47.92.0.0/14" */
+  uint32_t asn;
+  const char *org;       /* "Alibaba Cloud (阿里云)" */
+  const char *kind;      /* "residential", "mobile", "cernet", "cloud", "vpn" */
+  const char *city;      /* for residential and mobile pools; "" otherwise */
+} mg_sim_network;
+
 typedef struct mg_sim_world {
   const mg_sim_university *universities;
   size_t n_universities;
@@ -153,6 +178,8 @@ typedef struct mg_sim_world {
   size_t n_enrolments;
   int64_t term_start_us;
   int64_t term_end_us;
+  const mg_sim_network *networks; /* the address plan every client address comes from */
+  size_t n_networks;
 } mg_sim_world;
 
 /* ---- labels ---------------------------------------------------------------------------------- */

@@ -95,7 +95,11 @@ typedef struct sim_student_int {
   uint32_t laptop; /* device indices */
   uint32_t phone;
   uint32_t home_ip;
+  uint32_t roommate; /* a student of the same university whose laptop is sometimes borrowed */
+  uint8_t habits;    /* HB_* bits: look-alike habits of plain honest students */
 } sim_student_int;
+
+enum { HB_RARE_PAUSE = 1, HB_NIGHT_OWL = 2, HB_VPN = 4, HB_HOTSPOT = 8, HB_TRAVELLER = 16 };
 
 /* A misconduct scheme shared by several enrolments (operator, worker, exam farm). */
 typedef struct sim_group {
@@ -107,8 +111,22 @@ typedef struct sim_group {
   int city;
   int members;
   int course;
+  uint32_t lead;     /* enrolment of rank 0 (the harvesting account, the ring's source) */
   char id[24];       /* operator id as labelled */
 } sim_group;
+
+/* Variants per family (names in world.c, k_variants; docs/simulator.md describes each). */
+enum { BF_RATE_FORGE, BF_INSTANT, BF_SPEED_HACK, BF_PARALLEL, BF_OVERCAP, BF_TAIL_JUMP, BF_BACKDATED, BF_PARTIAL,
+       BF_N };
+enum { BB_JITTER_UNIFORM, BB_CRON, BB_THRESHOLD, BB_AUTO_RESUME, BB_JITTER_LOGNORMAL, BB_POISSON, BB_HUMANIZED,
+       BB_NATIVE_NIGHT, BB_N };
+enum { BO_LOCKSTEP, BO_QUEUE, BO_CLOUD_FARM, BO_RANDOM_DELAY, BO_RESIDENTIAL_PROXY, BO_PHONE_FARM, BO_VPN_EXIT,
+       BO_HOME_STUDIO, BO_N };
+enum { PS_WORKER_DEVICE, PS_FACE_RELAY, PS_SHARED_WORKER, PS_REMOTE_DESKTOP, PS_CLASSMATE, PS_CITY_SPOOF, PS_OFFICE,
+       PS_LIVENESS_SPOOF, PS_N };
+enum { EB_SCRIPT, EB_BANK, EB_HARVEST, EB_BANK_ERRORS, EB_CROSS_HARVEST, EB_ANSWER_RING, EB_OCR_SEARCH, EB_N };
+enum { PE_NOVEL_DEVICE, PE_FARM, PE_MISSING_CAMERA, PE_REMOTE_DESKTOP, PE_VIRTUAL_CAMERA, PE_FARM_SHARED_PHONE,
+       PE_HOME_STAND_IN, PE_N };
 
 typedef struct sim_mis {
   uint8_t family;
@@ -149,6 +167,7 @@ typedef struct sim_client {
   uint64_t csid;
   int64_t late_us;     /* extra delay before the platform pushes this client's statements */
   int64_t sync_us;     /* offline clients: when the burst is received */
+  uint8_t burst;       /* reports received in a burst at sync_us without the offline flag (forged) */
 } sim_client;
 
 /* One statement to be. f/i/s fields are per kind, see render.c. */
@@ -204,6 +223,8 @@ typedef struct sim {
   size_t n_dev, cap_dev;
   sim_group *grp;
   size_t n_grp;
+  mg_sim_network *net;
+  size_t n_net;
   int days;
   int64_t exam_window_us;
   /* the day being generated */
@@ -219,8 +240,10 @@ extern const int mg_sim_n_cities;
 extern const char *const mg_sim_user_agents[];
 extern const int mg_sim_n_user_agents;
 
+/* world.c: the address plan */
+enum { NET_CLOUD, NET_VPN };
+uint32_t mg_sim_pick_ip(sim_rng *r, int kind); /* a host address in a cloud or VPN range */
 /* world.c */
-const char *mg_sim_variant_name(int family, int variant);
 int mg_sim_world_build(sim *S);
 void mg_sim_world_free(sim *S);
 uint32_t mg_sim_device_new(sim *S, uint8_t kind, uint64_t h);

@@ -19,11 +19,44 @@ const sim_city mg_sim_cities[] = {
     {"成都", "四川", IP4(171, 88), IP4(223, 87)},   {"西安", "陕西", IP4(113, 140), IP4(117, 136)},
     {"长沙", "湖南", IP4(175, 8), IP4(223, 152)},   {"济南", "山东", IP4(119, 162), IP4(112, 224)},
     {"郑州", "河南", IP4(171, 8), IP4(117, 158)},   {"合肥", "安徽", IP4(60, 166), IP4(112, 26)},
-    {"福州", "福建", IP4(59, 57), IP4(112, 47)},    {"昆明", "云南", IP4(116, 52), IP4(223, 104)},
-    {"哈尔滨", "黑龙江", IP4(221, 208), IP4(112, 100)}, {"兰州", "甘肃", IP4(61, 178), IP4(117, 136)},
-    {"南宁", "广西", IP4(180, 140), IP4(120, 239)}, {"重庆", "重庆", IP4(183, 230), IP4(223, 104)},
+    {"福州", "福建", IP4(59, 57), IP4(112, 47)},    {"昆明", "云南", IP4(116, 52), IP4(39, 130)},
+    {"哈尔滨", "黑龙江", IP4(221, 208), IP4(112, 100)}, {"兰州", "甘肃", IP4(61, 178), IP4(117, 184)},
+    {"南宁", "广西", IP4(180, 140), IP4(120, 239)}, {"重庆", "重庆", IP4(183, 230), IP4(223, 85)},
 };
 const int mg_sim_n_cities = (int)(sizeof mg_sim_cities / sizeof mg_sim_cities[0]);
+
+/* Datacenter and VPN ranges used by operators, workers and some honest students. Prefixes are
+ * ranges publicly registered to these providers when this table was written (illustrative; the
+ * simulator only needs them to be consistent with world.json "networks"). */
+static const struct {
+  uint32_t base;
+  int len;
+  uint32_t asn;
+  const char *org;
+  int kind;
+} k_dc[] = {
+    {IP4(47, 92), 14, 37963, "Alibaba Cloud (阿里云)", NET_CLOUD},
+    {IP4(47, 100), 14, 37963, "Alibaba Cloud (阿里云)", NET_CLOUD},
+    {IP4(139, 224), 16, 37963, "Alibaba Cloud (阿里云)", NET_CLOUD},
+    {IP4(119, 29), 16, 45090, "Tencent Cloud (腾讯云)", NET_CLOUD},
+    {IP4(121, 36), 16, 55990, "Huawei Cloud (华为云)", NET_CLOUD},
+    {IP4(180, 76), 16, 38365, "Baidu Cloud (百度智能云)", NET_CLOUD},
+    {IP4(8, 210), 16, 45102, "Alibaba Cloud Hong Kong (VPN exits)", NET_VPN},
+    {IP4(45, 76), 16, 20473, "Vultr (VPN exits)", NET_VPN},
+    {IP4(128, 199), 16, 14061, "DigitalOcean (VPN exits)", NET_VPN},
+    {IP4(139, 180), 16, 20473, "Vultr Singapore (VPN exits)", NET_VPN},
+};
+#define N_DC ((int)(sizeof k_dc / sizeof k_dc[0]))
+
+uint32_t mg_sim_pick_ip(sim_rng *r, int kind) {
+  int idx[N_DC], n = 0;
+  for (int i = 0; i < N_DC; i++)
+    if (k_dc[i].kind == kind) idx[n++] = i;
+  int k = idx[sim_int(r, 0, n - 1)];
+  uint32_t host = (uint32_t)sim_next(r) & ((1u << (32 - k_dc[k].len)) - 1);
+  if ((host & 255) == 0 || (host & 255) == 255) host ^= 7;
+  return k_dc[k].base | host;
+}
 
 const char *const mg_sim_user_agents[] = {
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36",
@@ -244,23 +277,10 @@ static int build_courses(sim *S) {
     /* exam window opens in the last week, on a weekday morning, for three days */
     c->exam_start_us = start + (int64_t)(weeks - 1) * 7 * SIM_DAY_US +
                        (int64_t)sim_int(&r, 0, 1) * SIM_DAY_US +
-                       (int64_t)sim_int(&r, 8, 14) * 3600 * SIM_US - SIM_TZ_US;
+                       (int64_t)sim_int(&r, 8, 14) * 3600 * SIM_US; /* term_start is local midnight */
   }
   S->exam_window_us = 3 * SIM_DAY_US;
   return S->oom ? MG_ENOMEM : MG_OK;
-}
-
-static const char *const k_fam_variants[MG_SIM_FAMILY_COUNT][4] = {
-    {"rate_forge", "instant_complete", "speed_hack", "parallel_forge"},
-    {"jitter_uniform", "cron_runner", "threshold_stopper", "auto_resume"},
-    {"lockstep_parallel", "queue_serial", "cloud_farm", "lockstep_parallel"},
-    {"worker_device", "face_relay", "shared_worker", "worker_device"},
-    {"script_constant", "bank_lookup", "harvest_submit", "bank_lookup"},
-    {"novel_device", "exam_farm", "missing_camera", "novel_device"},
-};
-const char *mg_sim_variant_name(int family, int variant) {
-  if (family < 0 || family >= MG_SIM_FAMILY_COUNT || variant < 0 || variant > 3) return "?";
-  return k_fam_variants[family][variant];
 }
 
 static int new_group(sim *S, uint8_t family, uint8_t variant, int course, uint64_t h) {
@@ -277,14 +297,20 @@ static int new_group(sim *S, uint8_t family, uint8_t variant, int course, uint64
   g->variant = variant;
   g->course = course;
   g->city = sim_int(&r, 0, mg_sim_n_cities - 1);
+  g->ip = mg_sim_cities[g->city].broadband | (uint32_t)sim_int(&r, 256, 65000);
   if (family == MG_SIM_BRUSH_OPERATOR) {
-    /* cloud hosts: Alibaba / Tencent / Huawei cloud ranges */
-    static const uint32_t dc[] = {IP4(47, 92), IP4(47, 100), IP4(119, 29), IP4(121, 36), IP4(139, 224)};
-    g->ip = dc[sim_int(&r, 0, 4)] | (uint32_t)sim_int(&r, 1, 65000);
-    g->device = mg_sim_device_new(S, DEV_HEADLESS, sim_next(&r));
-    g->device2 = mg_sim_device_new(S, variant == 2 ? DEV_HEADLESS : DEV_LAPTOP, sim_next(&r));
+    /* cloud hosts (Alibaba / Tencent / Huawei / Baidu cloud), a VPN, or the operator's home */
+    if (variant == BO_VPN_EXIT)
+      g->ip = mg_sim_pick_ip(&r, NET_VPN);
+    else if (variant != BO_HOME_STUDIO && variant != BO_RESIDENTIAL_PROXY && variant != BO_PHONE_FARM)
+      g->ip = mg_sim_pick_ip(&r, NET_CLOUD);
+    int headless = variant == BO_LOCKSTEP || variant == BO_QUEUE || variant == BO_CLOUD_FARM || variant == BO_RANDOM_DELAY;
+    int kind = variant == BO_PHONE_FARM ? DEV_PHONE : headless ? DEV_HEADLESS : DEV_LAPTOP;
+    g->device = mg_sim_device_new(S, (uint8_t)kind, sim_next(&r));
+    g->device2 = mg_sim_device_new(S, variant == BO_CLOUD_FARM ? DEV_HEADLESS : (uint8_t)(kind == DEV_HEADLESS ? DEV_LAPTOP : kind),
+                                   sim_next(&r));
   } else {
-    g->ip = mg_sim_cities[g->city].broadband | (uint32_t)sim_int(&r, 256, 65000);
+    if (family == MG_SIM_PROXY_STUDY && variant == PS_OFFICE) g->ip = mg_sim_cities[g->city].broadband | 4242;
     g->device = mg_sim_device_new(S, sim_chance(&r, 0.7) ? DEV_LAPTOP : DEV_PHONE, sim_next(&r));
     g->device2 = mg_sim_device_new(S, DEV_PHONE, sim_next(&r));
   }
@@ -372,14 +398,20 @@ static int build_enrolments(sim *S) {
       want--;
     }
   }
-  /* misconduct: per family, pick enrolments; group families recruit several accounts */
+  /* misconduct: per family, pick enrolments; group families recruit several accounts. Variants
+   * are dealt round-robin from a random start over the ones not held out, so that every
+   * variant shows up once a family has as many schemes as variants. */
   for (int fam = 0; fam < MG_SIM_FAMILY_COUNT; fam++) {
     double rate = cfg->attack_rate[fam];
-    if (rate <= 0) continue;
+    int nv = mg_sim_variant_count((mg_sim_family)fam), allowed[MG_SIM_MAX_VARIANTS], na = 0;
+    for (int v = 0; v < nv; v++)
+      if (!(cfg->variants_off[fam] >> v & 1)) allowed[na++] = v;
+    if (rate <= 0 || na == 0) continue;
     size_t target = (size_t)(rate * (double)n + 0.5);
     if (target == 0) target = 1;
     size_t got = 0;
     sim_rng r = sim_rng_at(cfg->seed, 0xA77, (uint64_t)fam);
+    int deal = sim_int(&r, 0, na - 1);
     for (int guard = 0; got < target && guard < (int)(n * 4 + 100); guard++) {
       size_t i = (size_t)(sim_next(&r) % n);
       sim_enr *e = &S->e[i];
@@ -387,30 +419,36 @@ static int build_enrolments(sim *S) {
       if (second && (e->n_mis >= 2 || !sim_chance(&r, 0.15))) continue;
       if (second && e->mis[0].family == fam) continue;
       if (!second && e->study_group >= 0) continue;
-      uint8_t var = (uint8_t)sim_int(&r, 0, 3);
-      int grp = -1, members = 1;
-      if (fam == MG_SIM_BRUSH_OPERATOR || (fam == MG_SIM_PROXY_STUDY && var == 2) ||
-          (fam == MG_SIM_PROXY_EXAM && var == 1)) {
-        members = fam == MG_SIM_BRUSH_OPERATOR ? sim_int(&r, 5, 40) : sim_int(&r, 3, 8);
+      uint8_t var = (uint8_t)allowed[deal++ % na];
+      int grp = -1, members = 1, same_course = 0;
+      if (fam == MG_SIM_BRUSH_OPERATOR) {
+        members = var == BO_HOME_STUDIO ? sim_int(&r, 5, 8) : sim_int(&r, 5, 40);
+      } else if (fam == MG_SIM_PROXY_STUDY && (var == PS_SHARED_WORKER || var == PS_OFFICE)) {
+        members = var == PS_OFFICE ? sim_int(&r, 5, 15) : sim_int(&r, 3, 8);
+      } else if (fam == MG_SIM_PROXY_EXAM && (var == PE_FARM || var == PE_FARM_SHARED_PHONE)) {
+        members = sim_int(&r, 3, 8);
+      } else if (fam == MG_SIM_EXAM_BRUSH && (var == EB_CROSS_HARVEST || var == EB_ANSWER_RING)) {
+        members = var == EB_CROSS_HARVEST ? sim_int(&r, 2, 4) : sim_int(&r, 3, 6);
+        same_course = 1;
+      }
+      if (members > 1 || fam == MG_SIM_PROXY_STUDY || fam == MG_SIM_PROXY_EXAM) {
         grp = new_group(S, (uint8_t)fam, var, (int)e->course, sim_next(&r));
         if (grp < 0) return MG_ENOMEM;
-      } else if (fam == MG_SIM_PROXY_STUDY || fam == MG_SIM_PROXY_EXAM) {
-        grp = new_group(S, (uint8_t)fam, var, (int)e->course, sim_next(&r));
-        if (grp < 0) return MG_ENOMEM;
+        S->grp[grp].lead = (uint32_t)i;
       }
       /* recruit: the first account is i; the others are further accounts, same course first */
       size_t j = i;
       for (int m = 0; m < members && got < target; m++) {
         sim_enr *f = &S->e[j];
         if (m > 0) {
-          size_t tries = 0;
+          size_t tries = 0, limit = same_course ? 20000 : 200;
           do {
             j = (j + 1 + (sim_next(&r) % 7)) % n;
             f = &S->e[j];
             tries++;
           } while (tries < n && (f->cohort == MG_SIM_ATTACKED || f->study_group >= 0 ||
-                                 (tries < 200 && f->course != e->course)));
-          if (tries >= n) break;
+                                 (tries < limit && f->course != e->course)));
+          if (tries >= n || (same_course && f->course != e->course)) break;
         }
         if (f->n_mis >= 2) break;
         sim_mis *ms = &f->mis[f->n_mis++];
@@ -419,6 +457,10 @@ static int build_enrolments(sim *S) {
         ms->group = grp;
         ms->rank = m;
         f->cohort = MG_SIM_ATTACKED;
+        /* an anti-detect browser profile per account; a farm laptop per exam */
+        if ((fam == MG_SIM_BRUSH_OPERATOR && var == BO_RESIDENTIAL_PROXY) ||
+            (fam == MG_SIM_PROXY_EXAM && var == PE_FARM_SHARED_PHONE))
+          f->extra_dev = mg_sim_device_new(S, DEV_LAPTOP, sim_next(&r));
         got++;
         if (grp >= 0) S->grp[grp].members = m + 1;
       }
@@ -440,6 +482,37 @@ static int build_enrolments(sim *S) {
     S->enrol[i].student = (int)S->e[i].student;
     S->enrol[i].course = (int)S->e[i].course;
   }
+  return S->oom ? MG_ENOMEM : MG_OK;
+}
+
+static const char *prefix_str(sim *S, uint32_t a, int len) {
+  return wstr(S, "%u.%u.%u.%u/%d", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len);
+}
+
+/* The address plan in world.json: who owns each range any client address comes from. North
+ * China's fixed lines are mostly China Unicom's, the south's China Telecom's. */
+static int build_networks(sim *S) {
+  size_t cap = (size_t)mg_sim_n_cities * 2 + (size_t)S->cfg.universities + N_DC;
+  S->net = walloc(S, sizeof *S->net * cap);
+  if (!S->net) return MG_ENOMEM;
+  size_t n = 0;
+  for (int c = 0; c < mg_sim_n_cities; c++) {
+    const sim_city *ct = &mg_sim_cities[c];
+    int unicom = !strcmp(ct->province, "北京") || !strcmp(ct->province, "山东") || !strcmp(ct->province, "河南") ||
+                 !strcmp(ct->province, "黑龙江");
+    S->net[n++] = (mg_sim_network){prefix_str(S, ct->broadband, 16), unicom ? 4837u : 4134u,
+                                   unicom ? "China Unicom (中国联通)" : "China Telecom (中国电信)", "residential", ct->name};
+    S->net[n++] = (mg_sim_network){prefix_str(S, ct->mobile, 16), 9808u, "China Mobile (中国移动)", "mobile", ct->name};
+  }
+  for (int u = 0; u < S->cfg.universities; u++)
+    S->net[n++] = (mg_sim_network){prefix_str(S, S->univi[u].nat_ip & 0xffffff00u, 24), 4538u,
+                                   "CERNET (中国教育和科研计算机网)", "cernet", mg_sim_cities[S->univi[u].city].name};
+  for (int i = 0; i < N_DC; i++)
+    S->net[n++] = (mg_sim_network){prefix_str(S, k_dc[i].base, k_dc[i].len), k_dc[i].asn, k_dc[i].org,
+                                   k_dc[i].kind == NET_CLOUD ? "cloud" : "vpn", ""};
+  S->n_net = n;
+  S->w.networks = S->net;
+  S->w.n_networks = n;
   return S->oom ? MG_ENOMEM : MG_OK;
 }
 
@@ -505,6 +578,25 @@ int mg_sim_world_build(sim *S) {
     si->laptop = mg_sim_device_new(S, DEV_LAPTOP, sim_next(&r));
     si->phone = mg_sim_device_new(S, DEV_PHONE, sim_next(&r));
     if (S->oom) return MG_ENOMEM;
+    /* habits that make honest students look like tools or impostors now and then */
+    sim_rng hr = sim_rng_at(cfg->seed, 0x4AB, s);
+    if (sim_chance(&hr, 0.15)) si->habits |= HB_RARE_PAUSE;
+    if (sim_chance(&hr, 0.06)) si->habits |= HB_NIGHT_OWL;
+    if (sim_chance(&hr, 0.03)) si->habits |= HB_VPN;
+    if (sim_chance(&hr, 0.08)) si->habits |= HB_HOTSPOT;
+    if (sim_chance(&hr, 0.05)) si->habits |= HB_TRAVELLER;
+  }
+  /* dorm mates: the previous student of the same university (students are spread over
+   * universities at random, so this pairs strangers only in name) */
+  {
+    uint32_t *last = calloc((size_t)nu, sizeof *last);
+    if (!last) return MG_ENOMEM;
+    for (size_t s = 0; s < ns; s++) {
+      int u = S->stud[s].university;
+      S->studi[s].roommate = last[u] ? last[u] - 1 : (uint32_t)s;
+      last[u] = (uint32_t)s + 1;
+    }
+    free(last);
   }
   S->w.courses = S->course;
   S->w.n_courses = (size_t)cfg->courses;
@@ -515,6 +607,7 @@ int mg_sim_world_build(sim *S) {
   S->w.enrolments = S->enrol;
   S->w.n_enrolments = S->n_enr;
   S->w.term_start_us = cfg->term_start_us;
+  if ((rc = build_networks(S))) return rc;
   S->days = cfg->weeks * 7 + 7; /* grading and late syncs run into the week after */
   S->w.term_end_us = cfg->term_start_us + (int64_t)S->days * SIM_DAY_US;
   return S->oom ? MG_ENOMEM : MG_OK;

@@ -106,7 +106,9 @@ int mg_store_finding_list(mg_store *s, const mg_store_finding_filter *flt,
                          " AND (?2 IS NULL OR university = ?2) AND (?3 IS NULL OR platform = ?3)"
                          " AND (?4 IS NULL OR course = ?4) AND (?5 IS NULL OR student = ?5)"
                          " AND (?6 IS NULL OR type = ?6) AND (?7 IS NULL OR status = ?7)"
-                         " AND created_us >= ?8 ORDER BY id LIMIT ?9",
+                         " AND created_us >= ?8 AND (?10 IS NULL OR university IN (SELECT home_page"
+                         " FROM reg_orgs WHERE kind = 'university' AND province = ?10))"
+                         " ORDER BY id LIMIT ?9",
                          -1, &st, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_int64(st, 1, flt->after_id);
@@ -117,6 +119,8 @@ int mg_store_finding_list(mg_store *s, const mg_store_finding_filter *flt,
   }
   sqlite3_bind_int64(st, 8, flt->since_us);
   sqlite3_bind_int64(st, 9, (sqlite3_int64)limit + 1);
+  if (flt->province) sqlite3_bind_text(st, 10, flt->province, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, 10);
   size_t n = 0;
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -589,8 +589,28 @@ int mg_store_reg_offering_get(mg_store *s, int64_t id, mg_reg_offering *out) {
   GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.id = ?1", "i", id);
 }
 
-int mg_store_reg_offering_by_iri(mg_store *s, int64_t university_id, const char *iri,
-                                 mg_reg_offering *out) {
+typedef struct first_of {
+  mg_reg_offering *out;
+  int n;
+} first_of;
+
+static int take_first(void *ud, const mg_reg_offering *o) {
+  first_of *f = ud;
+  if (f->n++ == 0) *f->out = *o;
+  return MG_OK;
+}
+
+int mg_store_reg_offering_by_iri(mg_store *s, const char *iri, mg_reg_offering *out) {
+  first_of f = {out, 0};
+  memset(out, 0, sizeof *out);
+  walk w = {read_offering, call_offering, (void (*)(void))take_first, &f};
+  int rc = run(s, NULL, NULL, read_walk, &w,
+               "SELECT " OFF_COLS " WHERE f.iri = ?1 ORDER BY f.id LIMIT 2", "t", iri);
+  return rc ? rc : f.n == 0 ? MG_ENOTFOUND : f.n > 1 ? MG_ECONFLICT : MG_OK;
+}
+
+int mg_store_reg_offering_at(mg_store *s, int64_t university_id, const char *iri,
+                             mg_reg_offering *out) {
   GET(s, read_offering, out, "SELECT " OFF_COLS " WHERE f.university_id = ?1 AND f.iri = ?2",
       "it", university_id, iri);
 }
@@ -612,19 +632,21 @@ static void read_student_at(sqlite3_stmt *st, int b, mg_reg_student *s) {
   s->university_id = sqlite3_column_int64(st, b + 1);
   col_text(st, b + 2, s->student_no, sizeof s->student_no);
   col_text(st, b + 3, s->name, sizeof s->name);
+  col_text(st, b + 4, s->national_id_enc, sizeof s->national_id_enc);
+  col_text(st, b + 5, s->phone_enc, sizeof s->phone_enc);
 }
 static void read_student(sqlite3_stmt *st, void *dst) { read_student_at(st, 0, dst); }
+#define ST_COLS "id, university_id, student_no, name, national_id_enc, phone_enc"
 
 int mg_store_reg_student_get(mg_store *s, int64_t id, mg_reg_student *out) {
   GET(s, read_student, out,
-      "SELECT id, university_id, student_no, name FROM reg_students WHERE id = ?1", "i", id);
+      "SELECT " ST_COLS " FROM reg_students WHERE id = ?1", "i", id);
 }
 
 int mg_store_reg_student_find(mg_store *s, int64_t university_id, const char *student_no,
                               mg_reg_student *out) {
   GET(s, read_student, out,
-      "SELECT id, university_id, student_no, name FROM reg_students "
-      "WHERE university_id = ?1 AND student_no = ?2",
+      "SELECT " ST_COLS " FROM reg_students WHERE university_id = ?1 AND student_no = ?2",
       "it", university_id, student_no);
 }
 
@@ -636,7 +658,7 @@ int mg_store_reg_student_create(mg_store *s, const mg_reg_student *st, int64_t *
 
 #define ENR_COLS                                                                             \
   "e.id, e.offering_id, e.student_id, e.registration, e.active, e.import_id, e.created_us, " \
-  "s.id, s.university_id, s.student_no, s.name, "                                         \
+  "s.id, s.university_id, s.student_no, s.name, s.national_id_enc, s.phone_enc, "         \
   "(SELECT count(*) FROM reg_pledges p WHERE p.enrolment_id = e.id) "                      \
   "FROM reg_enrolments e JOIN reg_students s ON s.id = e.student_id"
 
@@ -650,7 +672,7 @@ static void read_enrolment(sqlite3_stmt *st, void *dst) {
   e->import_id = sqlite3_column_int64(st, 5);
   e->created_us = sqlite3_column_int64(st, 6);
   read_student_at(st, 7, &e->student);
-  e->pledge_signed = sqlite3_column_int(st, 11);
+  e->pledge_signed = sqlite3_column_int(st, 13);
 }
 
 int mg_store_reg_enrolment_get(mg_store *s, int64_t id, mg_reg_enrolment *out) {
@@ -698,11 +720,14 @@ int mg_store_reg_enrolment_of_student(mg_store *s, int64_t student_id,
 
 /* ---- roster import ---------------------------------------------------------------------- */
 
-enum { R_FIND_ST, R_INS_ST, R_REN_ST, R_FIND_EN, R_FIND_REG, R_INS_EN, R_TOUCH_EN, R_N };
+enum { R_FIND_ST, R_INS_ST, R_REN_ST, R_PII_ST, R_FIND_EN, R_FIND_REG, R_INS_EN, R_TOUCH_EN, R_N };
 static const char *const ROSTER_SQL[R_N] = {
     [R_FIND_ST] = "SELECT id, name FROM reg_students WHERE university_id = ?1 AND student_no = ?2",
-    [R_INS_ST] = "INSERT INTO reg_students (university_id, student_no, name) VALUES (?1, ?2, ?3)",
+    [R_INS_ST] = "INSERT INTO reg_students (university_id, student_no, name, national_id_enc, "
+                 "phone_enc) VALUES (?1, ?2, ?3, coalesce(?4, ''), coalesce(?5, ''))",
     [R_REN_ST] = "UPDATE reg_students SET name = ?2 WHERE id = ?1",
+    [R_PII_ST] = "UPDATE reg_students SET national_id_enc = coalesce(?2, national_id_enc), "
+                 "phone_enc = coalesce(?3, phone_enc) WHERE id = ?1",
     [R_FIND_EN] = "SELECT id, registration, active FROM reg_enrolments "
                   "WHERE offering_id = ?1 AND student_id = ?2",
     [R_FIND_REG] = "SELECT id FROM reg_enrolments WHERE registration = ?1",
@@ -715,6 +740,11 @@ typedef struct roster_ctx {
   sqlite3 *db;
   sqlite3_stmt *st[R_N];
 } roster_ctx;
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *t) {
+  if (t) sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, i);
+}
 
 /* Steps a prepared statement bound by the caller: SQLITE_ROW/DONE or an error code. */
 static int rstep(roster_ctx *r, int q) {
@@ -774,10 +804,13 @@ static int roster_row(roster_ctx *r, int64_t offering_id, int64_t university_id,
     if (rc != SQLITE_DONE) return fail(r->db, rc, "roster find registration");
   }
 
+  int had_student = student_id != 0;
   if (!student_id) {
     sqlite3_bind_int64(st[R_INS_ST], 1, university_id);
     sqlite3_bind_text(st[R_INS_ST], 2, row->student_no, -1, SQLITE_STATIC);
     sqlite3_bind_text(st[R_INS_ST], 3, row->name, -1, SQLITE_STATIC);
+    bind_opt(st[R_INS_ST], 4, row->national_id_enc);
+    bind_opt(st[R_INS_ST], 5, row->phone_enc);
     if ((rc = rstep(r, R_INS_ST)) != SQLITE_DONE)
       return fail(r->db, sqlite3_extended_errcode(r->db), "roster insert student");
     student_id = sqlite3_last_insert_rowid(r->db);
@@ -786,6 +819,14 @@ static int roster_row(roster_ctx *r, int64_t offering_id, int64_t university_id,
     sqlite3_bind_text(st[R_REN_ST], 2, row->name, -1, SQLITE_STATIC);
     if ((rc = rstep(r, R_REN_ST)) != SQLITE_DONE)
       return fail(r->db, sqlite3_extended_errcode(r->db), "roster rename student");
+  }
+
+  if (had_student && (row->national_id_enc || row->phone_enc)) {
+    sqlite3_bind_int64(st[R_PII_ST], 1, student_id);
+    bind_opt(st[R_PII_ST], 2, row->national_id_enc);
+    bind_opt(st[R_PII_ST], 3, row->phone_enc);
+    if ((rc = rstep(r, R_PII_ST)) != SQLITE_DONE)
+      return fail(r->db, sqlite3_extended_errcode(r->db), "roster update student");
   }
 
   if (!enrol_id) {

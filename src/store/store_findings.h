@@ -36,6 +36,7 @@ typedef struct mg_store_finding_filter {
   int64_t since_us;   /* created_us >= since */
   int64_t after_id;   /* cursor: rows with id > after_id */
   size_t limit;       /* 1..500; 0 = 100 */
+  const char *province; /* addition: only universities of this province (registry orgs) */
 } mg_store_finding_filter;
 
 /* Calls cb for each matching row in id order (the row is valid during the call; a non-zero

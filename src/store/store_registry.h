@@ -179,9 +179,12 @@ typedef struct mg_reg_offering {
 
 int mg_store_reg_offering_create(mg_store *s, const mg_reg_offering *o, int64_t *out_id);
 int mg_store_reg_offering_get(mg_store *s, int64_t id, mg_reg_offering *out);
-/* The university's offering with that IRI (a course run several universities may share). */
-int mg_store_reg_offering_by_iri(mg_store *s, int64_t university_id, const char *iri,
-                                 mg_reg_offering *out);
+/* The offering with that IRI; MG_ECONFLICT when several universities share it (a course run
+ * selected by more than one: use mg_store_reg_offering_at). */
+int mg_store_reg_offering_by_iri(mg_store *s, const char *iri, mg_reg_offering *out);
+/* The university's offering with that IRI. */
+int mg_store_reg_offering_at(mg_store *s, int64_t university_id, const char *iri,
+                             mg_reg_offering *out);
 /* Filters (0: any): the university's offerings, a course's offerings, or those on a platform. */
 int mg_store_reg_offering_list(mg_store *s, int64_t university_id, int64_t course_id,
                                int64_t platform_id,
@@ -194,6 +197,8 @@ typedef struct mg_reg_student {
   int64_t university_id;
   char student_no[33];
   char name[128];
+  char national_id_enc[256]; /* sealed token (crypto.h), "" when not given */
+  char phone_enc[256];
 } mg_reg_student;
 
 int mg_store_reg_student_get(mg_store *s, int64_t id, mg_reg_student *out);
@@ -235,6 +240,8 @@ typedef struct mg_reg_roster_row {
   const char *name;
   int has_registration;
   uint8_t registration[16]; /* when !has_registration: a fresh random UUID, used if new */
+  const char *national_id_enc; /* sealed tokens to store, or NULL: keep what is stored */
+  const char *phone_enc;
 } mg_reg_roster_row;
 
 /* What applying a roster did (or would do). */

@@ -57,7 +57,9 @@ static int64_t mk_univ(mg_store *s) {
 }
 
 static int64_t mk_student(mg_store *s, int64_t univ, const char *no, const char *name) {
-  mg_reg_student st = {0, univ, "", ""};
+  mg_reg_student st;
+  memset(&st, 0, sizeof st);
+  st.university_id = univ;
   snprintf(st.student_no, sizeof st.student_no, "%s", no);
   snprintf(st.name, sizeof st.name, "%s", name);
   int64_t id = 0;

@@ -14,6 +14,8 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "core/uuid.h"
+#include "crypto/crypto.h"
+#include "crypto/keyring.h"
 #include "registry/course.h"
 #include "registry/eligibility.h"
 #include "registry/exam.h"
@@ -355,7 +357,7 @@ static void test_offering_refusals(void **state) {
   /* the default offering IRI derives from the course's */
   mg_reg_offering got;
   assert_int_equal(mg_store_reg_offering_get(w->s, w->offering, &got), MG_OK);
-  assert_string_equal(got.iri, "https://mooc.example.cn/course/C1/offerings/2025-spring");
+  assert_string_equal(got.iri, "https://mooc.example.cn/course/C1/offerings/10001/2025-spring");
   /* another university selects the same run of the course: its own offering, same IRI */
   memset(&o, 0, sizeof o);
   o.university_id = w->u2;
@@ -363,14 +365,16 @@ static void test_offering_refusals(void **state) {
   snprintf(o.term, sizeof o.term, "2025-spring");
   o.credits_tenths = 30;
   snprintf(o.resp_teacher, sizeof o.resp_teacher, "周老师");
+  snprintf(o.iri, sizeof o.iri, "%s", got.iri);
   int64_t off2 = 0;
   assert_int_equal(mg_registry_offering_create(w->s, &o, "u2", w->now, &off2, &why), MG_OK);
   char run[512];
   snprintf(run, sizeof run, "%s", got.iri);
-  assert_int_equal(mg_store_reg_offering_by_iri(w->s, w->u2, run, &got), MG_OK);
+  assert_int_equal(mg_store_reg_offering_at(w->s, w->u2, run, &got), MG_OK);
   assert_int_equal(got.id, off2);
   assert_int_equal(got.credits_tenths, 30);
-  assert_int_equal(mg_store_reg_offering_by_iri(w->s, w->u1, run, &got), MG_OK);
+  assert_int_equal(mg_store_reg_offering_by_iri(w->s, run, &got), MG_ECONFLICT); /* shared */
+  assert_int_equal(mg_store_reg_offering_at(w->s, w->u1, run, &got), MG_OK);
   assert_int_equal(got.id, w->offering);
 }
 
@@ -399,7 +403,7 @@ static void test_roster_import(void **state) {
   mg_registry_why why;
   mg_registry_roster_outcome out;
   const char *csv1 = "\xEF\xBB\xBF学号,姓名,身份证号,班级\r\n"
-                     "2023010001,张三,110101200001011234,一班\r\n"
+                     "2023010001,张三,110101200001011232,一班\r\n"
                      "2023010002,\"李,四\",,一班\r\n"
                      "bad no!,王五,,一班\r\n"
                      "2023010001,张三丰,,一班\r\n"
@@ -530,6 +534,56 @@ static void test_roster_import(void **state) {
                                              &why),
                    MG_ENOTFOUND);
   mg_registry_roster_outcome_free(&out);
+}
+
+/* With keys loaded, national ID and phone are kept sealed; malformed ones reject their row. */
+static void test_roster_personal_fields(void **state) {
+  world *w = *state;
+  char keys[700];
+  snprintf(keys, sizeof keys, "%s/keys", w->dir);
+  assert_int_equal(mg_keyring_init(keys, MG_KEYRING_CREATE), MG_OK);
+  mg_registry_why why;
+  mg_registry_roster_outcome out;
+  const char *csv = "学号,姓名,身份证号,手机号\n"
+                    "2023020001,周一,110101200001011232,13812345678\n"
+                    "2023020002,周二,110101200001011234,\n" /* wrong check digit */
+                    "2023020003,周三,,1381234567\n"          /* 10 digits */
+                    "2023020004,周四,11010120000101123x,\n";  /* lower-case x is not this one's */
+  assert_int_equal(mg_registry_roster_import(w->s, w->offering, csv, strlen(csv), 0, "u1", w->now,
+                                             &out, &why),
+                   MG_OK);
+  assert_int_equal(out.rows_ok, 1);
+  assert_int_equal(out.rows_bad, 3);
+  assert_string_equal(out.sealed, "national_id,phone");
+  assert_string_equal(out.not_stored, "");
+  assert_non_null(strstr(out.problems.data, "\"line\":3,\"code\":\"invalid_national_id\""));
+  assert_non_null(strstr(out.problems.data, "\"line\":4,\"code\":\"invalid_phone\""));
+  mg_registry_roster_outcome_free(&out);
+  mg_reg_student st;
+  assert_int_equal(mg_store_reg_student_find(w->s, w->u1, "2023020001", &st), MG_OK);
+  assert_non_null(strstr(st.national_id_enc, "mgf1."));
+  assert_null(strstr(st.national_id_enc, "110101")); /* not in the clear */
+  char *plain = NULL;
+  size_t n = 0;
+  assert_int_equal(mg_crypto_open("student.national_id", st.national_id_enc, &plain, &n), MG_OK);
+  assert_string_equal(plain, "110101200001011232");
+  free(plain);
+  assert_int_equal(mg_crypto_open("student.phone", st.phone_enc, &plain, &n), MG_OK);
+  assert_string_equal(plain, "13812345678");
+  free(plain);
+  /* a token cannot be read as the other field */
+  assert_int_equal(mg_crypto_open("student.phone", st.national_id_enc, &plain, &n), MG_ECORRUPT);
+  /* a later roster without those columns keeps what was stored */
+  const char *csv2 = "学号,姓名\n2023020001,周一\n";
+  assert_int_equal(mg_registry_roster_import(w->s, w->offering, csv2, strlen(csv2), 0, "u1",
+                                             w->now, &out, &why),
+                   MG_OK);
+  mg_registry_roster_outcome_free(&out);
+  char before[256];
+  snprintf(before, sizeof before, "%s", st.phone_enc);
+  assert_int_equal(mg_store_reg_student_find(w->s, w->u1, "2023020001", &st), MG_OK);
+  assert_string_equal(st.phone_enc, before);
+  mg_keyring_shutdown();
 }
 
 static void test_masks(void **state) {
@@ -764,7 +818,7 @@ static void test_seed(void **state) {
       "\"offerings\":[{\"university\":\"10335\",\"course_iri\":\"https://icourse.example/ds\","
       "\"term\":\"2025-spring\",\"credits\":2.5,\"resp_teacher\":\"何老师\","
       "\"exam\":{\"title\":\"期末\",\"invigilator\":\"监考甲\"}}],"
-      "\"rosters\":[{\"university\":\"10335\",\"offering_iri\":\"https://icourse.example/ds/offerings/2025-spring\","
+      "\"rosters\":[{\"offering_iri\":\"https://icourse.example/ds/offerings/10335/2025-spring\","
       "\"students\":[{\"student_no\":\"3200100001\",\"name\":\"学生一\",\"pledge\":true,"
       "\"registration\":\"11111111-2222-4333-8444-555555555555\"},"
       "{\"student_no\":\"3200100002\",\"name\":\"学生二\"}]}]}";
@@ -815,6 +869,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_offering_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_roster_import, setup, teardown),
       cmocka_unit_test(test_masks),
+      cmocka_unit_test_setup_teardown(test_roster_personal_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pledge_exam_and_eligibility, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intake_switch, setup, teardown),
       cmocka_unit_test_setup_teardown(test_seed, setup, teardown),

@@ -353,6 +353,320 @@ static void test_sink_can_stop(void **state) {
   assert_int_equal(n, 100);
 }
 
+/* ---- variants --------------------------------------------------------------------------------- */
+static void test_variant_names(void **state) {
+  (void)state;
+  char seen[128][32];
+  int n = 0;
+  for (int f = 0; f < MG_SIM_FAMILY_COUNT; f++) {
+    int nv = mg_sim_variant_count((mg_sim_family)f);
+    assert_true(nv >= 6 && nv <= MG_SIM_MAX_VARIANTS);
+    for (int v = 0; v < nv; v++) {
+      const char *name = mg_sim_variant_name((mg_sim_family)f, v);
+      assert_string_not_equal(name, "?");
+      for (int k = 0; k < n; k++) assert_string_not_equal(seen[k], name); /* unique everywhere */
+      snprintf(seen[n++], sizeof seen[0], "%s", name);
+      mg_sim_family pf;
+      int pv;
+      assert_int_equal(mg_sim_variant_parse(name, &pf, &pv), MG_OK);
+      assert_int_equal(pf, f);
+      assert_int_equal(pv, v);
+    }
+    assert_string_equal(mg_sim_variant_name((mg_sim_family)f, nv), "?");
+  }
+  mg_sim_config c;
+  char err[160];
+  mg_sim_config_default(&c);
+  assert_int_equal(mg_sim_config_variants(&c, "-cron_runner,-exam_farm", err, sizeof err), MG_OK);
+  assert_int_equal(c.variants_off[MG_SIM_BRUSH_BOT], 1u << 1);
+  assert_int_equal(c.variants_off[MG_SIM_PROXY_EXAM], 1u << 1);
+  assert_int_equal(c.variants_off[MG_SIM_BRUSH_FORGED], 0);
+  assert_int_equal(mg_sim_config_check(&c, err, sizeof err), MG_OK);
+  /* inclusion keeps only what is named; a family name stands for all its variants */
+  assert_int_equal(mg_sim_config_variants(&c, "cron_runner,+proxy_exam,-exam_farm", err, sizeof err), MG_OK);
+  assert_int_equal(c.variants_off[MG_SIM_BRUSH_BOT], ((1u << mg_sim_variant_count(MG_SIM_BRUSH_BOT)) - 1) & ~(1u << 1));
+  assert_int_equal(c.variants_off[MG_SIM_PROXY_EXAM], 1u << 1);
+  assert_int_equal(c.variants_off[MG_SIM_EXAM_BRUSH], (1u << mg_sim_variant_count(MG_SIM_EXAM_BRUSH)) - 1);
+  assert_int_equal(mg_sim_config_variants(&c, "", err, sizeof err), MG_OK);
+  for (int f = 0; f < MG_SIM_FAMILY_COUNT; f++) assert_int_equal(c.variants_off[f], 0);
+  assert_int_equal(mg_sim_config_variants(&c, "-cron_runer", err, sizeof err), MG_EINVAL);
+  assert_non_null(strstr(err, "cron_runer"));
+  assert_int_equal(mg_sim_config_variants(&c, "a,,b", err, sizeof err), MG_EINVAL);
+  c.variants_off[MG_SIM_EXAM_BRUSH] = 1u << 20;
+  assert_int_equal(mg_sim_config_check(&c, err, sizeof err), MG_EINVAL);
+}
+
+/* Per-enrolment trace facts gathered while statements stream, checked against the labels. */
+typedef struct reg_fact {
+  uint64_t reg;
+  int64_t max_lag_us;   /* received-at minus timestamp, statements not flagged offline */
+  int same_cameras;     /* exam-started whose secondary camera is the primary device */
+  int exam_started;
+} reg_fact;
+typedef struct sub_rec {
+  uint64_t reg, quiz;
+  int64_t recv;
+  int full;             /* all gradable items right */
+} sub_rec;
+typedef struct vnet {
+  uint32_t base, mask;
+  char kind[16];
+} vnet;
+typedef struct vrun {
+  summary *s;
+  reg_fact *f;
+  size_t fcap;          /* open addressing on reg */
+  sub_rec *sub;
+  size_t nsub, capsub;
+  vnet net[256];
+  int nnet, has_cloud, has_vpn;
+  uint64_t ip_checked, ip_outside;
+  char first_outside[64];
+  uint64_t variant_count[MG_SIM_FAMILY_COUNT][MG_SIM_MAX_VARIANTS];
+  uint64_t variant_decisive[MG_SIM_FAMILY_COUNT][MG_SIM_MAX_VARIANTS];
+  uint64_t family_count[MG_SIM_FAMILY_COUNT];
+  uint64_t honest_same_cameras, backdated_lagged, backdated_total, vcam_ok, vcam_total;
+  /* operator id -> members for cross_harvest */
+  char harvest_op[64][24];
+  uint64_t harvest_reg[64][4];
+  int harvest_n[64], n_harvest;
+} vrun;
+
+static reg_fact *fact(vrun *v, uint64_t reg) {
+  for (size_t j = reg & (v->fcap - 1);; j = (j + 1) & (v->fcap - 1)) {
+    if (v->f[j].reg == reg) return &v->f[j];
+    if (!v->f[j].reg) {
+      v->f[j].reg = reg;
+      return &v->f[j];
+    }
+  }
+}
+
+static int parse_ip4(const char *s, uint32_t *out) {
+  unsigned a, b, c, d;
+  char tail;
+  if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 || c > 255 || d > 255) return -1;
+  *out = a << 24 | b << 16 | c << 8 | d;
+  return 0;
+}
+
+static int v_world(void *ud, const mg_sim_world *w) {
+  vrun *v = ud;
+  on_world(v->s, w);
+  assert_true(w->n_networks > 0 && w->n_networks <= 256);
+  for (size_t i = 0; i < w->n_networks; i++) {
+    char pfx[40];
+    snprintf(pfx, sizeof pfx, "%s", w->networks[i].prefix);
+    char *slash = strchr(pfx, '/');
+    assert_non_null(slash);
+    *slash = 0;
+    char *end;
+    long len = strtol(slash + 1, &end, 10);
+    assert_true(*end == '\0');
+    assert_true(len >= 8 && len <= 32);
+    assert_int_equal(parse_ip4(pfx, &v->net[v->nnet].base), 0);
+    v->net[v->nnet].mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> (int)len);
+    assert_int_equal(v->net[v->nnet].base & ~v->net[v->nnet].mask, 0);
+    snprintf(v->net[v->nnet].kind, sizeof v->net[0].kind, "%s", w->networks[i].kind);
+    v->has_cloud |= !strcmp(w->networks[i].kind, "cloud");
+    v->has_vpn |= !strcmp(w->networks[i].kind, "vpn");
+    assert_true(w->networks[i].asn > 0);
+    v->nnet++;
+  }
+  return 0;
+}
+
+static int v_statement(void *ud, const char *json, size_t len) {
+  vrun *v = ud;
+  on_statement(v->s, json, len);
+  char reg[64], ra[64], ts[64], ip[64];
+  if (!find_str(json, len, "registration", reg, sizeof reg)) return 0;
+  reg_fact *f = fact(v, hash_str(reg, strlen(reg)));
+  assert_non_null(find_str(json, len, "https://moocguard.org/xapi/ext/received-at", ra, sizeof ra));
+  assert_non_null(find_str(json, len, "timestamp", ts, sizeof ts));
+  mg_timestamp tr, tt;
+  assert_int_equal(mg_time_parse_iso(ra, 0, &tr), MG_OK);
+  assert_int_equal(mg_time_parse_iso(ts, 0, &tt), MG_OK);
+  if (!strstr(json, "\"https://moocguard.org/xapi/ext/offline\":true") && tr.us - tt.us > f->max_lag_us)
+    f->max_lag_us = tr.us - tt.us;
+  if (find_str(json, len, "https://moocguard.org/xapi/ext/client-ip", ip, sizeof ip) && !strchr(ip, ':')) {
+    uint32_t a;
+    assert_int_equal(parse_ip4(ip, &a), 0);
+    int in = 0;
+    for (int i = 0; i < v->nnet && !in; i++) in = (a & v->net[i].mask) == v->net[i].base;
+    v->ip_checked++;
+    if (!in && !v->ip_outside++) snprintf(v->first_outside, sizeof v->first_outside, "%s", ip);
+  }
+  const char *p = strstr(json, "\"role\":\"primary\",\"device-id\":\"");
+  if (p) {
+    f->exam_started++;
+    const char *q = strstr(json, "\"role\":\"secondary\",\"device-id\":\"");
+    if (q && !memcmp(p + 31, q + 33, 64)) f->same_cameras++;
+  }
+  char kind[32];
+  if (strstr(json, "\"display\":{\"zh-CN\":\"交卷\"}") && find_str(json, len, "https://moocguard.org/xapi/ext/assessment-kind", kind, sizeof kind) &&
+      !strcmp(kind, "quiz")) {
+    const char *o = strstr(json, "\"object\":{\"objectType\":\"Activity\",\"id\":\"");
+    assert_non_null(o);
+    o += 40;
+    const char *e = strchr(o, '"');
+    const char *raw = strstr(json, "\"raw\":"), *mx = strstr(json, "\"max\":");
+    assert_non_null(raw);
+    assert_non_null(mx);
+    if (v->nsub == v->capsub) {
+      v->capsub = v->capsub ? v->capsub * 2 : 4096;
+      v->sub = realloc(v->sub, v->capsub * sizeof *v->sub);
+      assert_non_null(v->sub);
+    }
+    v->sub[v->nsub++] = (sub_rec){f->reg, hash_str(o, (size_t)(e - o)), tr.us, strtod(raw + 6, NULL) == strtod(mx + 6, NULL)};
+  }
+  return 0;
+}
+
+static int v_label(void *ud, const mg_sim_label *l) {
+  vrun *v = ud;
+  on_label(v->s, l);
+  reg_fact *f = fact(v, hash_str(l->registration, strlen(l->registration)));
+  if (l->cohort != MG_SIM_ATTACKED) v->honest_same_cameras += f->same_cameras;
+  for (size_t i = 0; i < l->n_misconduct; i++) {
+    const mg_sim_misconduct *m = &l->misconduct[i];
+    mg_sim_family fam;
+    int var;
+    assert_int_equal(mg_sim_variant_parse(m->variant, &fam, &var), MG_OK);
+    assert_int_equal(fam, m->family);
+    v->variant_count[fam][var]++;
+    v->family_count[fam]++;
+    if (m->decisive_statement_id[0]) v->variant_decisive[fam][var]++;
+    if (!strcmp(m->variant, "backdated_batch") && m->decisive_statement_id[0]) {
+      v->backdated_total++;
+      v->backdated_lagged += f->max_lag_us > 300LL * 1000000;
+    }
+    if (!strcmp(m->variant, "virtual_camera") && f->exam_started) {
+      v->vcam_total++;
+      v->vcam_ok += f->same_cameras > 0;
+    }
+    if (!strcmp(m->variant, "cross_harvest")) {
+      int k = 0;
+      while (k < v->n_harvest && strcmp(v->harvest_op[k], m->operator_id)) k++;
+      if (k == v->n_harvest && k < 64) snprintf(v->harvest_op[v->n_harvest++], 24, "%s", m->operator_id);
+      if (k < 64 && v->harvest_n[k] < 4) v->harvest_reg[k][v->harvest_n[k]++] = f->reg;
+    }
+  }
+  return 0;
+}
+
+static vrun *vrun_go(const mg_sim_config *c) {
+  vrun *v = calloc(1, sizeof *v);
+  assert_non_null(v);
+  v->s = calloc(1, sizeof *v->s);
+  assert_non_null(v->s);
+  v->s->sample_every = 101;
+  mg_arena_init(&v->s->arena, 0, 0);
+  v->fcap = 1 << 16;
+  v->f = calloc(v->fcap, sizeof *v->f);
+  assert_non_null(v->f);
+  mg_sim_sink sink = {v, v_world, v_statement, v_label, NULL};
+  assert_int_equal(mg_sim_run(c, &sink), MG_OK);
+  return v;
+}
+static void vrun_free(vrun *v) {
+  summary_free(v->s);
+  free(v->f);
+  free(v->sub);
+  free(v);
+}
+
+static void variant_config(mg_sim_config *c) {
+  mg_sim_config_default(c);
+  c->students = 500;
+  c->courses = 10;
+  c->weeks = 8;
+  c->seed = 11;
+  /* operators run 5-40 accounts each: enough schemes for all variants needs a higher rate */
+  for (int i = 0; i < MG_SIM_FAMILY_COUNT; i++) c->attack_rate[i] = 0.08;
+  c->attack_rate[MG_SIM_BRUSH_OPERATOR] = 0.2;
+}
+
+/* Every variant of every family is generated, plays out (has a decisive statement), and shows
+ * the trace it is meant to model; every client address belongs to the published address plan. */
+static void test_every_variant(void **state) {
+  (void)state;
+  mg_sim_config c;
+  variant_config(&c);
+  vrun *v = vrun_go(&c);
+  for (int f = 0; f < MG_SIM_FAMILY_COUNT; f++)
+    for (int k = 0; k < mg_sim_variant_count((mg_sim_family)f); k++) {
+      printf("# %-15s %-20s %4llu labelled, %4llu with a decisive statement\n", mg_sim_family_name((mg_sim_family)f),
+             mg_sim_variant_name((mg_sim_family)f, k), (unsigned long long)v->variant_count[f][k],
+             (unsigned long long)v->variant_decisive[f][k]);
+      assert_true(v->variant_count[f][k] > 0);
+      assert_true(v->variant_decisive[f][k] > 0);
+    }
+  assert_int_equal(v->s->invalid, 0);
+  assert_int_equal(v->s->decisive_unknown, 0);
+  printf("# %llu IPv4 client addresses checked, %llu outside the plan (%s)\n", (unsigned long long)v->ip_checked,
+         (unsigned long long)v->ip_outside, v->first_outside);
+  assert_true(v->has_cloud && v->has_vpn);
+  assert_true(v->ip_checked > 10000);
+  assert_int_equal(v->ip_outside, 0);
+  /* backdated batches arrive minutes after the times they claim, without the offline flag */
+  printf("# backdated %llu/%llu lagged; virtual camera %llu/%llu; honest identical cameras %llu\n",
+         (unsigned long long)v->backdated_lagged, (unsigned long long)v->backdated_total,
+         (unsigned long long)v->vcam_ok, (unsigned long long)v->vcam_total, (unsigned long long)v->honest_same_cameras);
+  assert_true(v->backdated_total > 0 && v->backdated_lagged == v->backdated_total);
+  assert_true(v->vcam_total > 0 && v->vcam_ok == v->vcam_total);
+  assert_int_equal(v->honest_same_cameras, 0);
+  /* cross-account harvesting: a member submits a full score minutes after another member's
+   * failed attempt at the same quiz */
+  int harvested = 0;
+  for (int g = 0; g < v->n_harvest; g++)
+    for (size_t i = 0; i < v->nsub; i++) {
+      const sub_rec *a = &v->sub[i];
+      int in_a = 0;
+      for (int k = 0; k < v->harvest_n[g]; k++) in_a |= v->harvest_reg[g][k] == a->reg;
+      if (!in_a || a->full) continue;
+      for (size_t j = 0; j < v->nsub; j++) {
+        const sub_rec *b = &v->sub[j];
+        int in_b = 0;
+        for (int k = 0; k < v->harvest_n[g]; k++) in_b |= v->harvest_reg[g][k] == b->reg;
+        if (in_b && b->reg != a->reg && b->quiz == a->quiz && b->full && b->recv > a->recv &&
+            b->recv - a->recv < 3600LL * 1000000)
+          harvested++;
+      }
+    }
+  printf("# cross-account harvest pairs %d in %d groups\n", harvested, v->n_harvest);
+  assert_true(v->n_harvest > 0 && harvested > 0);
+  vrun_free(v);
+}
+
+/* Held-out variants never appear; an inclusion list keeps only what it names. */
+static void test_holdout(void **state) {
+  (void)state;
+  mg_sim_config c;
+  char err[160];
+  variant_config(&c);
+  c.students = 300;
+  c.weeks = 6;
+  assert_int_equal(mg_sim_config_variants(&c, "-cron_runner,-exam_farm,-tail_jump", err, sizeof err), MG_OK);
+  vrun *v = vrun_go(&c);
+  assert_int_equal(v->variant_count[MG_SIM_BRUSH_BOT][1], 0);
+  assert_int_equal(v->variant_count[MG_SIM_PROXY_EXAM][1], 0);
+  assert_int_equal(v->variant_count[MG_SIM_BRUSH_FORGED][5], 0);
+  assert_true(v->family_count[MG_SIM_BRUSH_BOT] > 0 && v->family_count[MG_SIM_PROXY_EXAM] > 0);
+  vrun_free(v);
+  assert_int_equal(mg_sim_config_variants(&c, "cron_runner,tail_jump", err, sizeof err), MG_OK);
+  v = vrun_go(&c);
+  for (int f = 0; f < MG_SIM_FAMILY_COUNT; f++)
+    for (int k = 0; k < mg_sim_variant_count((mg_sim_family)f); k++) {
+      int kept = (f == MG_SIM_BRUSH_BOT && k == 1) || (f == MG_SIM_BRUSH_FORGED && k == 5);
+      if (kept)
+        assert_true(v->variant_count[f][k] > 0);
+      else
+        assert_int_equal(v->variant_count[f][k], 0);
+    }
+  vrun_free(v);
+}
+
 int main(void) {
   const struct CMUnitTest run_tests[] = {
       cmocka_unit_test(test_statements_valid),
@@ -364,6 +678,9 @@ int main(void) {
       cmocka_unit_test(test_deterministic),
       cmocka_unit_test(test_config_check),
       cmocka_unit_test(test_sink_can_stop),
+      cmocka_unit_test(test_variant_names),
+      cmocka_unit_test(test_every_variant),
+      cmocka_unit_test(test_holdout),
   };
   int rc = cmocka_run_group_tests_name("sim_term", run_tests, setup, teardown);
   rc += cmocka_run_group_tests_name("sim_misc", other, NULL, NULL);

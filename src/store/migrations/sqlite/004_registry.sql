@@ -119,11 +119,15 @@ CREATE TABLE reg_offerings (
 CREATE INDEX reg_offerings_course ON reg_offerings (course_id);
 
 -- Students are identified by (university, student number), i.e. (homePage, account.name).
+-- National ID and phone are kept only when the university's roster gives them, and then only as
+-- field-encrypted tokens (crypto.h mg_crypto_seal: SM4-CTR + HMAC-SM3); '' when not given.
 CREATE TABLE reg_students (
   id INTEGER PRIMARY KEY,
   university_id INTEGER NOT NULL REFERENCES reg_orgs (id),
   student_no TEXT NOT NULL,
   name TEXT NOT NULL,
+  national_id_enc TEXT NOT NULL DEFAULT '',
+  phone_enc TEXT NOT NULL DEFAULT '',
   UNIQUE (university_id, student_no)
 );
 
