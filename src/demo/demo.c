@@ -540,7 +540,7 @@ static int ingest(demo *d, d_platform *p, size_t from, size_t to, int *refused) 
     if (!st) return fail(d, MG_EINVAL, "the simulator produced a statement that is not JSON: %s", msg);
     if (mg_json_array_append(&p->arena, arr, st)) return fail(d, MG_ENOMEM, "out of memory");
   }
-  mg_xapi_ingest_ctx ctx = {d->s, MG_XAPI_V200, p->authority, p->id, &p->arena};
+  mg_xapi_ingest_ctx ctx = {d->s, MG_XAPI_V200, p->authority, p->id, &p->arena, NULL, NULL};
   mg_xapi_ingest_result res;
   int rc = mg_xapi_ingest(&ctx, arr, NULL, NULL, 0, &res);
   if (rc && res.status == 400 && refused) {
