@@ -443,8 +443,10 @@ static mg_json *enrolment_json(mg_api_call *c, const mg_reg_enrolment *e, int ma
     }
   }
   /* the university's own view of one student: personal fields opened, shown masked */
-  if (!mask && c->who->role == MG_ROLE_UNIV_ADMIN) {
-    const char *toks[2] = {e->student.national_id_enc, e->student.phone_enc};
+  mg_reg_student_pii pii;
+  if (!mask && c->who->role == MG_ROLE_UNIV_ADMIN &&
+      mg_store_reg_student_pii(c->store, e->student_id, &pii) == MG_OK) {
+    const char *toks[2] = {pii.national_id_enc, pii.phone_enc};
     const char *fields[2] = {"student.national_id", "student.phone"};
     for (int k = 0; k < 2; k++) {
       char *plain = NULL;

@@ -151,6 +151,7 @@ enum sig {
   S_CAPTURE_REUSE_STUDY,
   /* 刷考 */
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
+  S_ANSWER_COPY, S_CROSS_HARVEST,
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
   S_CAMERA_SHARED, S_EXAM_FARM,
@@ -252,6 +253,12 @@ static const sigdef k_sig[S_COUNT_] = {
                    "another account (or an earlier attempt) answered the same assessment on this device shortly before this high-scoring attempt"},
     [S_SCORE_JUMP] = {"score_above_coursework", EB, 0.35, "accuracy gap", "this enrolment's coursework accuracy",
                       "考试正确率远高于平时作业/测验", "exam accuracy far above the student's coursework accuracy"},
+    [S_ANSWER_COPY] = {"answer_vector_copied", EB, 3, "shared wrong answers", "recent attempts of other accounts at the same assessment",
+                       "与另一账号的答案几乎逐题相同，包括相同的错误答案",
+                       "answers nearly identical item by item to another account's, including the same wrong answers"},
+    [S_CROSS_HARVEST] = {"cross_account_harvest", EB, 60, "min", "other accounts' attempts at the same assessment shortly before",
+                         "另一账号快速乱答后，本账号随即在其他设备上全对提交（多次同一对账号）",
+                         "another account guessed through the assessment in seconds, then this account submitted full marks from another device within the hour (same pair repeatedly)"},
     [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.3, "novelty", "the student's own study devices, networks and clients",
                       "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
                       "the exam ran on a device, network or client never seen in the student's studying"},
@@ -429,6 +436,7 @@ struct mg_detect {
   mg_detect_stats st;
   mg_detect_finding f; /* scratch for the sink */
   int rc;              /* first sink error */
+  struct exam_x *ex;   /* 刷考 cross-account answer history (lazily created) */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -1299,6 +1307,121 @@ static uint32_t att_get(mg_detect *d, const mg_detect_event *ev, uint32_t ei) {
   return ai;
 }
 
+/* ---- 刷考 across accounts: recent answer vectors per assessment ---------------------------- */
+
+#define AREC 24 /* recent attempts kept per assessment: a ring starts minutes apart, a study group hours */
+
+typedef struct arec {
+  uint64_t actor, device;
+  uint32_t enrol;
+  int64_t end;
+  float acc, mean;
+  uint8_t n;
+  uint32_t ih[ATT_ITEMS], resp[ATT_ITEMS];
+  int8_t ok[ATT_ITEMS];
+} arec;
+
+typedef struct ahist { uint8_t n, head; arec r[AREC]; } ahist;
+
+struct exam_x {
+  hmap ix;    /* assessment → ahist */
+  pool hist;
+  hmap pairs; /* (harvester, submitter) → assessments seen harvested */
+};
+
+static void exam_x_free(struct exam_x *x) {
+  if (!x) return;
+  hm_free(&x->ix);
+  hm_free(&x->pairs);
+  pool_free(&x->hist);
+  free(x);
+}
+
+/* Compares a finished attempt with other accounts' recent attempts at the same assessment, then
+ * remembers it. acc/mean: this attempt's accuracy and mean seconds per item. */
+static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int known) {
+  attempt *a = pool_at(&d->atts, ai);
+  if (!a->assess || a->n < 5) return;
+  if (!d->ex) {
+    d->ex = calloc(1, sizeof *d->ex);
+    if (!d->ex) { d->rc = MG_ENOMEM; return; }
+    pool_init(&d->ex->hist, sizeof(ahist));
+  }
+  struct exam_x *x = d->ex;
+  uint32_t *p = hm_get(&x->ix, a->assess), hi;
+  if (p) hi = *p;
+  else if (pool_alloc(&x->hist, &hi) || hm_put(&x->ix, a->assess, hi)) { d->rc = MG_ENOMEM; return; }
+  ahist *h = pool_at(&x->hist, hi);
+  uint32_t ei = a->enrol;
+  for (int k = 0; k < h->n; k++) {
+    arec *r = &h->r[k];
+    if (r->actor == a->actor) continue;
+    /* answer vectors: items in common, identical responses, identical wrong responses */
+    int common = 0, same = 0, sw = 0, wa = 0, wr = 0;
+    for (int i = 0; i < a->n; i++) {
+      if (a->it[i].success < 0) continue;
+      uint32_t ih = (uint32_t)(a->it[i].item >> 32);
+      int j = i < r->n && r->ih[i] == ih ? i : -1; /* same order is the usual case */
+      for (int q = 0; j < 0 && q < r->n; q++)
+        if (r->ih[q] == ih) j = q;
+      if (j < 0 || r->ok[j] < 0) continue;
+      common++;
+      if (!a->it[i].success) wa++;
+      if (!r->ok[j]) wr++;
+      if (r->resp[j] == a->it[i].resp) {
+        same++;
+        if (!a->it[i].success) sw++;
+      }
+    }
+    int wmax = wa > wr ? wa : wr;
+    if (common >= 8 && sw >= 6 && same >= 0.95 * common && sw >= 0.6 * wmax) {
+      /* weak: honest students share wrong answers on hard items (one common distractor) */
+      double strength = 0.5;
+      uint32_t other = r->enrol;
+      set_sig(d, ei, S_ANSWER_COPY, strength, sw, a->last_id, a->last_ts);
+      set_sig(d, other, S_ANSWER_COPY, strength, sw, a->last_id, a->last_ts);
+      a = pool_at(&d->atts, ai);
+      h = pool_at(&x->hist, hi);
+      r = &h->r[k];
+    }
+    /* harvest then submit across accounts: a guess-through minutes before a full mark elsewhere */
+    double gap = (a->last_ts - r->end) / 6e7;
+    if (known >= 5 && acc >= 0.95 && r->acc < 0.6 && r->mean > 0 && r->mean < 5.0 && gap >= 0 && gap <= 60 &&
+        (!a->device || !r->device || a->device != r->device)) {
+      uint64_t pk = (r->actor * 0x9e3779b97f4a7c15ull) ^ (a->actor + 0x7f4a7c15ull) ^ (a->assess << 1);
+      pk |= 1;
+      uint64_t pairk = ((r->actor * 0x9e3779b97f4a7c15ull) ^ a->actor) | 1;
+      /* count each pair once per assessment */
+      if (!hm_get(&x->pairs, pk)) {
+        uint32_t *c = hm_get(&x->pairs, pairk);
+        uint32_t cnt = (c ? *c : 0) + 1;
+        if (hm_put(&x->pairs, pk, 1) || hm_put(&x->pairs, pairk, cnt)) { d->rc = MG_ENOMEM; return; }
+        double strength = cnt >= 2 ? 1.0 : 0.35; /* once can be chance near a deadline */
+        uint32_t other = r->enrol;
+        set_sig(d, ei, S_CROSS_HARVEST, strength, gap, a->last_id, a->last_ts);
+        set_sig(d, other, S_CROSS_HARVEST, strength, gap, a->last_id, a->last_ts);
+        a = pool_at(&d->atts, ai);
+        h = pool_at(&x->hist, hi);
+      }
+    }
+  }
+  /* remember this attempt in the ring */
+  arec *r = h->n < AREC ? &h->r[h->n++] : &h->r[h->head];
+  if (h->n == AREC && r == &h->r[h->head]) h->head = (uint8_t)((h->head + 1) % AREC);
+  r->actor = a->actor;
+  r->device = a->device;
+  r->enrol = ei;
+  r->end = a->last_ts;
+  r->acc = (float)acc;
+  r->mean = (float)mean;
+  r->n = a->n;
+  for (int i = 0; i < a->n; i++) {
+    r->ih[i] = (uint32_t)(a->it[i].item >> 32);
+    r->resp[i] = a->it[i].resp;
+    r->ok[i] = a->it[i].success;
+  }
+}
+
 static void attempt_finish(mg_detect *d, uint32_t ai) {
   attempt *a = pool_at(&d->atts, ai);
   uint32_t ei = a->enrol;
@@ -1401,6 +1524,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       double gap = (double)e->ex_correct / e->ex_items - (double)e->cw_correct / e->cw_items;
       if (gap >= 0.35) set_sig(d, ei, S_SCORE_JUMP, 0.4, gap, a->last_id, a->last_ts);
     }
+    exam_x_judge(d, ai, acc, n ? sum / n : 0, known);
   }
   a = pool_at(&d->atts, ai);
   /* the population's time on each item, after judging this attempt against it */
@@ -1814,6 +1938,7 @@ void mg_detect_free(mg_detect *d) {
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) pool_free(pools[i]);
   free(d->closed);
   free(d->claims);
+  exam_x_free(d->ex);
   free(d);
 }
 

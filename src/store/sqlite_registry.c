@@ -632,11 +632,20 @@ static void read_student_at(sqlite3_stmt *st, int b, mg_reg_student *s) {
   s->university_id = sqlite3_column_int64(st, b + 1);
   col_text(st, b + 2, s->student_no, sizeof s->student_no);
   col_text(st, b + 3, s->name, sizeof s->name);
-  col_text(st, b + 4, s->national_id_enc, sizeof s->national_id_enc);
-  col_text(st, b + 5, s->phone_enc, sizeof s->phone_enc);
+}
+
+static void read_pii(sqlite3_stmt *st, void *dst) {
+  mg_reg_student_pii *p = dst;
+  col_text(st, 0, p->national_id_enc, sizeof p->national_id_enc);
+  col_text(st, 1, p->phone_enc, sizeof p->phone_enc);
+}
+
+int mg_store_reg_student_pii(mg_store *s, int64_t student_id, mg_reg_student_pii *out) {
+  GET(s, read_pii, out, "SELECT national_id_enc, phone_enc FROM reg_students WHERE id = ?1", "i",
+      student_id);
 }
 static void read_student(sqlite3_stmt *st, void *dst) { read_student_at(st, 0, dst); }
-#define ST_COLS "id, university_id, student_no, name, national_id_enc, phone_enc"
+#define ST_COLS "id, university_id, student_no, name"
 
 int mg_store_reg_student_get(mg_store *s, int64_t id, mg_reg_student *out) {
   GET(s, read_student, out,
@@ -658,7 +667,7 @@ int mg_store_reg_student_create(mg_store *s, const mg_reg_student *st, int64_t *
 
 #define ENR_COLS                                                                             \
   "e.id, e.offering_id, e.student_id, e.registration, e.active, e.import_id, e.created_us, " \
-  "s.id, s.university_id, s.student_no, s.name, s.national_id_enc, s.phone_enc, "         \
+  "s.id, s.university_id, s.student_no, s.name, "                                         \
   "(SELECT count(*) FROM reg_pledges p WHERE p.enrolment_id = e.id) "                      \
   "FROM reg_enrolments e JOIN reg_students s ON s.id = e.student_id"
 
@@ -672,7 +681,7 @@ static void read_enrolment(sqlite3_stmt *st, void *dst) {
   e->import_id = sqlite3_column_int64(st, 5);
   e->created_us = sqlite3_column_int64(st, 6);
   read_student_at(st, 7, &e->student);
-  e->pledge_signed = sqlite3_column_int(st, 13);
+  e->pledge_signed = sqlite3_column_int(st, 11);
 }
 
 int mg_store_reg_enrolment_get(mg_store *s, int64_t id, mg_reg_enrolment *out) {

@@ -197,9 +197,14 @@ typedef struct mg_reg_student {
   int64_t university_id;
   char student_no[33];
   char name[128];
-  char national_id_enc[256]; /* sealed token (crypto.h), "" when not given */
-  char phone_enc[256];
 } mg_reg_student;
+
+/* The student's sealed personal fields (crypto.h tokens; "" when the roster never gave them). */
+typedef struct mg_reg_student_pii {
+  char national_id_enc[256];
+  char phone_enc[256];
+} mg_reg_student_pii;
+int mg_store_reg_student_pii(mg_store *s, int64_t student_id, mg_reg_student_pii *out);
 
 int mg_store_reg_student_get(mg_store *s, int64_t id, mg_reg_student *out);
 int mg_store_reg_student_find(mg_store *s, int64_t university_id, const char *student_no,

@@ -797,6 +797,94 @@ static void input_every_report_is_platform_normal(void **state) {
   seq_free(&q);
 }
 
+/* ---- 刷考 across accounts (dexam) ------------------------------------------------------------ */
+
+/* One account guesses through a quiz in seconds, a partner on another device submits full marks
+ * minutes later, on two quizzes: both are found. An honest fast failure followed once by a
+ * classmate's full marks is chance near a deadline and stays clean. */
+static void cross_account_harvest(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who h, p, guesser, strong;
+  who_init(&h, 70, "dev-h", "10.8.0.1", NULL);
+  who_init(&p, 71, "dev-p", "10.8.0.2", NULL);
+  who_init(&guesser, 72, "dev-g", "10.8.0.3", NULL);
+  who_init(&strong, 73, "dev-s", "10.8.0.4", NULL);
+  for (int quiz = 0; quiz < 2; quiz++) {
+    int64_t t = T0 + quiz * 7LL * 86400000;
+    char ah[16], ap[16], as[8];
+    snprintf(ah, sizeof ah, "att-h%d", quiz);
+    snprintf(ap, sizeof ap, "att-p%d", quiz);
+    snprintf(as, sizeof as, "cq%d", quiz);
+    for (int i = 0; i < 8; i++) {
+      char item[16];
+      snprintf(item, sizeof item, "h%d-%d", quiz, i);
+      answer(&q, &h, ah, "quiz", item, t + i * 3000, 2.0, "x", 0, 60);
+      answer(&q, &p, ap, "quiz", item, t + 600000 + i * 30000, 25.0 + i, "a", 1, 60);
+    }
+    submit(&q, &h, ah, "quiz", as, t + 30000);
+    submit(&q, &p, ap, "quiz", as, t + 900000);
+  }
+  const mg_detect_finding *fh = must_find(&g, h.student, MG_DETECT_EXAM_BRUSHING);
+  const mg_detect_finding *fp = must_find(&g, p.student, MG_DETECT_EXAM_BRUSHING);
+  assert_non_null(fh);
+  assert_non_null(fp);
+  assert_non_null(strstr(fh->rules, "cross_account_harvest"));
+  assert_non_null(strstr(fp->rules, "cross_account_harvest"));
+  /* look-alike: once only */
+  int64_t t = T0 + 30LL * 86400000;
+  for (int i = 0; i < 8; i++) {
+    char item[16];
+    snprintf(item, sizeof item, "g-%d", i);
+    answer(&q, &guesser, "att-g", "quiz", item, t + i * 3000, 2.5, "x", 0, 60);
+    answer(&q, &strong, "att-s", "quiz", item, t + 600000 + i * 30000, 25.0 + i, "a", 1, 60);
+  }
+  submit(&q, &guesser, "att-g", "quiz", "gq", t + 30000);
+  submit(&q, &strong, "att-s", "quiz", "gq", t + 900000);
+  mg_detect_flush(d);
+  assert_null(find(&g, guesser.student, MG_DETECT_EXAM_BRUSHING));
+  assert_null(find(&g, strong.student, MG_DETECT_EXAM_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* A copier repeats a source's exam item by item, six identical wrong answers included: both are
+ * found. A classmate who shares the hard items' wrong answers but differs elsewhere is not. */
+static void answer_vector_copied(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who src, cp, mate;
+  who_init(&src, 80, "dev-src", "10.9.0.1", NULL);
+  who_init(&cp, 81, "dev-cp", "10.9.0.2", NULL);
+  who_init(&mate, 82, "dev-mate", "10.9.0.3", NULL);
+  int64_t t = T0;
+  for (int i = 0; i < 16; i++) {
+    char item[16];
+    snprintf(item, sizeof item, "v%d", i);
+    const char *r = i < 6 ? "c" : "a";
+    answer(&q, &src, "att-src", "exam", item, t + i * 60000, 30 + i, r, i >= 6, 60);
+    answer(&q, &cp, "att-cp", "exam", item, t + 300000 + i * 61000, 25 + (i % 5) * 3, r, i >= 6, 60);
+    /* the classmate: the same three hard wrong answers, the rest their own */
+    const char *m = i < 3 ? "c" : i < 9 ? "a" : i < 12 ? "b" : "a";
+    answer(&q, &mate, "att-mate", "exam", item, t + 400000 + i * 62000, 28 + i, m, i >= 3 && (i < 9 || i >= 12), 60);
+  }
+  submit(&q, &src, "att-src", "exam", "final2", t + 1000000);
+  submit(&q, &cp, "att-cp", "exam", "final2", t + 1300000);
+  submit(&q, &mate, "att-mate", "exam", "final2", t + 1400000);
+  const mg_detect_finding *fs = must_find(&g, src.student, MG_DETECT_EXAM_BRUSHING);
+  const mg_detect_finding *fc = must_find(&g, cp.student, MG_DETECT_EXAM_BRUSHING);
+  assert_non_null(fs);
+  assert_non_null(fc);
+  assert_non_null(strstr(fc->rules, "answer_vector_copied"));
+  assert_null(find(&g, mate.student, MG_DETECT_EXAM_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(forged_speed),
@@ -816,6 +904,8 @@ int main(void) {
       cmocka_unit_test(unattended_takeover),
       cmocka_unit_test(jiggler),
       cmocka_unit_test(input_every_report_is_platform_normal),
+      cmocka_unit_test(cross_account_harvest),
+      cmocka_unit_test(answer_vector_copied),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
