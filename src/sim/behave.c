@@ -197,6 +197,7 @@ static void face_check(ctx *x, int purpose, int parent_video, int exam, float sc
   p->sub = (uint8_t)purpose;
   p->obj = parent_video;
   p->flags = (uint16_t)(exam ? EVF_PARENT_EXAM : parent_video >= 0 ? EVF_PARENT_VIDEO : 0);
+  uint16_t flags = p->flags; /* the next ev_new may move the event array: p dies with it */
   int64_t t0 = x->t;
   x->t += delay;
   sim_client *keep = x->cl;
@@ -207,7 +208,7 @@ static void face_check(ctx *x, int purpose, int parent_video, int exam, float sc
   v->ref = check;
   v->sub = (uint8_t)purpose;
   v->obj = parent_video;
-  v->flags = p->flags;
+  v->flags = flags;
   v->f[0] = score;
   v->f[1] = (float)((double)(x->t - t0) / SIM_US);
   v->i1 = fail;
