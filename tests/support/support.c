@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
@@ -186,6 +187,8 @@ int mg_test_server_restart(mg_test_server *srv, const char *const *extra_args) {
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    /* a test that fails half-way (cmocka jumps out) must not leave its server running */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0) {
       dup2(fd, 2);
