@@ -71,7 +71,8 @@ int mg_cases_job_run_once(mg_cases_job *j) {
   if (!j) return MG_EINVAL;
   int full = j->passes % FULL_SYNC_EVERY == 0; /* the first pass is a full one */
   int64_t upto = 0;
-  int rc = newest_id(j->s, full ? 0 : j->last_id, &upto);
+  /* ids only grow: the newest is found past last_id, also on a full pass */
+  int rc = newest_id(j->s, j->last_id, &upto);
   if (rc) return rc;
   mg_sync_stats st = {0};
   rc = mg_cases_sync_findings(j->s, full ? 0 : j->last_id, &st);
