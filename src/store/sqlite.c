@@ -1128,6 +1128,26 @@ static void pool_put(sq *s, conn *c) {
   conn_close(c);
 }
 
+/* A pooled read-only connection for a governance area's long read (the audit walk): its schema
+ * is already parsed and its page cache warm, which a fresh connection per walk re-did each time. */
+int mg_store_sqlite_reader_acquire(mg_store *st, sqlite3 **db, void **handle) {
+  sq *s = gov_backend(st);
+  if (db) *db = NULL;
+  if (handle) *handle = NULL;
+  if (!s || !db || !handle) return st ? MG_ENOTSUP : MG_EINVAL;
+  conn *c = pool_get(s);
+  if (!c) return MG_ESTORE;
+  *db = c->db;
+  *handle = c;
+  return MG_OK;
+}
+
+void mg_store_sqlite_reader_release(mg_store *st, void *handle) {
+  sq *s = gov_backend(st);
+  if (!handle) return;
+  if (s) pool_put(s, handle);
+}
+
 /* ---- reading the tail back from the rows --------------------------------------------------- */
 
 /* Adds committed rows with from < seq <= to to the tail (caller holds t->mu). */

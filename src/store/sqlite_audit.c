@@ -269,33 +269,11 @@ static void read_row(sqlite3_stmt *st, mg_store_audit_row *r) {
   "seq, at_us, actor, role, action, object_type, object_id, before_sm3, after_sm3, source_ip, " \
   "prev_hash, hash"
 
-/* Opens a read-only connection on the same file as the governance connection. */
-static int open_reader(mg_store *s, sqlite3 **out) {
-  sqlite3 *gov = NULL;
-  *out = NULL;
-  int rc = mg_store_sqlite_gov_acquire(s, &gov);
-  if (rc) return rc;
-  char path[4096];
-  const char *p = sqlite3_db_filename(gov, "main");
-  int n = snprintf(path, sizeof path, "%s", p ? p : "");
-  mg_store_sqlite_gov_release(s);
-  if (n <= 0 || (size_t)n >= sizeof path) return MG_ESTORE;
-  sqlite3 *db = NULL;
-  int r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-  if (r != SQLITE_OK) {
-    rc = map(db, r, "audit reader open");
-    sqlite3_close(db);
-    return rc;
-  }
-  sqlite3_busy_timeout(db, 10000);
-  *out = db;
-  return MG_OK;
-}
-
 int mg_store_audit_walk(mg_store *s, const mg_store_audit_walker *w) {
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
-  int rc = open_reader(s, &db);
+  void *reader = NULL;
+  int rc = mg_store_sqlite_reader_acquire(s, &db, &reader);
   if (rc) return rc;
   if ((rc = exec(db, "BEGIN"))) goto out;
   if (w->anchor) {
@@ -346,10 +324,8 @@ int mg_store_audit_walk(mg_store *s, const mg_store_audit_walker *w) {
   }
 out:
   sqlite3_finalize(st);
-  if (db) {
-    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(db);
-  }
+  if (db && !sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  mg_store_sqlite_reader_release(s, reader);
   return rc;
 }
 

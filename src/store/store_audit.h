@@ -69,7 +69,7 @@ int mg_store_audit_purge_point(mg_store *s, int64_t cutoff_us, mg_store_audit_ck
  * 1..a->upto_seq; *n_deleted (may be NULL) gets how many. */
 int mg_store_audit_purge(mg_store *s, const mg_store_audit_anchor *a, int64_t *n_deleted);
 
-/* A whole-log read for verification, in one read snapshot on its own read-only connection
+/* A whole-log read for verification, in one read snapshot on a pooled read-only connection
  * (governance writers are not blocked): every anchor (by upto_seq), every checkpoint (by seq),
  * then every record (by seq). A callback returning non-zero stops the walk and that value is
  * returned. Corruption the database itself notices is MG_ECORRUPT. */

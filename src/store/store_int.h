@@ -57,6 +57,11 @@ extern const mg_store_ops mg_store_sqlite_ops;
 struct sqlite3;
 int mg_store_sqlite_gov_acquire(mg_store *s, struct sqlite3 **db);
 void mg_store_sqlite_gov_release(mg_store *s);
+/* A read-only (query_only) connection from the reader pool, for one read transaction the caller
+ * opens and ends itself; *handle goes back with mg_store_sqlite_reader_release, which resets
+ * any statement the caller left active. */
+int mg_store_sqlite_reader_acquire(mg_store *s, struct sqlite3 **db, void **handle);
+void mg_store_sqlite_reader_release(mg_store *s, void *handle);
 int mg_store_sqlite_tx_begin(mg_store *s);
 int mg_store_sqlite_tx_end(mg_store *s, int commit);
 
