@@ -246,8 +246,41 @@ static void verify_audit_cli_detects_edit(void **state) {
   assert_non_null(strstr(out, "0700"));
 }
 
+/* The recipe of docs/crypto.md ("Checking a checkpoint with the public key alone"): its Python
+ * block and the openssl command, with the PEM `keys public` printed. Returns the openssl exit
+ * status, or -1 when python3 or openssl is not installed (then nothing is asserted). */
+static int doc_recipe(const char *dir, const char *store, int seq) {
+  if (system("python3 -c 1 >/dev/null 2>&1") || system("openssl version >/dev/null 2>&1"))
+    return -1;
+  char path[1024], cmd[4096];
+  const char *src = getenv("MG_SOURCE_DIR");
+  snprintf(path, sizeof path, "%s/docs/crypto.md", src ? src : "..");
+  char *doc = mg_test_read_file(path, NULL);
+  assert_non_null(doc);
+  const char *start = strstr(doc, "```python\n# ckpt.py");
+  assert_non_null(start);
+  start += strlen("```python\n");
+  const char *end = strstr(start, "```");
+  assert_non_null(end);
+  snprintf(path, sizeof path, "%s/ckpt.py", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  assert_int_equal(fwrite(start, 1, (size_t)(end - start), f), (size_t)(end - start));
+  fclose(f);
+  free(doc);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && '%s' keys public --store '%s' > sm2-public.txt 2>/dev/null && "
+           "sed -n '/BEGIN/,/END/p' sm2-public.txt > sm2-1.pem && "
+           "python3 ckpt.py '%s' %d >/dev/null && "
+           "openssl pkeyutl -verify -pubin -inkey sm2-1.pem -rawin -digest sm3 "
+           "-pkeyopt distid:1234567812345678 -in ckpt.msg -sigfile ckpt.sig >/dev/null 2>&1",
+           dir, bin(), store, store, seq);
+  return run(cmd, NULL, 0);
+}
+
 /* Checkpoints are SM2 and verify; `keys status` / `keys public` export the public key stored
- * with them; verify-audit names a flipped hex digit in an SM2 checkpoint signature. */
+ * with them, and the documented openssl recipe checks a checkpoint with that alone;
+ * verify-audit names a flipped hex digit in an SM2 checkpoint signature. */
 static void verify_audit_cli_sm2(void **state) {
   (void)state;
   char dir[512], store[700], cmd[4096], out[16384];
@@ -295,6 +328,8 @@ static void verify_audit_cli_sm2(void **state) {
   assert_int_equal(run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, pk_hex));
   assert_non_null(strstr(out, "\"distinguishing_id\":\"1234567812345678\""));
+  int recipe = doc_recipe(dir, store, 3);
+  assert_true(recipe == -1 || recipe == 0);
   /* flip one hex digit of the SM2 signature at seq 3 */
   assert_int_equal(sqlite3_exec(h, "DROP TRIGGER audit_checkpoint_no_update; UPDATE "
                                    "audit_checkpoint SET signature = substr(signature, 1, 40) || "
@@ -307,6 +342,7 @@ static void verify_audit_cli_sm2(void **state) {
   assert_non_null(strstr(out, "\"bad_seq\":3"));
   assert_non_null(strstr(out, "\"problem\":\"checkpoint_signature\""));
   assert_non_null(strstr(out, "SM2 signature does not verify"));
+  if (recipe == 0) assert_int_not_equal(doc_recipe(dir, store, 3), 0);
   snprintf(cmd, sizeof cmd, "'%s' verify-audit --store '%s' 2>/dev/null", bin(), store);
   assert_int_equal(run(cmd, out, sizeof out), 1);
   assert_non_null(strstr(out, "BROKEN at seq 3"));
