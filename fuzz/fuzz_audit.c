@@ -8,11 +8,12 @@
  *   op byte % 4 == 0: set field (next byte % 12) of record (next byte % 8 + 1) to a value
  *                     (next byte: kind — integer, text, blob, real; then a length byte and bytes)
  *   op byte % 4 == 1: delete record (next byte % 8 + 1)
- *   op byte % 4 == 2: set the hash or the signature of a checkpoint to a value (as above)
+ *   op byte % 4 == 2: set the hash, the signature or the algorithm (alg) of a checkpoint to a
+ *                     value (as above; the checkpoints are SM2)
  *   op byte % 4 == 3: swap two records' non-seq fields
  * Invariants: mg_audit_verify never crashes or leaks, and whenever a record as the store reads
  * it (seq, at_us as integers; the text columns as C strings, NULL distinct from "") differs
- * from the original, or a record is gone, or a checkpoint's hash or signature differs, it
+ * from the original, or a record is gone, or a checkpoint's hash, signature or alg differs, it
  * reports the chain broken (ok = 0, or MG_ECORRUPT for a file SQLite itself finds damaged). */
 #include "fuzz_common.h"
 
@@ -42,7 +43,8 @@ static char g_dir[256], g_template[300], g_work[300];
 static uint8_t *g_tpl;
 static size_t g_tpl_len;
 static view g_orig[N_REC];
-static char *g_ck_orig[16][2];
+#define N_CK_COL 3 /* hash, signature, alg */
+static char *g_ck_orig[16][N_CK_COL];
 static int g_n_ck;
 static sqlite3 *g_work_db; /* the harness's connection to the work file, template attached */
 static mg_store *g_store;  /* the store under test, open on the work file throughout */
@@ -83,13 +85,14 @@ static int str_eq(const char *a, const char *b) {
   return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static void read_ckpts(sqlite3 *db, char *out[16][2], int *n) {
+static void read_ckpts(sqlite3 *db, char *out[16][N_CK_COL], int *n) {
   sqlite3_stmt *st = NULL;
   *n = 0;
-  FUZZ_CHECK(sqlite3_prepare_v2(db, "SELECT hash, signature FROM audit_checkpoint ORDER BY rowid",
+  FUZZ_CHECK(sqlite3_prepare_v2(db,
+                                "SELECT hash, signature, alg FROM audit_checkpoint ORDER BY rowid",
                                 -1, &st, NULL) == SQLITE_OK);
   while (sqlite3_step(st) == SQLITE_ROW && *n < 16) {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < N_CK_COL; k++) {
       const unsigned char *t = sqlite3_column_text(st, k);
       out[*n][k] = t ? strdup((const char *)t) : NULL;
     }
@@ -178,7 +181,8 @@ static void cleanup(void) {
   }
   free(g_tpl);
   free_views(g_orig);
-  for (int i = 0; i < g_n_ck; i++) free(g_ck_orig[i][0]), free(g_ck_orig[i][1]);
+  for (int i = 0; i < g_n_ck; i++)
+    for (int k = 0; k < N_CK_COL; k++) free(g_ck_orig[i][k]);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -240,11 +244,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                  SQLITE_OK);
       sqlite3_bind_int64(st, 1, a);
     } else if (op == 2 && i < size) {
-      int which = data[i++] % 2;
+      static const char *const ck_cols[N_CK_COL] = {"hash", "signature", "alg"};
+      int which = data[i++] % N_CK_COL;
       snprintf(sql, sizeof sql,
                "UPDATE audit_checkpoint SET %s = ?1 WHERE rowid = "
                "(SELECT rowid FROM audit_checkpoint ORDER BY rowid LIMIT 1 OFFSET ?2)",
-               which ? "signature" : "hash");
+               ck_cols[which]);
       FUZZ_CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
       i += bind_value(st, 1, data + i, size - i);
       sqlite3_bind_int64(st, 2, (a - 1) % g_n_ck);
@@ -270,7 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   view now[N_REC];
   memset(now, 0, sizeof now);
   read_views(db, now);
-  char *ck[16][2];
+  char *ck[16][N_CK_COL];
   int n_ck = 0;
   read_ckpts(db, ck, &n_ck);
   int changed = n_ck != g_n_ck;
@@ -283,9 +288,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (!str_eq(now[k].text[c], g_orig[k].text[c])) changed = 1;
   }
   for (int k = 0; k < n_ck && k < g_n_ck; k++)
-    for (int j = 0; j < 2; j++)
+    for (int j = 0; j < N_CK_COL; j++)
       if (!str_eq(ck[k][j], g_ck_orig[k][j])) changed = 1;
-  for (int k = 0; k < n_ck; k++) free(ck[k][0]), free(ck[k][1]);
+  for (int k = 0; k < n_ck; k++)
+    for (int j = 0; j < N_CK_COL; j++) free(ck[k][j]);
   free_views(now);
   FUZZ_CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
 

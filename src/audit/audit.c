@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
+#include "crypto/sm2.h"
 #include "store/store_audit.h"
 #include "store/store_backup.h"
 
@@ -78,7 +79,10 @@ int mg_audit_record_hash(const mg_store_audit_row *r, char out[65]) {
 }
 
 int mg_audit_ckpt_message(const mg_store_audit_ckpt *c, mg_buf *b) {
-  int rc = mg_buf_add(b, "MGCKPT01", 8);
+  /* the prefix names the algorithm, so a signature cannot be re-labelled as the other one */
+  const char *prefix = !strcmp(c->alg, "sm2") ? "MGCKPT02" : !strcmp(c->alg, "ed25519") ? "MGCKPT01" : NULL;
+  if (!prefix) return MG_EINVAL;
+  int rc = mg_buf_add(b, prefix, 8);
   if (!rc) rc = put_u64(b, (uint64_t)c->seq);
   if (!rc) rc = put_field(b, c->hash);
   if (!rc) rc = put_u64(b, (uint64_t)c->record_at_us);
@@ -124,7 +128,8 @@ static int field_ok(const char *s, int required) {
   return n <= FIELD_MAX && (n > 0 || !required);
 }
 
-/* Signs the head (seq, hash, at) into a new checkpoint row. Within a unit. */
+/* Signs the head (seq, hash, at) with the current SM2 key into a new checkpoint row. Within a
+ * unit. */
 static int write_checkpoint(mg_store *s, int64_t seq, const char *hash, int64_t at_us) {
   mg_store_audit_ckpt c;
   memset(&c, 0, sizeof c);
@@ -132,20 +137,22 @@ static int write_checkpoint(mg_store *s, int64_t seq, const char *hash, int64_t 
   snprintf(c.hash, sizeof c.hash, "%s", hash);
   c.record_at_us = at_us;
   c.created_us = mg_time_now_us();
+  snprintf(c.alg, sizeof c.alg, "sm2");
   mg_buf m;
   mg_buf_init(&m, 1024);
-  uint8_t sig[64], pk[32];
+  uint8_t sig[MG_SM2_SIG_LEN], pk[MG_SM2_PUB_LEN];
   mg_keyring_status ks;
   int rc = mg_keyring_status_get(&ks); /* the key id is part of the signed message */
+  if (!rc && !ks.n_sign) rc = MG_ECRYPTO; /* pre-SM2 key directory not yet upgraded */
   c.key_id = ks.sign_current;
   if (!rc) rc = mg_audit_ckpt_message(&c, &m);
   uint32_t kid = 0;
-  if (!rc) rc = mg_keyring_sign(m.data, m.len, &kid, sig);
+  if (!rc) rc = mg_keyring_sm2_sign(m.data, m.len, &kid, sig);
   if (!rc && kid != c.key_id) rc = MG_EBUSY; /* rotated in between: caller retries */
-  if (!rc) rc = mg_keyring_sign_public(kid, pk);
+  if (!rc) rc = mg_keyring_sm2_public(kid, pk);
   if (!rc) {
-    mg_hex(pk, 32, c.public_key);
-    mg_hex(sig, 64, c.signature);
+    mg_hex(pk, sizeof pk, c.public_key);
+    mg_hex(sig, sizeof sig, c.signature);
     rc = mg_store_audit_ckpt_insert(s, &c);
   }
   mg_buf_free(&m);

@@ -37,8 +37,9 @@ int mg_audit_append(mg_store *s, const mg_audit_event *ev, int64_t *seq_out);
 int mg_audit_alarm(void);
 
 /* ---- additions (audit unit) ----------------------------------------------------------------
- * Keys: records are hashed with SM3 and checkpoints signed with the current Ed25519 key of the
- * key directory (crypto/keyring.h). If no keyring is loaded when mg_audit_append first needs it,
+ * Keys: records are hashed with SM3 and checkpoints signed with SM2 (GB/T 32918, SM3 digest)
+ * using the current SM2 key of the key directory (crypto/keyring.h); checkpoints signed with
+ * Ed25519 before the switch keep verifying with the directory's legacy keys. If no keyring is loaded when mg_audit_append first needs it,
  * the store's default directory ("<store path>.keys") is loaded, and created on first start. A
  * missing or unreadable key makes appends fail (alarm). mg_audit_append returns MG_EINVAL without
  * raising the alarm when ev itself is malformed (a caller bug: required field missing, a field
@@ -90,6 +91,7 @@ typedef struct mg_audit_report {
   int64_t records;          /* records checked */
   int64_t first_seq, last_seq;
   int64_t checkpoints;      /* signatures checked */
+  int64_t checkpoints_sm2;  /* of which SM2 (the rest: Ed25519, written before the switch) */
   int64_t last_checkpoint;  /* seq of the newest checkpoint (0: none) */
   int64_t anchors;
   int64_t purged_upto;      /* newest anchor's seq (0: never purged) */

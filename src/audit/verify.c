@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
+#include "crypto/sm2.h"
 #include "store/store_audit.h"
 
 #define DAY_US (86400LL * 1000000LL)
@@ -66,41 +67,60 @@ static int on_anchor(void *ud, const mg_store_audit_anchor *a) {
   return MG_OK;
 }
 
+/* Strict lower-case hex of exactly 2 * n digits into out; 0 if s is anything else (upper case
+ * too: a stored value has one spelling, so any edit of it is seen). */
+static int hex_exact(const char *s, uint8_t *out, size_t n) {
+  if (strlen(s) != 2 * n) return 0;
+  for (size_t i = 0; i < 2 * n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+  size_t bl = 0;
+  return !sodium_hex2bin(out, n, s, 2 * n, NULL, &bl, NULL) && bl == n;
+}
+
 static int check_signature(vstate *v, const mg_store_audit_ckpt *c) {
   if (v->keys_rc) return v->keys_rc;
-  uint8_t sig[64], pk[32];
-  size_t bl = 0;
-  char pkhex[65];
-  if (strlen(c->signature) != 128 ||
-      sodium_hex2bin(sig, sizeof sig, c->signature, 128, NULL, &bl, NULL) || bl != 64) {
-    problem(v, c->seq, "checkpoint_signature", "checkpoint at seq %lld: signature is not 128 hex digits",
+  int sm2 = !strcmp(c->alg, "sm2");
+  if (!sm2 && strcmp(c->alg, "ed25519")) {
+    problem(v, c->seq, "checkpoint_signature",
+            "checkpoint at seq %lld: unknown signature algorithm (alg must be sm2 or ed25519)",
             (long long)c->seq);
     return MG_OK;
   }
-  int rc = mg_keyring_sign_public(c->key_id, pk);
+  const char *name = sm2 ? "SM2" : "Ed25519";
+  uint8_t sig[64], pk[MG_SM2_PUB_LEN];
+  size_t pk_len = sm2 ? MG_SM2_PUB_LEN : 32;
+  char pkhex[2 * MG_SM2_PUB_LEN + 1];
+  if (!hex_exact(c->signature, sig, sizeof sig)) {
+    problem(v, c->seq, "checkpoint_signature",
+            "checkpoint at seq %lld: %s signature is not 128 lower-case hex digits",
+            (long long)c->seq, name);
+    return MG_OK;
+  }
+  int rc = sm2 ? mg_keyring_sm2_public(c->key_id, pk) : mg_keyring_ed25519_public(c->key_id, pk);
   if (rc == MG_ENOTFOUND) {
     problem(v, c->seq, "checkpoint_signature",
-            "checkpoint at seq %lld: signing key %u is not in the key directory", (long long)c->seq,
-            c->key_id);
+            "checkpoint at seq %lld: %s signing key %u (%s-%08u.key) is not in the key directory",
+            (long long)c->seq, name, c->key_id, sm2 ? "sm2" : "sign", c->key_id);
     return MG_OK;
   }
   if (rc) return rc;
-  mg_hex(pk, 32, pkhex);
+  mg_hex(pk, pk_len, pkhex);
   if (strcmp(pkhex, c->public_key)) {
     problem(v, c->seq, "checkpoint_signature",
-            "checkpoint at seq %lld: public key stored with it differs from key %u in the key "
-            "directory", (long long)c->seq, c->key_id);
+            "checkpoint at seq %lld: public key stored with it differs from %s key %u in the key "
+            "directory", (long long)c->seq, name, c->key_id);
     return MG_OK;
   }
   mg_buf m;
   mg_buf_init(&m, 1024);
   rc = mg_audit_ckpt_message(c, &m);
   if (!rc) {
-    int vr = mg_keyring_verify(c->key_id, m.data, m.len, sig);
+    int vr = sm2 ? mg_keyring_sm2_verify(c->key_id, m.data, m.len, sig)
+                 : mg_keyring_ed25519_verify(c->key_id, m.data, m.len, sig);
     if (vr == MG_ECORRUPT)
       problem(v, c->seq, "checkpoint_signature",
-              "checkpoint at seq %lld: Ed25519 signature does not verify (key %u)", (long long)c->seq,
-              c->key_id);
+              "checkpoint at seq %lld: %s signature does not verify (key %u)", (long long)c->seq,
+              name, c->key_id);
     else rc = vr;
   }
   mg_buf_free(&m);
@@ -121,6 +141,7 @@ static int on_ckpt(void *ud, const mg_store_audit_ckpt *c) {
   k->record_at_us = c->record_at_us;
   snprintf(k->hash, sizeof k->hash, "%s", c->hash);
   v->rep->checkpoints++;
+  if (!strcmp(c->alg, "sm2")) v->rep->checkpoints_sm2++;
   v->rep->last_checkpoint = c->seq;
   return check_signature(v, c);
 }

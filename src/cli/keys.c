@@ -10,7 +10,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "crypto/crypto.h"
 #include "crypto/keyring.h"
+#include "crypto/sm2.h"
 #include "store/store.h"
 
 static int keys_dir_of(const mg_config *cfg, char *out, size_t size) {
@@ -101,15 +103,62 @@ void mg_cli_security_stop(void) {
 
 /* ---- moocguard keys ------------------------------------------------------------------------- */
 
+/* `keys public`: every SM2 public key, PEM, with its id. */
+static int keys_public(int json) {
+  uint32_t ids[256];
+  size_t n = 0;
+  mg_keyring_status ks;
+  if (mg_keyring_sm2_ids(ids, sizeof ids / sizeof ids[0], &n) || mg_keyring_status_get(&ks))
+    return MG_EXIT_FAIL;
+  if (!n) {
+    fprintf(stderr, "moocguard keys public: no SM2 signing key yet (run `moocguard keys init`)\n");
+    return MG_EXIT_FAIL;
+  }
+  mg_buf out, pem;
+  mg_buf_init(&out, 1 << 20);
+  mg_buf_init(&pem, 4096);
+  int rc = mg_buf_adds(&out, json ? "{\"algorithm\":\"SM2\",\"distinguishing_id\":\"" MG_SM2_ID "\",\"keys\":[" : "");
+  for (size_t i = 0; !rc && i < n; i++) {
+    uint8_t pk[MG_SM2_PUB_LEN];
+    char hex[2 * MG_SM2_PUB_LEN + 1];
+    mg_buf_reset(&pem);
+    rc = mg_keyring_sm2_public(ids[i], pk);
+    if (!rc) rc = mg_sm2_public_pem(pk, &pem);
+    if (rc) break;
+    mg_hex(pk, sizeof pk, hex);
+    int cur = ids[i] == ks.sign_current;
+    if (json) {
+      rc = mg_buf_addf(&out, "%s{\"key_id\":%u,\"current\":%s,\"public_key_hex\":\"%s\",\"pem\":\"",
+                       i ? "," : "", ids[i], cur ? "true" : "false", hex);
+      if (!rc) rc = mg_buf_add_json_str(&out, pem.data, pem.len);
+      if (!rc) rc = mg_buf_adds(&out, "\"}");
+    } else {
+      rc = mg_buf_addf(&out, "# sm2-%08u.key key_id %u%s, SM2 with SM3, ID %s\n%s", ids[i], ids[i],
+                       cur ? " (current)" : "", MG_SM2_ID, pem.data);
+    }
+  }
+  if (!rc && json) rc = mg_buf_adds(&out, "]}\n");
+  if (!rc) fputs(out.data, stdout);
+  else fprintf(stderr, "moocguard keys public: %s\n", mg_strerror(rc));
+  mg_buf_free(&out);
+  mg_buf_free(&pem);
+  return rc ? MG_EXIT_FAIL : MG_EXIT_OK;
+}
+
 static void keys_usage(FILE *out) {
   fprintf(out,
-          "usage: moocguard keys init|rotate|status [--sign] [--store PATH] [--keys-dir DIR] [--json]\n\n"
+          "usage: moocguard keys init|rotate|status|public [--sign] [--store PATH] [--keys-dir DIR]\n"
+          "                      [--json]\n\n"
           "  init     create the key directory and first keys if absent (serve does this on first\n"
-          "           start); refuses a directory with looser permissions than 0700/0600\n"
-          "  rotate   add a new field-encryption key (with --sign: a new audit signing key); new\n"
+          "           start; a directory from before SM2 gets its SM2 signing key); refuses a\n"
+          "           directory with looser permissions than 0700/0600\n"
+          "  rotate   add a new field-encryption key (with --sign: a new SM2 audit signing key); new\n"
           "           writes use it, older ciphertexts and signatures stay readable and verifiable.\n"
           "           A running server picks a rotated field key up when restarted.\n"
-          "  status   key ids and the current audit signing public key (give it to auditors)\n");
+          "  status   key ids and the current SM2 audit signing public key (give it to auditors)\n"
+          "  public   every SM2 audit signing public key as PEM (SubjectPublicKeyInfo), for a third\n"
+          "           party (e.g. the monitoring centre) to verify checkpoints without the private\n"
+          "           keys (docs/crypto.md shows how with openssl)\n");
 }
 
 int mg_cli_keys(int argc, char **argv) {
@@ -122,7 +171,8 @@ int mg_cli_keys(int argc, char **argv) {
     return MG_EXIT_USAGE;
   }
   const char *sub = argv[1];
-  if (strcmp(sub, "init") && strcmp(sub, "rotate") && strcmp(sub, "status")) {
+  if (strcmp(sub, "init") && strcmp(sub, "rotate") && strcmp(sub, "status") &&
+      strcmp(sub, "public")) {
     fprintf(stderr, "moocguard keys: unknown action '%s'\n", sub);
     keys_usage(stderr);
     return MG_EXIT_USAGE;
@@ -135,6 +185,7 @@ int mg_cli_keys(int argc, char **argv) {
   int code = mg_cli_load_config("keys", &cfg, argc, argv);
   if (code) return code;
   if ((code = mg_cli_keys_load("keys", &cfg, !strcmp(sub, "init")))) return code;
+  if (!strcmp(sub, "public")) return keys_public(json);
   if (!strcmp(sub, "rotate")) {
     uint32_t id = 0;
     int rc = mg_keyring_rotate(sign, &id);
@@ -151,13 +202,18 @@ int mg_cli_keys(int argc, char **argv) {
   mg_buf_init(&jd, 8192);
   if (json && mg_buf_add_json_str(&jd, dir, strlen(dir))) return MG_EXIT_FAIL;
   if (json)
-    printf("{\"dir\":\"%s\",\"field_current\":%u,\"field_keys\":%u,\"sign_current\":%u,"
-           "\"sign_keys\":%u,\"sign_public_key\":\"%s\"}\n",
-           jd.data, ks.field_current, ks.n_field, ks.sign_current, ks.n_sign, ks.sign_public_hex);
-  else
-    printf("key directory  %s\nfield keys     %u (current %u)\nsigning keys   %u (current %u)\n"
-           "signing public key (Ed25519) %s\n",
-           dir, ks.n_field, ks.field_current, ks.n_sign, ks.sign_current, ks.sign_public_hex);
+    printf("{\"dir\":\"%s\",\"field_current\":%u,\"field_keys\":%u,\"sign_algorithm\":\"SM2\","
+           "\"sign_current\":%u,\"sign_keys\":%u,\"sign_public_key\":\"%s\","
+           "\"ed25519_keys\":%u}\n",
+           jd.data, ks.field_current, ks.n_field, ks.sign_current, ks.n_sign, ks.sign_public_hex,
+           ks.n_ed25519);
+  else {
+    printf("key directory  %s\nfield keys     %u (current %u)\nsigning keys   %u SM2 (current %u)",
+           dir, ks.n_field, ks.field_current, ks.n_sign, ks.sign_current);
+    if (ks.n_ed25519) printf(", %u Ed25519 (verify only)", ks.n_ed25519);
+    printf("\n审计签名公钥 / signing public key (SM2, 04||x||y) %s\n",
+           ks.n_sign ? ks.sign_public_hex : "(none: run `moocguard keys init`)");
+  }
   mg_buf_free(&jd);
   return MG_EXIT_OK;
 }

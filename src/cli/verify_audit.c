@@ -18,7 +18,8 @@ int mg_cli_verify_audit(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) {
     printf("usage: moocguard verify-audit [--store PATH] [--keys-dir DIR] [--json]\n\n"
            "Walks the audit log: every record's SM3 hash and its link to the previous record,\n"
-           "every signed checkpoint (Ed25519, public keys from the key directory) and every\n"
+           "every signed checkpoint (SM2 with SM3; Ed25519 for checkpoints written before the switch;\n"
+           "public keys from the key directory) and every\n"
            "retention anchor, in one consistent snapshot (the server may keep running).\n"
            "Exit 0: intact. Exit 1: names the first broken record and what differs\n"
            "(hash_mismatch, prev_link, missing_seq, checkpoint_signature, checkpoint_mismatch,\n"
@@ -52,10 +53,12 @@ int mg_cli_verify_audit(int argc, char **argv) {
     mg_buf_init(&b, 1 << 16);
     mg_buf_addf(&b,
                 "{\"ok\":%s,\"records\":%lld,\"first_seq\":%lld,\"last_seq\":%lld,"
-                "\"checkpoints\":%lld,\"last_checkpoint\":%lld,\"anchors\":%lld,"
+                "\"checkpoints\":%lld,\"checkpoints_sm2\":%lld,\"last_checkpoint\":%lld,"
+                "\"anchors\":%lld,"
                 "\"purged_upto\":%lld,\"head_hash\":",
                 r.ok ? "true" : "false", (long long)r.records, (long long)r.first_seq,
-                (long long)r.last_seq, (long long)r.checkpoints, (long long)r.last_checkpoint,
+                (long long)r.last_seq, (long long)r.checkpoints, (long long)r.checkpoints_sm2,
+                (long long)r.last_checkpoint,
                 (long long)r.anchors, (long long)r.purged_upto);
     json_str(&b, r.head_hash);
     if (!r.ok) {
@@ -69,9 +72,11 @@ int mg_cli_verify_audit(int argc, char **argv) {
     mg_buf_free(&b);
   } else if (r.ok) {
     printf("审计日志完整 / audit log intact: %lld records (seq %lld..%lld), %lld signed "
-           "checkpoints (last at seq %lld), %lld purge anchors\nhead %s\n",
+           "checkpoints (%lld SM2, %lld Ed25519; last at seq %lld), %lld purge anchors\nhead %s\n",
            (long long)r.records, (long long)r.first_seq, (long long)r.last_seq,
-           (long long)r.checkpoints, (long long)r.last_checkpoint, (long long)r.anchors,
+           (long long)r.checkpoints, (long long)r.checkpoints_sm2,
+           (long long)(r.checkpoints - r.checkpoints_sm2), (long long)r.last_checkpoint,
+           (long long)r.anchors,
            r.head_hash[0] ? r.head_hash : "(empty log)");
     if (r.last_seq > r.last_checkpoint)
       printf("note: records %lld..%lld are chained but not yet signed (next checkpoint)\n",

@@ -16,22 +16,24 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "crypto/crypto_int.h"
+#include "crypto/sm2.h"
 
 #define MAX_KEYS 256
 
+/* Kinds of key file, by name prefix: field-, sign- (Ed25519, verify only), sm2-. */
+enum { K_FIELD, K_ED25519, K_SM2, K_KINDS };
+static const char *const k_prefix[K_KINDS] = {"field", "sign", "sm2"};
+
 typedef struct key {
   uint32_t id;
-  uint8_t k[32]; /* field master key, or Ed25519 seed */
-  uint8_t pk[32]; /* signing keys: public key */
-  uint8_t sk[64]; /* signing keys: libsodium secret key (seed || pk) */
+  uint8_t k[32];  /* field master key, Ed25519 seed or SM2 private scalar */
+  uint8_t pk[65]; /* signing keys: public key (Ed25519: 32 bytes; SM2: 04 || x || y) */
 } key;
 
 typedef struct ring {
   char dir[PATH_MAX];
-  key field[MAX_KEYS];
-  size_t n_field;
-  key sign[MAX_KEYS];
-  size_t n_sign;
+  key keys[K_KINDS][MAX_KEYS]; /* each kind ascending by id: the last is current */
+  size_t n[K_KINDS];
 } ring;
 
 static pthread_rwlock_t g_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -81,14 +83,22 @@ static int sync_dir(const char *dir) {
   return rc;
 }
 
-/* Writes a new key file (never overwrites one) holding 32 random bytes as hex. */
-static int write_key(const char *dir, const char *kind, uint32_t id) {
+/* Writes a new key file (never overwrites one) holding 32 random bytes as hex: a field master
+ * key, or an SM2 private scalar (drawn by OpenSSL so that it lies in [1, n-2]). */
+static int write_key(const char *dir, int kind, uint32_t id) {
   char path[PATH_MAX + 32];
-  int n = snprintf(path, sizeof path, "%s/%s-%08u.key", dir, kind, id);
+  int n = snprintf(path, sizeof path, "%s/%s-%08u.key", dir, k_prefix[kind], id);
   if (n < 0 || (size_t)n >= sizeof path) return MG_ETOOBIG;
   uint8_t k[32];
   char hex[66];
-  randombytes_buf(k, sizeof k);
+  if (kind == K_SM2) {
+    if (mg_sm2_keygen(k)) {
+      sodium_memzero(k, sizeof k);
+      return fail(MG_ECRYPTO, path, "SM2 key generation failed");
+    }
+  } else {
+    randombytes_buf(k, sizeof k);
+  }
   sodium_bin2hex(hex, sizeof hex, k, sizeof k);
   sodium_memzero(k, sizeof k);
   hex[64] = '\n';
@@ -160,27 +170,32 @@ static int load(const char *dir, ring *r) {
   struct dirent *e;
   while (!rc && (e = readdir(d))) {
     uint32_t id = 0;
-    int is_sign = 0;
-    if (key_name(e->d_name, "field", &id)) is_sign = 0;
-    else if (key_name(e->d_name, "sign", &id)) is_sign = 1;
-    else continue;
-    size_t *n = is_sign ? &r->n_sign : &r->n_field;
-    if (*n >= MAX_KEYS) {
+    int kind = 0;
+    while (kind < K_KINDS && !key_name(e->d_name, k_prefix[kind], &id)) kind++;
+    if (kind == K_KINDS) continue;
+    if (r->n[kind] >= MAX_KEYS) {
       rc = fail(MG_ECRYPTO, dir, "too many keys");
       break;
     }
-    key *k = is_sign ? &r->sign[*n] : &r->field[*n];
+    key *k = &r->keys[kind][r->n[kind]];
     char path[PATH_MAX + 300];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     k->id = id;
     if ((rc = read_key(path, k->k))) break;
-    if (is_sign) crypto_sign_seed_keypair(k->pk, k->sk, k->k);
-    (*n)++;
+    if (kind == K_ED25519) {
+      uint8_t sk[64];
+      crypto_sign_seed_keypair(k->pk, sk, k->k);
+      sodium_memzero(sk, sizeof sk);
+    } else if (kind == K_SM2 && mg_sm2_public(k->k, k->pk)) {
+      rc = fail(MG_ECRYPTO, path, "not a valid SM2 private key (0 or not below the order n-1)");
+      break;
+    }
+    r->n[kind]++;
   }
   closedir(d);
   if (rc) return rc;
-  if (r->n_field > 1) qsort(r->field, r->n_field, sizeof(key), cmp_key);
-  if (r->n_sign > 1) qsort(r->sign, r->n_sign, sizeof(key), cmp_key);
+  for (int kind = 0; kind < K_KINDS; kind++)
+    if (r->n[kind] > 1) qsort(r->keys[kind], r->n[kind], sizeof(key), cmp_key);
   return MG_OK;
 }
 
@@ -217,13 +232,24 @@ int mg_keyring_init(const char *dir, int flags) {
     goto out;
   }
   if ((rc = load(dir, r))) goto out;
-  if (!r->n_field && !r->n_sign && (flags & MG_KEYRING_CREATE)) {
+  int none = !r->n[K_FIELD] && !r->n[K_ED25519] && !r->n[K_SM2];
+  if (none && (flags & MG_KEYRING_CREATE)) {
     /* first start: generate, then read back through the same checks */
-    if ((rc = write_key(dir, "field", 1)) || (rc = write_key(dir, "sign", 1))) goto out;
+    if ((rc = write_key(dir, K_FIELD, 1)) || (rc = write_key(dir, K_SM2, 1))) goto out;
+    memset(r->n, 0, sizeof r->n);
+    if ((rc = load(dir, r))) goto out;
+  } else if (r->n[K_FIELD] && r->n[K_ED25519] && !r->n[K_SM2] && (flags & MG_KEYRING_CREATE)) {
+    /* a directory from before SM2 (Ed25519 checkpoints): add the first SM2 key; the Ed25519
+     * keys stay to verify the old checkpoints */
+    if ((rc = write_key(dir, K_SM2, 1))) goto out;
+    mg_log(MG_LOG_INFO, "keys.upgraded", "path", dir, "msg", "SM2 signing key added", NULL);
+    memset(r->n, 0, sizeof r->n);
     if ((rc = load(dir, r))) goto out;
   }
-  if (!r->n_field || !r->n_sign) {
-    rc = fail(MG_ECRYPTO, dir, !r->n_field ? "key missing: no field-*.key" : "key missing: no sign-*.key");
+  /* Without MG_KEYRING_CREATE a pre-SM2 directory still loads (verification of its Ed25519
+   * checkpoints); signing then fails until `keys init` or `serve` adds the SM2 key. */
+  if (!r->n[K_FIELD] || (!r->n[K_SM2] && !r->n[K_ED25519])) {
+    rc = fail(MG_ECRYPTO, dir, !r->n[K_FIELD] ? "key missing: no field-*.key" : "key missing: no sm2-*.key");
     goto out;
   }
   pthread_rwlock_wrlock(&g_lock);
@@ -277,17 +303,18 @@ int mg_keyring_rotate(int sign, uint32_t *new_id) {
   pthread_rwlock_rdlock(&g_lock);
   int rc = MG_ECRYPTO;
   if (g_ring) {
-    size_t n = sign ? g_ring->n_sign : g_ring->n_field;
-    const key *k = sign ? g_ring->sign : g_ring->field;
+    int kind = sign ? K_SM2 : K_FIELD;
+    size_t n = g_ring->n[kind];
+    const key *k = g_ring->keys[kind];
     id = n ? k[n - 1].id + 1 : 1;
     snprintf(dir, sizeof dir, "%s", g_ring->dir);
     rc = n >= MAX_KEYS || id > 99999999 ? MG_ETOOBIG : MG_OK;
   }
   pthread_rwlock_unlock(&g_lock);
   if (rc) return rc;
-  if ((rc = write_key(dir, sign ? "sign" : "field", id))) return rc;
+  if ((rc = write_key(dir, sign ? K_SM2 : K_FIELD, id))) return rc;
   if ((rc = mg_keyring_init(dir, 0))) return rc;
-  mg_log(MG_LOG_INFO, "keys.rotated", "kind", sign ? "sign" : "field", "dir", dir, NULL);
+  mg_log(MG_LOG_INFO, "keys.rotated", "kind", sign ? "sm2" : "field", "dir", dir, NULL);
   if (new_id) *new_id = id;
   return MG_OK;
 }
@@ -297,12 +324,15 @@ int mg_keyring_status_get(mg_keyring_status *out) {
   pthread_rwlock_rdlock(&g_lock);
   int rc = MG_ECRYPTO;
   if (g_ring) {
-    out->n_field = (uint32_t)g_ring->n_field;
-    out->n_sign = (uint32_t)g_ring->n_sign;
-    out->field_current = g_ring->field[g_ring->n_field - 1].id;
-    const key *s = &g_ring->sign[g_ring->n_sign - 1];
-    out->sign_current = s->id;
-    sodium_bin2hex(out->sign_public_hex, sizeof out->sign_public_hex, s->pk, 32);
+    out->n_field = (uint32_t)g_ring->n[K_FIELD];
+    out->n_sign = (uint32_t)g_ring->n[K_SM2];
+    out->n_ed25519 = (uint32_t)g_ring->n[K_ED25519];
+    out->field_current = g_ring->keys[K_FIELD][g_ring->n[K_FIELD] - 1].id;
+    if (g_ring->n[K_SM2]) {
+      const key *s = &g_ring->keys[K_SM2][g_ring->n[K_SM2] - 1];
+      out->sign_current = s->id;
+      sodium_bin2hex(out->sign_public_hex, sizeof out->sign_public_hex, s->pk, MG_SM2_PUB_LEN);
+    }
     rc = MG_OK;
   }
   pthread_rwlock_unlock(&g_lock);
@@ -321,7 +351,7 @@ int mg_keyring_field_key(uint32_t want, uint32_t *id, uint8_t k[32]) {
   pthread_rwlock_rdlock(&g_lock);
   int rc = MG_ECRYPTO;
   if (g_ring) {
-    const key *f = find(g_ring->field, g_ring->n_field, want);
+    const key *f = find(g_ring->keys[K_FIELD], g_ring->n[K_FIELD], want);
     rc = MG_ENOTFOUND;
     if (f) {
       memcpy(k, f->k, 32);
@@ -333,26 +363,35 @@ int mg_keyring_field_key(uint32_t want, uint32_t *id, uint8_t k[32]) {
   return rc;
 }
 
-int mg_keyring_sign(const void *msg, size_t n, uint32_t *key_id, uint8_t sig[64]) {
+int mg_keyring_sm2_sign(const void *msg, size_t n, uint32_t *key_id, uint8_t sig[64]) {
+  uint8_t d[MG_SM2_PRIV_LEN], pk[MG_SM2_PUB_LEN];
   pthread_rwlock_rdlock(&g_lock);
   int rc = MG_ECRYPTO;
-  if (g_ring) {
-    const key *s = &g_ring->sign[g_ring->n_sign - 1];
-    rc = crypto_sign_detached(sig, NULL, msg, n, s->sk) ? MG_ECRYPTO : MG_OK;
+  if (g_ring && g_ring->n[K_SM2]) {
+    const key *s = &g_ring->keys[K_SM2][g_ring->n[K_SM2] - 1];
+    memcpy(d, s->k, sizeof d);
+    memcpy(pk, s->pk, sizeof pk);
     *key_id = s->id;
+    rc = MG_OK;
+  } else if (g_ring) {
+    mg_log(MG_LOG_ERROR, "keys.error", "path", g_ring->dir, "msg",
+           "no sm2-*.key to sign with: run `moocguard keys init` (or start serve) once", NULL);
   }
   pthread_rwlock_unlock(&g_lock);
+  if (!rc) rc = mg_sm2_sign(d, pk, msg, n, sig); /* outside the lock: a signature takes a while */
+  sodium_memzero(d, sizeof d);
   return rc;
 }
 
-int mg_keyring_sign_public(uint32_t key_id, uint8_t pk[32]) {
+/* Copies public key key_id of a kind (len bytes). */
+static int public_of(int kind, uint32_t key_id, uint8_t *pk, size_t len) {
   pthread_rwlock_rdlock(&g_lock);
   int rc = MG_ECRYPTO;
   if (g_ring) {
-    const key *s = key_id ? find(g_ring->sign, g_ring->n_sign, key_id) : NULL;
+    const key *s = key_id ? find(g_ring->keys[kind], g_ring->n[kind], key_id) : NULL;
     rc = MG_ENOTFOUND;
     if (s) {
-      memcpy(pk, s->pk, 32);
+      memcpy(pk, s->pk, len);
       rc = MG_OK;
     }
   }
@@ -360,9 +399,37 @@ int mg_keyring_sign_public(uint32_t key_id, uint8_t pk[32]) {
   return rc;
 }
 
-int mg_keyring_verify(uint32_t key_id, const void *msg, size_t n, const uint8_t sig[64]) {
+int mg_keyring_sm2_public(uint32_t key_id, uint8_t pk[65]) {
+  return public_of(K_SM2, key_id, pk, MG_SM2_PUB_LEN);
+}
+
+int mg_keyring_sm2_verify(uint32_t key_id, const void *msg, size_t n, const uint8_t sig[64]) {
+  uint8_t pk[MG_SM2_PUB_LEN];
+  int rc = mg_keyring_sm2_public(key_id, pk);
+  if (rc) return rc;
+  rc = mg_sm2_verify(pk, msg, n, sig);
+  return rc == MG_EINVAL ? MG_ECRYPTO : rc;
+}
+
+int mg_keyring_sm2_ids(uint32_t *ids, size_t cap, size_t *n) {
+  pthread_rwlock_rdlock(&g_lock);
+  int rc = MG_ECRYPTO;
+  if (g_ring) {
+    *n = g_ring->n[K_SM2];
+    rc = *n > cap ? MG_ETOOBIG : MG_OK;
+    for (size_t i = 0; !rc && i < *n; i++) ids[i] = g_ring->keys[K_SM2][i].id;
+  }
+  pthread_rwlock_unlock(&g_lock);
+  return rc;
+}
+
+int mg_keyring_ed25519_public(uint32_t key_id, uint8_t pk[32]) {
+  return public_of(K_ED25519, key_id, pk, 32);
+}
+
+int mg_keyring_ed25519_verify(uint32_t key_id, const void *msg, size_t n, const uint8_t sig[64]) {
   uint8_t pk[32];
-  int rc = mg_keyring_sign_public(key_id, pk);
+  int rc = mg_keyring_ed25519_public(key_id, pk);
   if (rc) return rc;
   return crypto_sign_verify_detached(sig, msg, n, pk) ? MG_ECORRUPT : MG_OK;
 }

@@ -4,13 +4,17 @@
  * Default location: "<store path>.keys/" beside the SQLite file (setting keys-dir overrides it).
  * The directory must be mode 0700 and every key file 0600, owned by the server's user; looser
  * permissions are refused (the server does not start). On first start (no directory, or an
- * empty one) the directory, one field master key and one Ed25519 signing key are generated.
+ * empty one) the directory, one field master key and one SM2 signing key are generated.
  * A directory holding only some of them is refused ("key missing"): keys are never silently
- * replaced, since old ciphertexts and signatures depend on them.
+ * replaced, since old ciphertexts and signatures depend on them. The one addition: a directory
+ * from before SM2 (field and Ed25519 keys, no SM2 key) gets its first SM2 key when loaded with
+ * MG_KEYRING_CREATE; its Ed25519 keys stay, to verify the checkpoints they signed.
  *
- * Files: field-NNNNNNNN.key (32-byte master key, hex) and sign-NNNNNNNN.key (32-byte Ed25519
- * seed, hex); NNNNNNNN is the key id in decimal. The highest id of each kind is the current one.
- * Rotation writes a new file with the next id; older keys stay for reading and verifying.
+ * Files (each 64 hex digits and a newline): field-NNNNNNNN.key (32-byte master key),
+ * sm2-NNNNNNNN.key (SM2 private scalar d, crypto/sm2.h) and sign-NNNNNNNN.key (32-byte Ed25519
+ * seed; legacy, verify only: no new Ed25519 signatures are made). NNNNNNNN is the key id in
+ * decimal, counted per kind. The highest id of each kind is the current one. Rotation writes a
+ * new file with the next id; older keys stay for reading and verifying.
  * The keyring is process-wide; loading is thread-safe against concurrent use. */
 #ifndef MG_CRYPTO_KEYRING_H
 #define MG_CRYPTO_KEYRING_H
@@ -36,22 +40,33 @@ int mg_keyring_dir(char *out, size_t size);
 /* Re-reads the loaded directory (picks up keys rotated by another process). */
 int mg_keyring_reload(void);
 
-/* Rotation: writes the next field key (sign = 0) or signing key (sign = 1) into the loaded
+/* Rotation: writes the next field key (sign = 0) or SM2 signing key (sign = 1) into the loaded
  * directory and makes it current; *new_id (may be NULL) gets its id. */
 int mg_keyring_rotate(int sign, uint32_t *new_id);
 
 typedef struct mg_keyring_status {
   uint32_t field_current, n_field;
-  uint32_t sign_current, n_sign;
-  char sign_public_hex[65]; /* the current signing key's public key */
+  uint32_t sign_current, n_sign; /* SM2 signing keys (0, 0 in a pre-SM2 directory not yet
+                                    upgraded) */
+  char sign_public_hex[131];     /* the current SM2 public key, hex of 04 || x || y; "" if none */
+  uint32_t n_ed25519;            /* legacy Ed25519 keys (verify only) */
 } mg_keyring_status;
 int mg_keyring_status_get(mg_keyring_status *out);
 
-/* Signs msg with the current signing key: *key_id and the 64-byte Ed25519 signature. */
-int mg_keyring_sign(const void *msg, size_t n, uint32_t *key_id, uint8_t sig[64]);
-/* The public key of signing key key_id. MG_ENOTFOUND if the directory has no such key. */
-int mg_keyring_sign_public(uint32_t key_id, uint8_t pk[32]);
-/* MG_OK if sig is key key_id's signature of msg; MG_ECORRUPT if not; MG_ENOTFOUND: no such key. */
-int mg_keyring_verify(uint32_t key_id, const void *msg, size_t n, const uint8_t sig[64]);
+/* Signs msg with the current SM2 key (SM3, ID "1234567812345678"): *key_id and the signature
+ * r || s. MG_ECRYPTO when no keyring or no SM2 key is loaded. */
+int mg_keyring_sm2_sign(const void *msg, size_t n, uint32_t *key_id, uint8_t sig[64]);
+/* The public key (04 || x || y) of SM2 key key_id. MG_ENOTFOUND if the directory has none. */
+int mg_keyring_sm2_public(uint32_t key_id, uint8_t pk[65]);
+/* MG_OK if sig is SM2 key key_id's signature of msg; MG_ECORRUPT if not; MG_ENOTFOUND: no key. */
+int mg_keyring_sm2_verify(uint32_t key_id, const void *msg, size_t n, const uint8_t sig[64]);
+/* The ids of all SM2 keys, ascending, into ids (room for cap); *n gets the count. MG_ETOOBIG
+ * when cap is too small. */
+int mg_keyring_sm2_ids(uint32_t *ids, size_t cap, size_t *n);
+
+/* Legacy Ed25519 keys (checkpoints written before SM2): the public key of key_id, and
+ * verification, with the same results as the SM2 calls. */
+int mg_keyring_ed25519_public(uint32_t key_id, uint8_t pk[32]);
+int mg_keyring_ed25519_verify(uint32_t key_id, const void *msg, size_t n, const uint8_t sig[64]);
 
 #endif

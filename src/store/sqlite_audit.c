@@ -1,4 +1,5 @@
-/* store/sqlite_audit.c — store_audit.h for the SQLite backend (tables: 003_audit.sql). */
+/* store/sqlite_audit.c — store_audit.h for the SQLite backend (tables: 003_audit.sql,
+ * 014_audit_sm2.sql). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,9 +42,14 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s) {
   else sqlite3_bind_null(st, i);
 }
 
+/* A text column into a fixed field. A value too long for it becomes "" rather than a truncated
+ * prefix, which could equal the genuine value: an empty hash, key or signature never verifies. */
 static void copy_col(sqlite3_stmt *st, int i, char *out, size_t size) {
-  const unsigned char *t = sqlite3_column_text(st, i);
-  snprintf(out, size, "%s", t ? (const char *)t : "");
+  const char *t = (const char *)sqlite3_column_text(st, i);
+  size_t n = t ? strlen(t) : 0;
+  if (n >= size) n = 0;
+  if (n) memcpy(out, t, n);
+  out[n] = '\0';
 }
 
 /* Runs a prepared statement that returns no rows, and finalizes it. */
@@ -174,7 +180,7 @@ int mg_store_audit_ckpt_insert(mg_store *s, const mg_store_audit_ckpt *c) {
   sqlite3_stmt *st = NULL;
   rc = prep(db,
             "INSERT INTO audit_checkpoint (seq, hash, record_at_us, created_us, key_id, "
-            "public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "public_key, signature, alg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             &st);
   if (!rc) {
     sqlite3_bind_int64(st, 1, c->seq);
@@ -184,13 +190,14 @@ int mg_store_audit_ckpt_insert(mg_store *s, const mg_store_audit_ckpt *c) {
     sqlite3_bind_int64(st, 5, c->key_id);
     bind_text(st, 6, c->public_key);
     bind_text(st, 7, c->signature);
+    bind_text(st, 8, c->alg);
     rc = step_done(db, st, "audit checkpoint insert");
   }
   mg_store_sqlite_gov_release(s);
   return rc;
 }
 
-#define CKPT_COLS "seq, hash, record_at_us, created_us, key_id, public_key, signature"
+#define CKPT_COLS "seq, hash, record_at_us, created_us, key_id, public_key, signature, alg"
 
 static void read_ckpt(sqlite3_stmt *st, mg_store_audit_ckpt *c) {
   memset(c, 0, sizeof *c);
@@ -201,6 +208,7 @@ static void read_ckpt(sqlite3_stmt *st, mg_store_audit_ckpt *c) {
   c->key_id = (uint32_t)sqlite3_column_int64(st, 4);
   copy_col(st, 5, c->public_key, sizeof c->public_key);
   copy_col(st, 6, c->signature, sizeof c->signature);
+  copy_col(st, 7, c->alg, sizeof c->alg);
 }
 
 int mg_store_audit_purge_point(mg_store *s, int64_t cutoff_us, mg_store_audit_ckpt *out) {

@@ -28,8 +28,9 @@ typedef struct mg_store_audit_ckpt {
   int64_t record_at_us;
   int64_t created_us;
   uint32_t key_id;
-  char public_key[65];
-  char signature[129];
+  char alg[16];          /* "sm2", or "ed25519" for checkpoints from before migration 014 */
+  char public_key[131];  /* hex; SM2: 04 || x || y (130 digits), Ed25519: 64 digits */
+  char signature[129];   /* hex of 64 bytes; SM2: r || s */
 } mg_store_audit_ckpt;
 
 typedef struct mg_store_audit_anchor {

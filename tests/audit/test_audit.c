@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ static void test_append_and_verify(void **st) {
   snprintf(keys, sizeof keys, "%s.keys", t.db);
   assert_int_equal(stat(keys, &sb), 0);
   assert_int_equal(sb.st_mode & 0777, 0700);
-  snprintf(f, sizeof f, "%s/sign-00000001.key", keys);
+  snprintf(f, sizeof f, "%s/sm2-00000001.key", keys);
   assert_int_equal(stat(f, &sb), 0);
   assert_int_equal(sb.st_mode & 0777, 0600);
   /* a forced checkpoint signs the head */
@@ -276,7 +277,7 @@ static void test_alarm_key_missing(void **st) {
   ts_close(&t);
   mg_keyring_shutdown();
   char f[800];
-  snprintf(f, sizeof f, "%s.keys/sign-00000001.key", t.db);
+  snprintf(f, sizeof f, "%s.keys/sm2-00000001.key", t.db);
   assert_int_equal(unlink(f), 0);
   ts_open(&t);
   mg_audit_event ev = {.actor = "alice", .role = "univ_admin", .action = "x", .object_type = "o"};
@@ -574,6 +575,194 @@ static void test_wrong_key_directory(void **st) {
   mg_keyring_shutdown();
 }
 
+/* ---- Ed25519 checkpoints from before SM2 ------------------------------------------------- */
+
+static void put_be(uint8_t *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/* Writes records 1..n and Ed25519 checkpoints at the seqs in ck[] straight into the file, as the
+ * release before SM2 did: the checkpoint message and signature are built here from
+ * docs/crypto.md ("MGCKPT01"), not by src/audit, and the rows carry no alg (the migration's
+ * default). */
+static void write_legacy(tstore *t, const uint8_t esk[64], int n, const int *ck, int n_ck) {
+  sqlite3 *h = NULL;
+  assert_int_equal(sqlite3_open(t->db, &h), SQLITE_OK);
+  sqlite3_busy_timeout(h, 5000);
+  char prev[65], hash[65], hashes[8][65];
+  int64_t at[8];
+  memset(prev, '0', 64);
+  prev[64] = 0;
+  int64_t t0 = mg_time_now_us() - 600000000LL; /* ten minutes ago: no checkpoint is due yet */
+  for (int seq = 1; seq <= n; seq++) {
+    at[seq - 1] = t0 + seq;
+    mg_store_audit_row row = {seq, at[seq - 1], "legacy-admin", "univ_admin", "platform.set_status",
+                              "platform", "p7", NULL, "0123", "192.0.2.9", prev, NULL};
+    assert_int_equal(mg_audit_record_hash(&row, hash), MG_OK);
+    char *sql = sqlite3_mprintf(
+        "INSERT INTO audit_log (seq, at_us, actor, role, action, object_type, object_id, "
+        "before_sm3, after_sm3, source_ip, prev_hash, hash) VALUES (%d, %lld, 'legacy-admin', "
+        "'univ_admin', 'platform.set_status', 'platform', 'p7', NULL, '0123', '192.0.2.9', %Q, %Q)",
+        seq, (long long)at[seq - 1], prev, hash);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    memcpy(prev, hash, 65);
+    memcpy(hashes[seq - 1], hash, 65);
+  }
+  for (int i = 0; i < n_ck; i++) {
+    int seq = ck[i];
+    int64_t created = at[seq - 1] + 5;
+    uint8_t m[8 + 8 + 4 + 64 + 8 + 8 + 4], sig[64];
+    memcpy(m, "MGCKPT01", 8);
+    put_be(m + 8, (uint64_t)seq, 8);
+    put_be(m + 16, 64, 4);
+    memcpy(m + 20, hashes[seq - 1], 64);
+    put_be(m + 84, (uint64_t)at[seq - 1], 8);
+    put_be(m + 92, (uint64_t)created, 8);
+    put_be(m + 100, 1, 4);
+    assert_int_equal(crypto_sign_detached(sig, NULL, m, sizeof m, esk), 0);
+    char sig_hex[129], pk_hex[65];
+    sodium_bin2hex(sig_hex, sizeof sig_hex, sig, 64);
+    sodium_bin2hex(pk_hex, sizeof pk_hex, esk + 32, 32);
+    char *sql = sqlite3_mprintf(
+        "INSERT INTO audit_checkpoint (seq, hash, record_at_us, created_us, key_id, public_key, "
+        "signature) VALUES (%d, %Q, %lld, %lld, 1, %Q, %Q)",
+        seq, hashes[seq - 1], (long long)at[seq - 1], (long long)created, pk_hex, sig_hex);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+  }
+  sqlite3_close(h);
+}
+
+static void put_key(const char *dir, const char *name, const uint8_t k[32]) {
+  char path[800], hex[65];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  sodium_bin2hex(hex, sizeof hex, k, 32);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "%s\n", hex);
+  fclose(f);
+  assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* Runs SQL on the raw file with the checkpoint table's append-only trigger out of the way. */
+static void ck_sql(tstore *t, const char *sql) {
+  char *all = sqlite3_mprintf("DROP TRIGGER IF EXISTS audit_checkpoint_no_update; %s", sql);
+  assert_int_equal(raw_sql(t->db, all), SQLITE_OK);
+  sqlite3_free(all);
+}
+
+static void test_ed25519_then_sm2(void **st) {
+  (void)st;
+  tstore t;
+  set_opts(2, 60);
+  ts_make("audit-legacy", &t);
+  /* a store and key directory as the release before SM2 left them */
+  char keys[700];
+  snprintf(keys, sizeof keys, "%s.keys", t.db);
+  assert_int_equal(mkdir(keys, 0700), 0);
+  uint8_t fk[32], seed[32], epk[32], esk[64];
+  randombytes_buf(fk, 32);
+  randombytes_buf(seed, 32);
+  put_key(keys, "field-00000001.key", fk);
+  put_key(keys, "sign-00000001.key", seed);
+  crypto_sign_seed_keypair(epk, esk, seed);
+  const int ck[] = {1, 3};
+  write_legacy(&t, esk, 3, ck, 2);
+  /* verification alone neither needs nor makes an SM2 key */
+  mg_audit_report r;
+  verify(&t, &r);
+  if (!r.ok) fail_msg("%s at %lld: %s", r.problem, (long long)r.bad_seq, r.detail);
+  assert_int_equal(r.records, 3);
+  assert_int_equal(r.checkpoints, 2);
+  assert_int_equal(r.checkpoints_sm2, 0);
+  char sm2f[800];
+  struct stat sb;
+  snprintf(sm2f, sizeof sm2f, "%s/sm2-00000001.key", keys);
+  assert_int_not_equal(stat(sm2f, &sb), 0);
+  /* the upgraded release appends: the key directory gets its SM2 key, new checkpoints are SM2 */
+  mg_keyring_shutdown();
+  for (int i = 0; i < 3; i++) append(&t, "new-admin", "p8", 0); /* 4, 5 (checkpoint), 6 */
+  assert_int_equal(stat(sm2f, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  int64_t cs = 0;
+  assert_int_equal(mg_audit_checkpoint(t.s, 1, &cs), MG_OK);
+  assert_int_equal(cs, 6);
+  verify(&t, &r);
+  if (!r.ok) fail_msg("%s at %lld: %s", r.problem, (long long)r.bad_seq, r.detail);
+  assert_int_equal(r.records, 6);
+  assert_int_equal(r.checkpoints, 4); /* Ed25519 at 1 and 3, SM2 at 5 and 6 */
+  assert_int_equal(r.checkpoints_sm2, 2);
+  assert_int_equal(r.last_checkpoint, 6);
+  ts_close(&t);
+  sqlite3 *h = NULL;
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_open(t.db, &h), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, "SELECT seq, alg, length(public_key), length(signature) "
+                                         "FROM audit_checkpoint ORDER BY seq", -1, &q, NULL),
+                   SQLITE_OK);
+  static const struct {
+    int seq;
+    const char *alg;
+    int pk_len;
+  } want[] = {{1, "ed25519", 64}, {3, "ed25519", 64}, {5, "sm2", 130}, {6, "sm2", 130}};
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), want[i].seq);
+    assert_string_equal((const char *)sqlite3_column_text(q, 1), want[i].alg);
+    assert_int_equal(sqlite3_column_int(q, 2), want[i].pk_len);
+    assert_int_equal(sqlite3_column_int(q, 3), 128);
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+  /* the algorithm column accepts only the two algorithms */
+  assert_int_not_equal(raw_sql(t.db, "DROP TRIGGER IF EXISTS audit_checkpoint_no_update;"
+                                     "UPDATE audit_checkpoint SET alg = 'rsa' WHERE seq = 5"),
+                       SQLITE_OK);
+  /* one flipped byte in an SM2 signature (r and s each) is named */
+  for (int pos = 1; pos <= 65; pos += 64) {
+    char *flip = sqlite3_mprintf("UPDATE audit_checkpoint SET signature = substr(signature, 1, %d) "
+                                 "|| (CASE substr(signature, %d, 1) WHEN '0' THEN '1' ELSE '0' END) "
+                                 "|| substr(signature, %d) WHERE seq = 5",
+                                 pos - 1, pos, pos + 1);
+    ck_sql(&t, flip);
+    sqlite3_free(flip);
+    ts_open(&t);
+    verify(&t, &r);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_seq, 5);
+    assert_string_equal(r.problem, "checkpoint_signature");
+    assert_non_null(strstr(r.detail, "SM2 signature does not verify"));
+    ts_close(&t);
+    ck_sql(&t, "UPDATE audit_checkpoint SET signature = (SELECT signature FROM audit_checkpoint "
+               "WHERE seq = 6) WHERE seq = 5"); /* a valid signature, but of another head */
+    expect_broken(&t, 5, "checkpoint_signature");
+  }
+  /* same for an Ed25519 one, and for either re-labelled as the other algorithm */
+  ck_sql(&t, "UPDATE audit_checkpoint SET signature = upper(signature) WHERE seq = 3");
+  expect_broken(&t, 3, "checkpoint_signature");
+  ck_sql(&t, "UPDATE audit_checkpoint SET alg = 'sm2' WHERE seq = 1");
+  expect_broken(&t, 1, "checkpoint_signature");
+  ck_sql(&t, "UPDATE audit_checkpoint SET alg = 'ed25519' WHERE seq = 1");
+  ts_open(&t);
+  verify(&t, &r);
+  assert_int_equal(r.bad_seq, 3); /* seq 1 is intact again */
+  ts_close(&t);
+  /* without the Ed25519 key file the old checkpoints cannot be checked, and it says so */
+  char ef[800];
+  snprintf(ef, sizeof ef, "%s/sign-00000001.key", keys);
+  assert_int_equal(unlink(ef), 0);
+  mg_keyring_shutdown();
+  ts_open(&t);
+  verify(&t, &r);
+  assert_false(r.ok);
+  assert_int_equal(r.bad_seq, 1);
+  assert_non_null(strstr(r.detail, "sign-00000001.key"));
+  ts_close(&t);
+  mg_keyring_shutdown();
+  set_opts(1000, 60);
+}
+
 /* ---- retention ---------------------------------------------------------------------------- */
 
 static void test_purge(void **st) {
@@ -675,6 +864,7 @@ int main(void) {
       cmocka_unit_test(test_truncated_tail),
       cmocka_unit_test(test_checkpoint_signature_flip),
       cmocka_unit_test(test_wrong_key_directory),
+      cmocka_unit_test(test_ed25519_then_sm2),
       cmocka_unit_test(test_purge),
       cmocka_unit_test(test_concurrent_appends),
   };

@@ -1,6 +1,6 @@
-/* tests/crypto/test_crypto.c — SM3, HMAC-SM3, SM4-CTR against standard vectors and the openssl
- * tool; the key directory (permissions, first start, rotation); field sealing and record MACs;
- * encrypted values absent from the raw database file; masking. */
+/* tests/crypto/test_crypto.c — SM3, HMAC-SM3, SM4-CTR, SM2 against standard vectors and the
+ * openssl tool; the key directory (permissions, first start, rotation, pre-SM2 directories);
+ * field sealing and record MACs; encrypted values absent from the raw database file; masking. */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,10 @@
 #include "core/err.h"
 #include "crypto/crypto.h"
 #include "crypto/keyring.h"
+#include "crypto/sm2.h"
 #include "store/store.h"
+
+#include <sodium.h>
 #include "support.h"
 
 static void hex_of(const uint8_t *p, size_t n, char *out) { mg_hex(p, n, out); }
@@ -132,9 +135,18 @@ static void test_keyring_first_start_and_permissions(void **st) {
   assert_int_equal(mg_keyring_status_get(&ks), MG_OK);
   assert_int_equal(ks.field_current, 1);
   assert_int_equal(ks.sign_current, 1);
-  assert_int_equal(strlen(ks.sign_public_hex), 64);
+  assert_int_equal(ks.n_sign, 1);
+  assert_int_equal(ks.n_ed25519, 0); /* no Ed25519 key is made any more */
+  assert_int_equal(strlen(ks.sign_public_hex), 130);
+  assert_true(!strncmp(ks.sign_public_hex, "04", 2));
+  char sf[700];
+  snprintf(sf, sizeof sf, "%s/sm2-00000001.key", dir);
+  assert_int_equal(stat(sf, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  snprintf(sf, sizeof sf, "%s/sign-00000001.key", dir);
+  assert_int_not_equal(stat(sf, &sb), 0);
   /* loading again gives the same keys (nothing regenerated) */
-  char pk1[65];
+  char pk1[131];
   snprintf(pk1, sizeof pk1, "%s", ks.sign_public_hex);
   assert_int_equal(mg_keyring_init(dir, MG_KEYRING_CREATE), MG_OK);
   assert_int_equal(mg_keyring_status_get(&ks), MG_OK);
@@ -162,25 +174,215 @@ static void test_keyring_first_start_and_permissions(void **st) {
   assert_int_equal(mg_keyring_dir_for_store("postgres://h/db", f, sizeof f), MG_ENOTSUP);
 }
 
+/* Writes one key file (64 hex digits and a newline, mode 0600) as an older release did. */
+static void put_key_file(const char *dir, const char *name, const uint8_t k[32]) {
+  char path[800], hex[65];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  mg_hex(k, 32, hex);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "%s\n", hex);
+  fclose(f);
+  assert_int_equal(chmod(path, 0600), 0);
+}
+
 static void test_sign_verify(void **st) {
   (void)st;
   char dir[600];
   keydir("crypto-sign", dir, sizeof dir);
   assert_int_equal(mg_keyring_init(dir, MG_KEYRING_CREATE), MG_OK);
-  uint8_t sig[64];
+  uint8_t sig[64], pk[65];
   uint32_t kid = 0;
-  assert_int_equal(mg_keyring_sign("head", 4, &kid, sig), MG_OK);
+  assert_int_equal(mg_keyring_sm2_sign("head", 4, &kid, sig), MG_OK);
   assert_int_equal(kid, 1);
-  assert_int_equal(mg_keyring_verify(1, "head", 4, sig), MG_OK);
-  assert_int_equal(mg_keyring_verify(1, "heae", 4, sig), MG_ECORRUPT);
-  assert_int_equal(mg_keyring_verify(9, "head", 4, sig), MG_ENOTFOUND);
+  assert_int_equal(mg_keyring_sm2_verify(1, "head", 4, sig), MG_OK);
+  assert_int_equal(mg_keyring_sm2_verify(1, "heae", 4, sig), MG_ECORRUPT);
+  assert_int_equal(mg_keyring_sm2_verify(9, "head", 4, sig), MG_ENOTFOUND);
+  /* the keyring's signature is an ordinary SM2 signature under the exported public key */
+  assert_int_equal(mg_keyring_sm2_public(1, pk), MG_OK);
+  assert_int_equal(mg_sm2_verify(pk, "head", 4, sig), MG_OK);
+  sig[63] ^= 1;
+  assert_int_equal(mg_keyring_sm2_verify(1, "head", 4, sig), MG_ECORRUPT);
+  sig[63] ^= 1;
   uint32_t nid = 0;
   assert_int_equal(mg_keyring_rotate(1, &nid), MG_OK);
   assert_int_equal(nid, 2);
-  assert_int_equal(mg_keyring_verify(1, "head", 4, sig), MG_OK); /* old signatures still verify */
-  assert_int_equal(mg_keyring_sign("head", 4, &kid, sig), MG_OK);
+  assert_int_equal(mg_keyring_sm2_verify(1, "head", 4, sig), MG_OK); /* old signatures verify */
+  assert_int_equal(mg_keyring_sm2_sign("head", 4, &kid, sig), MG_OK);
   assert_int_equal(kid, 2);
+  assert_int_equal(mg_keyring_sm2_verify(1, "head", 4, sig), MG_ECORRUPT);
+  assert_int_equal(mg_keyring_sm2_verify(2, "head", 4, sig), MG_OK);
+  uint32_t ids[4];
+  size_t n = 0;
+  assert_int_equal(mg_keyring_sm2_ids(ids, 4, &n), MG_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(ids[0], 1);
+  assert_int_equal(ids[1], 2);
+  assert_int_equal(mg_keyring_sm2_ids(ids, 1, &n), MG_ETOOBIG);
   mg_keyring_shutdown();
+  assert_int_equal(mg_keyring_sm2_sign("head", 4, &kid, sig), MG_ECRYPTO); /* no keyring */
+}
+
+/* A key directory from before SM2 (field and Ed25519 keys) loads for verification, gets its
+ * SM2 key only when loaded to create, and its Ed25519 key keeps verifying. */
+static void test_pre_sm2_directory(void **st) {
+  (void)st;
+  char dir[600];
+  keydir("crypto-legacy", dir, sizeof dir);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  uint8_t fk[32], seed[32], epk[32], esk[64], sig[64];
+  for (int i = 0; i < 32; i++) fk[i] = (uint8_t)(i * 7 + 1), seed[i] = (uint8_t)(200 - i);
+  put_key_file(dir, "field-00000001.key", fk);
+  put_key_file(dir, "sign-00000001.key", seed);
+  crypto_sign_seed_keypair(epk, esk, seed);
+  assert_int_equal(crypto_sign_detached(sig, NULL, (const uint8_t *)"head", 4, esk), 0);
+  mg_keyring_shutdown();
+  assert_int_equal(mg_keyring_init(dir, 0), MG_OK);
+  mg_keyring_status ks;
+  assert_int_equal(mg_keyring_status_get(&ks), MG_OK);
+  assert_int_equal(ks.n_ed25519, 1);
+  assert_int_equal(ks.n_sign, 0);
+  assert_string_equal(ks.sign_public_hex, "");
+  uint8_t got[32], ssig[64];
+  uint32_t kid = 0;
+  assert_int_equal(mg_keyring_ed25519_public(1, got), MG_OK);
+  assert_memory_equal(got, epk, 32);
+  assert_int_equal(mg_keyring_ed25519_verify(1, "head", 4, sig), MG_OK);
+  assert_int_equal(mg_keyring_ed25519_verify(1, "heae", 4, sig), MG_ECORRUPT);
+  assert_int_equal(mg_keyring_ed25519_verify(2, "head", 4, sig), MG_ENOTFOUND);
+  assert_int_equal(mg_keyring_sm2_sign("head", 4, &kid, ssig), MG_ECRYPTO); /* not upgraded */
+  char *tok = NULL;
+  assert_int_equal(mg_crypto_seal("user.phone", "13812345678", 11, &tok), MG_OK);
+  /* loading to create adds sm2-00000001.key and leaves the old keys alone */
+  assert_int_equal(mg_keyring_init(dir, MG_KEYRING_CREATE), MG_OK);
+  assert_int_equal(mg_keyring_status_get(&ks), MG_OK);
+  assert_int_equal(ks.n_sign, 1);
+  assert_int_equal(ks.sign_current, 1);
+  assert_int_equal(ks.n_ed25519, 1);
+  assert_int_equal(mg_keyring_ed25519_verify(1, "head", 4, sig), MG_OK);
+  assert_int_equal(mg_keyring_sm2_sign("head", 4, &kid, ssig), MG_OK);
+  assert_int_equal(mg_keyring_sm2_verify(kid, "head", 4, ssig), MG_OK);
+  char *pt = NULL;
+  assert_int_equal(mg_crypto_open("user.phone", tok, &pt, NULL), MG_OK); /* same field key */
+  assert_string_equal(pt, "13812345678");
+  free(pt);
+  free(tok);
+  /* a directory with a field key but neither kind of signing key is refused, even to create */
+  char sf[800];
+  snprintf(sf, sizeof sf, "%s/sign-00000001.key", dir);
+  assert_int_equal(unlink(sf), 0);
+  snprintf(sf, sizeof sf, "%s/sm2-00000001.key", dir);
+  assert_int_equal(unlink(sf), 0);
+  assert_int_equal(mg_keyring_init(dir, MG_KEYRING_CREATE), MG_ECRYPTO);
+  /* an SM2 key file whose scalar is not a private key (0; n - 1) is refused */
+  uint8_t zero[32] = {0};
+  put_key_file(dir, "sm2-00000001.key", zero);
+  assert_int_equal(mg_keyring_init(dir, 0), MG_ECRYPTO);
+  static const uint8_t n_minus_1[32] = {
+      0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+      0x72, 0x03, 0xDF, 0x6B, 0x21, 0xC6, 0x05, 0x2B, 0x53, 0xBB, 0xF4, 0x09, 0x39, 0xD5, 0x41, 0x22};
+  assert_int_equal(unlink(sf), 0);
+  put_key_file(dir, "sm2-00000001.key", n_minus_1);
+  assert_int_equal(mg_keyring_init(dir, 0), MG_ECRYPTO);
+  mg_keyring_shutdown();
+}
+
+static void unhex(const char *h, uint8_t *out, size_t n) {
+  size_t bl = 0;
+  assert_int_equal(sodium_hex2bin(out, n, h, strlen(h), " ", &bl, NULL), 0);
+  assert_int_equal(bl, n);
+}
+
+/* DER INTEGER of a 32-byte big-endian value (for the openssl tool, which reads DER). */
+static size_t der_int(const uint8_t *v, uint8_t *out) {
+  size_t i = 0;
+  while (i < 31 && !v[i]) i++;
+  size_t len = 32 - i, pad = v[i] & 0x80 ? 1 : 0;
+  out[0] = 0x02;
+  out[1] = (uint8_t)(len + pad);
+  if (pad) out[2] = 0;
+  memcpy(out + 2 + pad, v + i, len);
+  return 2 + pad + len;
+}
+
+static void test_sm2(void **st) {
+  (void)st;
+  /* GM/T 0003.5-2012 appendix A: the signature example on the recommended curve, ID
+   * "1234567812345678", message "message digest" */
+  uint8_t d[32], want_pk[65], pk[65], sig[64];
+  unhex("3945208F 7B2144B1 3F36E38A C6D39F95 88939369 2860B51A 42FB81EF 4DF7C5B8", d, 32);
+  unhex("04 09F9DF31 1E5421A1 50DD7D16 1E4BC5C6 72179FAD 1833FC07 6BB08FF3 56F35020"
+        "CCEA490C E26775A5 2DC6EA71 8CC1AA60 0AED05FB F35E084A 6632F607 2DA9AD13", want_pk, 65);
+  unhex("F5A03B06 48D2C463 0EEAC513 E1BB81A1 5944DA38 27D5B741 43AC7EAC EEE720B3"
+        "B1B6AA29 DF212FD8 763182BC 0D421CA1 BB9038FD 1F7F42D4 840B69C4 85BBC1AA", sig, 64);
+  const char *msg = "message digest";
+  size_t ml = strlen(msg);
+  assert_int_equal(mg_sm2_public(d, pk), MG_OK);
+  assert_memory_equal(pk, want_pk, 65);
+  assert_int_equal(mg_sm2_verify(pk, msg, ml, sig), MG_OK);
+  /* any flipped bit of r or s, or of the message, fails */
+  for (int i = 0; i < 64; i += 7) {
+    sig[i] ^= 0x10;
+    assert_int_equal(mg_sm2_verify(pk, msg, ml, sig), MG_ECORRUPT);
+    sig[i] ^= 0x10;
+  }
+  assert_int_equal(mg_sm2_verify(pk, "message digesT", ml, sig), MG_ECORRUPT);
+  uint8_t zero[64] = {0};
+  assert_int_equal(mg_sm2_verify(pk, msg, ml, zero), MG_ECORRUPT);
+  /* a public key off the curve is not a key */
+  uint8_t bad_pk[65];
+  memcpy(bad_pk, pk, 65);
+  bad_pk[64] ^= 1;
+  assert_int_equal(mg_sm2_verify(bad_pk, msg, ml, sig), MG_EINVAL);
+  assert_int_equal(mg_sm2_public(zero, pk), MG_EINVAL);
+  /* sign and verify; signatures are randomised */
+  uint8_t k[32], kp[65], s1[64], s2[64];
+  assert_int_equal(mg_sm2_keygen(k), MG_OK);
+  assert_int_equal(mg_sm2_public(k, kp), MG_OK);
+  assert_int_equal(mg_sm2_sign(k, kp, msg, ml, s1), MG_OK);
+  assert_int_equal(mg_sm2_sign(k, kp, msg, ml, s2), MG_OK);
+  assert_memory_not_equal(s1, s2, 64);
+  assert_int_equal(mg_sm2_verify(kp, msg, ml, s1), MG_OK);
+  assert_int_equal(mg_sm2_verify(kp, msg, ml, s2), MG_OK);
+  assert_int_equal(mg_sm2_verify(want_pk, msg, ml, s1), MG_ECORRUPT); /* another key */
+  assert_int_equal(mg_sm2_sign(k, kp, NULL, 0, s1), MG_OK);
+  assert_int_equal(mg_sm2_verify(kp, NULL, 0, s1), MG_OK);
+  /* the exported PEM and a DER form of r || s satisfy the openssl tool (with the same ID), when
+   * it is installed */
+  mg_buf pem;
+  mg_buf_init(&pem, 4096);
+  assert_int_equal(mg_sm2_public_pem(kp, &pem), MG_OK);
+  assert_non_null(strstr(pem.data, "-----BEGIN PUBLIC KEY-----"));
+  char base[512], path[700], cmd[3000];
+  mg_test_tmpdir("crypto-sm2-cli", base, sizeof base);
+  uint8_t der[80];
+  size_t rl = der_int(s2, der + 2), sl = der_int(s2 + 32, der + 2 + rl);
+  der[0] = 0x30;
+  der[1] = (uint8_t)(rl + sl);
+  const struct {
+    const char *name;
+    const void *p;
+    size_t n;
+  } files[] = {{"pub.pem", pem.data, pem.len}, {"msg", msg, ml}, {"sig.der", der, 2 + rl + sl}};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(path, sizeof path, "%s/%s", base, files[i].name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(files[i].p, 1, files[i].n, f), files[i].n);
+    fclose(f);
+  }
+  mg_buf_free(&pem);
+  if (system("openssl version >/dev/null 2>&1") == 0) {
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -digest sm3 "
+             "-pkeyopt distid:" MG_SM2_ID " -in msg -sigfile sig.der >/dev/null 2>&1", base);
+    assert_int_equal(system(cmd), 0);
+    /* and the tool rejects it under another ID (the ID enters the digest) */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -digest sm3 "
+             "-pkeyopt distid:1234567812345679 -in msg -sigfile sig.der >/dev/null 2>&1", base);
+    assert_int_not_equal(system(cmd), 0);
+  }
 }
 
 /* ---- field encryption and MACs ---------------------------------------------------------------- */
@@ -337,6 +539,8 @@ int main(void) {
       cmocka_unit_test(test_file_digest),
       cmocka_unit_test(test_keyring_first_start_and_permissions),
       cmocka_unit_test(test_sign_verify),
+      cmocka_unit_test(test_pre_sm2_directory),
+      cmocka_unit_test(test_sm2),
       cmocka_unit_test(test_seal_open),
       cmocka_unit_test(test_record_mac),
       cmocka_unit_test(test_raw_file_has_no_plaintext),

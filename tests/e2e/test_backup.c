@@ -1,7 +1,7 @@
 /* tests/e2e/test_backup.c — `moocguard backup` of a running server's store and `restore` into a
  * new path: statements (count and content), credentials, settings and the audit chain survive;
  * a damaged backup or an existing target is refused. Also `verify-audit` exit codes on a raw
- * file edit, and `keys` on a store. */
+ * file edit and an SM2 signature edit, and `keys` on a store. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,10 +246,113 @@ static void verify_audit_cli_detects_edit(void **state) {
   assert_non_null(strstr(out, "0700"));
 }
 
+/* The recipe of docs/crypto.md ("Checking a checkpoint with the public key alone"): its Python
+ * block and the openssl command, with the PEM `keys public` printed. Returns the openssl exit
+ * status, or -1 when python3 or openssl is not installed (then nothing is asserted). */
+static int doc_recipe(const char *dir, const char *store, int seq) {
+  if (system("python3 -c 1 >/dev/null 2>&1") || system("openssl version >/dev/null 2>&1"))
+    return -1;
+  char path[1024], cmd[4096];
+  const char *src = getenv("MG_SOURCE_DIR");
+  snprintf(path, sizeof path, "%s/docs/crypto.md", src ? src : "..");
+  char *doc = mg_test_read_file(path, NULL);
+  assert_non_null(doc);
+  const char *start = strstr(doc, "```python\n# ckpt.py");
+  assert_non_null(start);
+  start += strlen("```python\n");
+  const char *end = strstr(start, "```");
+  assert_non_null(end);
+  snprintf(path, sizeof path, "%s/ckpt.py", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  assert_int_equal(fwrite(start, 1, (size_t)(end - start), f), (size_t)(end - start));
+  fclose(f);
+  free(doc);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && '%s' keys public --store '%s' > sm2-public.txt 2>/dev/null && "
+           "sed -n '/BEGIN/,/END/p' sm2-public.txt > sm2-1.pem && "
+           "python3 ckpt.py '%s' %d >/dev/null && "
+           "openssl pkeyutl -verify -pubin -inkey sm2-1.pem -rawin -digest sm3 "
+           "-pkeyopt distid:1234567812345678 -in ckpt.msg -sigfile ckpt.sig >/dev/null 2>&1",
+           dir, bin(), store, store, seq);
+  return run(cmd, NULL, 0);
+}
+
+/* Checkpoints are SM2 and verify; `keys status` / `keys public` export the public key stored
+ * with them, and the documented openssl recipe checks a checkpoint with that alone;
+ * verify-audit names a flipped hex digit in an SM2 checkpoint signature. */
+static void verify_audit_cli_sm2(void **state) {
+  (void)state;
+  char dir[512], store[700], cmd[4096], out[16384];
+  mg_test_tmpdir("e2e-verify-sm2", dir, sizeof dir);
+  snprintf(store, sizeof store, "%s/v.db", dir);
+  snprintf(cmd, sizeof cmd, "'%s' keys init --store '%s' >/dev/null 2>&1", bin(), store);
+  assert_int_equal(run(cmd, NULL, 0), 0);
+  snprintf(cmd, sizeof cmd, "'%s' keys status --json --store '%s' 2>/dev/null", bin(), store);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "\"sign_algorithm\":\"SM2\""));
+  const char *pk = strstr(out, "\"sign_public_key\":\"04");
+  assert_non_null(pk);
+  char pk_hex[131];
+  snprintf(pk_hex, sizeof pk_hex, "%s", pk + strlen("\"sign_public_key\":\""));
+  assert_int_equal(strlen(pk_hex), 130);
+  mg_keyring_shutdown();
+  mg_store *s = NULL;
+  assert_int_equal(mg_store_open(store, &s, NULL), MG_OK);
+  for (int i = 0; i < 3; i++) {
+    mg_audit_event ev = {.actor = "carol", .role = "univ_admin", .action = "course.update",
+                         .object_type = "course"};
+    assert_int_equal(mg_audit_append(s, &ev, NULL), MG_OK);
+  }
+  assert_int_equal(mg_audit_checkpoint(s, 1, NULL), MG_OK); /* SM2 checkpoints at 1 and 3 */
+  mg_store_close(s);
+  mg_keyring_shutdown();
+  snprintf(cmd, sizeof cmd, "'%s' verify-audit --json --store '%s' 2>/dev/null", bin(), store);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "\"checkpoints\":2,\"checkpoints_sm2\":2"));
+  /* the stored public key is the one `keys` prints, and `keys public` gives it as PEM */
+  sqlite3 *h = NULL;
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_open(store, &h), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, "SELECT alg, public_key FROM audit_checkpoint WHERE seq = 3",
+                                      -1, &q, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(q, 0), "sm2");
+  assert_string_equal((const char *)sqlite3_column_text(q, 1), pk_hex);
+  sqlite3_finalize(q);
+  snprintf(cmd, sizeof cmd, "'%s' keys public --store '%s' 2>/dev/null", bin(), store);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "# sm2-00000001.key key_id 1 (current)"));
+  assert_non_null(strstr(out, "-----BEGIN PUBLIC KEY-----"));
+  snprintf(cmd, sizeof cmd, "'%s' keys public --json --store '%s' 2>/dev/null", bin(), store);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, pk_hex));
+  assert_non_null(strstr(out, "\"distinguishing_id\":\"1234567812345678\""));
+  int recipe = doc_recipe(dir, store, 3);
+  assert_true(recipe == -1 || recipe == 0);
+  /* flip one hex digit of the SM2 signature at seq 3 */
+  assert_int_equal(sqlite3_exec(h, "DROP TRIGGER audit_checkpoint_no_update; UPDATE "
+                                   "audit_checkpoint SET signature = substr(signature, 1, 40) || "
+                                   "(CASE substr(signature, 41, 1) WHEN 'f' THEN 'e' ELSE 'f' END) "
+                                   "|| substr(signature, 42) WHERE seq = 3", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(h);
+  snprintf(cmd, sizeof cmd, "'%s' verify-audit --json --store '%s' 2>/dev/null", bin(), store);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_non_null(strstr(out, "\"bad_seq\":3"));
+  assert_non_null(strstr(out, "\"problem\":\"checkpoint_signature\""));
+  assert_non_null(strstr(out, "SM2 signature does not verify"));
+  if (recipe == 0) assert_int_not_equal(doc_recipe(dir, store, 3), 0);
+  snprintf(cmd, sizeof cmd, "'%s' verify-audit --store '%s' 2>/dev/null", bin(), store);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_non_null(strstr(out, "BROKEN at seq 3"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(backup_restore_roundtrip),
       cmocka_unit_test(verify_audit_cli_detects_edit),
+      cmocka_unit_test(verify_audit_cli_sm2),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
