@@ -355,6 +355,8 @@ typedef struct vsess {
   float first_in; int64_t first_recv; int first_offline;
   /* committed state at win[0] */
   float credit0, excess0, watch0;
+  struct run { float low, play; uint8_t ok, paused; } run0; /* the current continuous run (run_step) */
+  float run_max;          /* largest run excess so far (s of video beyond cap and jitter) */
   /* what has been added to the enrolment so far */
   float rep_excess, rep_watch;
   int64_t adv_lo, adv_hi; /* last interval in which the position advanced (recv) */
@@ -709,6 +711,31 @@ static pairres step(const vsess *s, const pt *a, const pt *b, float credit) {
   return r;
 }
 
+/* The same physics over a whole continuous run of playback (from the first report or a seek,
+ * without seek, offline report or backward step): over any stretch of a run, position gained <=
+ * cap x time playing (paused time excluded), plus one allowance for receive jitter (the largest
+ * credit a single step may carry, 15 s at the cap, plus 2 s). Unlike the per-step sum it adds no
+ * slack per report, so a player driven steadily past the cap shows by the end of one video. The
+ * run keeps the lowest (position - cap x play time) seen, so the stretch judged is the worst one.
+ * Returns the excess after b (<= 0: within the cap). */
+static float run_step(const vsess *s, const pt *a, const pt *b, struct run *r) {
+  double cap = (s->cap > 0 ? s->cap : 2.0) * 1.05;
+  if (!r->ok) *r = (struct run){a->out, 0, 1, 0};
+  /* paused from a pause until the next play (reports in between do not resume it) */
+  if (a->kind == MG_XAPI_KIND_VIDEO_PAUSED) r->paused = 1;
+  if (a->kind == MG_XAPI_KIND_VIDEO_PLAYED) r->paused = 0;
+  if (a->offline || b->offline || b->kind == MG_XAPI_KIND_VIDEO_SEEKED || b->in < a->out - 0.5f ||
+      b->recv < a->recv || (r->paused && b->in > a->out + 0.5f)) {
+    *r = (struct run){b->out, 0, 1, 0};
+    return 0;
+  }
+  if (!r->paused) r->play += (float)((b->recv - a->recv) / 1e6);
+  double v = (double)b->in - cap * r->play;
+  double ex = v - r->low - (2.0 + 15.0 * cap / 1.05);
+  if (v < r->low) r->low = (float)v;
+  return (float)ex;
+}
+
 /* Heartbeat intervals and pauses are learned only from committed (ordered) steps. */
 static void commit_step(mg_detect *d, vsess *s, const pt *a, const pt *b) {
   enrol *e = E(d, s->enrol);
@@ -755,10 +782,23 @@ static void video_reach_raise(mg_detect *d, const vsess *s, float reach) {
   if (hm_put(&d->vid_ix, video_key(s), v)) d->rc = d->rc ? d->rc : MG_ENOMEM;
 }
 
+/* 60 s of step excess, or 30 s over one continuous run beyond its jitter allowance: a minute
+ * (half a minute past the largest receive delay tolerated) of video no one can have watched. */
+static void speed_judge(mg_detect *d, const vsess *s, float excess, float run_max, const mg_detect_event *ev) {
+  enrol *e = E(d, s->enrol);
+  if (excess > e->max_sess_excess) e->max_sess_excess = excess;
+  if (excess < 30 && run_max < 30) return;
+  double strength = excess >= 60 || run_max >= 30 ? 1.0 : 0.4;
+  set_sig(d, s->enrol, S_SPEED, strength, excess > run_max ? excess : run_max, ev ? ev->id : NULL,
+          ev ? ev->ts_us : 0);
+}
+
 static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
   vsess *s = pool_at(&d->sess, si);
   float credit = s->credit0, excess = s->excess0, watch = s->watch0;
   float before = video_reach(d, s), reach = s->reach;
+  struct run run = s->run0;
+  float run_max = s->run_max, judged = excess, judged_run = run_max;
   /* the session's first report counts as reached when it resumes where the video had been
    * reached before (or was recorded offline, judged on the client clock) */
   if (s->nwin && s->win[0].recv == s->first_recv &&
@@ -770,6 +810,11 @@ static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
     credit = r.credit;
     excess += r.excess;
     watch += r.watch;
+    float rx = run_step(s, a, b, &run);
+    if (rx > run_max) run_max = rx;
+    /* a pause at a new position may be where a seek landed whose own statement (same client
+     * time) is still on its way: the last step into a pause is judged once the next report is in */
+    if (i < s->nwin - 1 || b->kind != MG_XAPI_KIND_VIDEO_PAUSED) { judged = excess; judged_run = run_max; }
     if (a->out <= reach + 30.0f || a->offline) {
       float at = r.excess <= 0 ? b->in : a->out + r.watch;
       if (at > reach) reach = at;
@@ -782,11 +827,7 @@ static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
   e->watch_s += watch - s->rep_watch;
   s->rep_watch = watch;
   s->rep_excess = excess;
-  if (excess > e->max_sess_excess) e->max_sess_excess = excess;
-  if (excess >= 30) {
-    double strength = excess >= 60 ? 1.0 : 0.4;
-    set_sig(d, s->enrol, S_SPEED, strength, excess, ev ? ev->id : NULL, ev ? ev->ts_us : 0);
-  }
+  speed_judge(d, s, judged, judged_run, ev);
 }
 
 static void sess_commit_front(mg_detect *d, vsess *s) {
@@ -795,6 +836,8 @@ static void sess_commit_front(mg_detect *d, vsess *s) {
     s->credit0 = r.credit;
     s->excess0 += r.excess;
     s->watch0 += r.watch;
+    float rx = run_step(s, &s->win[0], &s->win[1], &s->run0);
+    if (rx > s->run_max) s->run_max = rx;
     commit_step(d, s, &s->win[0], &s->win[1]);
   }
   memmove(&s->win[0], &s->win[1], (size_t)(s->nwin - 1) * sizeof s->win[0]);
@@ -864,6 +907,7 @@ static void sess_close(mg_detect *d, uint32_t si) {
   vsess *s = pool_at(&d->sess, si);
   sess_attendance(d, s);
   while (s->nwin > 1) sess_commit_front(d, s);
+  speed_judge(d, s, s->excess0, s->run_max, NULL); /* a last step into a pause waited for this */
   claim_judge(d, si);
   s = pool_at(&d->sess, si);
   if (!s->closed) actor_drop_session(d, s->actor, si);
@@ -1051,6 +1095,18 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     /* insert sorted by receive time (late arrivals merge into the window) */
     int pos = s->nwin;
     while (pos > 0 && s->win[pos - 1].recv > np.recv) pos--;
+    /* a player stamps a seek and the report it causes (a pause at the target) with the same
+     * client time and may send them in either order: the seek goes first, or the report at the
+     * target would look like a jump of the position */
+    if (np.kind == MG_XAPI_KIND_VIDEO_SEEKED) {
+      while (pos > 0 && s->win[pos - 1].ts == np.ts && np.recv - s->win[pos - 1].recv < 2000000 &&
+             s->win[pos - 1].kind != MG_XAPI_KIND_VIDEO_SEEKED)
+        pos--;
+    } else {
+      while (pos < s->nwin && s->win[pos].kind == MG_XAPI_KIND_VIDEO_SEEKED && s->win[pos].ts == np.ts &&
+             s->win[pos].recv - np.recv < 2000000)
+        pos++;
+    }
     if (pos == 0 && s->nwin == WIN) {
       /* older than everything kept: too late to order; counted as seen, nothing more */
     } else {
