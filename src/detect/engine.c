@@ -311,6 +311,7 @@ typedef struct enrol {
   float start_c, start_s;
   /* pages, tasks, pop-ups, coursework vs exam */
   uint16_t pages, nodwell, tasks, task_same, popups, popup_fast;
+  uint16_t pages_from, popups_from; /* since the first instant page / pop-up (a tool taking over) */
   float last_task_gap;
   int64_t last_task_ts;
   uint16_t cw_items, cw_correct, ex_items, ex_correct;
@@ -346,6 +347,7 @@ typedef struct vsess {
   uint32_t enrol;
   float cap, length, threshold;
   float reach;            /* furthest position reached at a possible speed (or by a seek) */
+  float own;              /* the same, counted from this session's first report wherever it was */
   float claim;            /* completion claimed: the position it needs (0: none pending) */
   int64_t claim_ts;
   uint8_t claim_id[16];
@@ -353,6 +355,7 @@ typedef struct vsess {
   pt win[WIN];
   uint8_t nwin, seeked, first_set, closed;
   float first_in; int64_t first_recv; int first_offline;
+  uint8_t first_known;    /* the first report resumed where this enrolment's viewing had reached */
   /* committed state at win[0] */
   float credit0, excess0, watch0;
   struct run { float low, play; uint8_t ok, paused; } run0; /* the current continuous run (run_step) */
@@ -413,6 +416,7 @@ typedef struct face {
 typedef struct plat {
   uint64_t key;
   uint64_t hist[HB_BINS], n;
+  double pause_n, resume_n; /* pauses and quick resumes of all its enrolments (last sweep) */
   uint8_t off[S_COUNT_]; /* rule switched off: too common on this platform to mean anything */
 } plat;
 
@@ -796,7 +800,7 @@ static void speed_judge(mg_detect *d, const vsess *s, float excess, float run_ma
 static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
   vsess *s = pool_at(&d->sess, si);
   float credit = s->credit0, excess = s->excess0, watch = s->watch0;
-  float before = video_reach(d, s), reach = s->reach;
+  float before = video_reach(d, s), reach = s->reach, own = s->own;
   struct run run = s->run0;
   float run_max = s->run_max, judged = excess, judged_run = run_max;
   /* the session's first report counts as reached when it resumes where the video had been
@@ -804,6 +808,8 @@ static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
   if (s->nwin && s->win[0].recv == s->first_recv &&
       (s->win[0].offline || s->win[0].in <= before + 30.0f) && s->win[0].in > reach)
     reach = s->win[0].in;
+  if (s->nwin && s->win[0].recv == s->first_recv) s->first_known = s->win[0].in <= before + 30.0f;
+  if (s->nwin && s->win[0].recv == s->first_recv && s->win[0].in > own) own = s->win[0].in;
   for (int i = 1; i < s->nwin; i++) {
     const pt *a = &s->win[i - 1], *b = &s->win[i];
     pairres r = step(s, a, b, credit);
@@ -819,9 +825,14 @@ static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
       float at = r.excess <= 0 ? b->in : a->out + r.watch;
       if (at > reach) reach = at;
     }
+    if (a->out <= own + 30.0f) {
+      float at = r.excess <= 0 ? b->in : a->out + r.watch;
+      if (at > own) own = at;
+    }
     if (b->kind == MG_XAPI_KIND_VIDEO_SEEKED && b->out > reach && b->in <= reach + 30.0f) reach = b->out;
   }
   s->reach = reach;
+  s->own = own;
   video_reach_raise(d, s, reach);
   enrol *e = E(d, s->enrol);
   e->watch_s += watch - s->rep_watch;
@@ -989,7 +1000,11 @@ static void claim_judge(mg_detect *d, uint32_t si) {
   float covered = s->reach > before ? s->reach : before;
   s->claim = 0;
   if (covered >= 0.25f * need) return;
-  if (!E(d, s->enrol)->offline_seen) {
+  /* a session that resumed mid-video and then played on at a possible speed to the completion
+   * point shows a viewer; the playback before the resume (an offline session not yet synced, the
+   * first one of this enrolment) may still be on its way, so it waits like an offline claim */
+  int resumed = s->first_in >= 30 && s->first_in < need && s->own >= need;
+  if (!E(d, s->enrol)->offline_seen && !resumed) {
     claim_decide(d, s->enrol, need, covered, s->claim_id, s->claim_ts);
     return;
   }
@@ -1135,7 +1150,8 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     if (thr < 0.5) thr = 0.5;
     if (e->completions < 65535) e->completions++;
     e->claimed_s += (float)(len * thr);
-    if (s->first_set && !s->seeked && !s->first_offline && len > 60 && s->first_in >= 0.85 * len) {
+    if (s->first_set && !s->seeked && !s->first_offline && !s->first_known && len > 60 &&
+        s->first_in >= 0.85 * len) {
       if (e->near_end < 65535) e->near_end++;
       set_sig(d, ei, S_FIRST_NEAR_END, e->near_end >= 3 ? 0.5 : 0.3, e->near_end, ev->id, ev->ts_us);
     }
@@ -1506,9 +1522,10 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       if (a->it[i].dur <= 0) continue;
       if (e->popups < 65535) e->popups++;
       if (a->it[i].dur < 3.0 && e->popup_fast < 65535) e->popup_fast++;
+      if (e->popup_fast && e->popups_from < 65535) e->popups_from++;
     }
-    if (e->popups >= 3 && e->popup_fast >= 0.8 * e->popups)
-      set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups, a->last_id, a->last_ts);
+    if (e->popups_from >= 3 && e->popup_fast >= 0.8 * e->popups_from)
+      set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups_from, a->last_id, a->last_ts);
   } else if (a->akind == MG_DEV_AK_EXAM || a->akind == MG_DEV_AK_QUIZ || a->akind == MG_DEV_AK_HOMEWORK) {
     if (a->akind == MG_DEV_AK_EXAM) { e->ex_items += (uint16_t)known; e->ex_correct += (uint16_t)correct; }
     else { e->cw_items += (uint16_t)known; e->cw_correct += (uint16_t)correct; }
@@ -1642,6 +1659,7 @@ static void on_page(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   if (!(ev->has & MG_DEV_HAS_DURATION)) return;
   if (e->pages < 65535) e->pages++;
   if (ev->duration < 3.0 && e->nodwell < 65535) e->nodwell++;
+  if (e->nodwell && e->pages_from < 65535) e->pages_from++;
 }
 
 static void on_task(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
@@ -1719,6 +1737,17 @@ static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, 
 /* strength of each weak behavioural rule; no single one reaches the threshold */
 static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.3, 0.25, 0.2, 0.3, 0.4, 0.25, 0.2, 0.4, 0.4, 0.4, 0.3, 0.3};
 
+/* P(X >= k) for X ~ Binomial(n, p), summed in log space. */
+static double binom_tail(unsigned n, unsigned k, double p) {
+  if (k == 0) return 1;
+  if (p <= 0) return 0;
+  if (p >= 1) return 1;
+  double s = 0;
+  for (unsigned i = k; i <= n; i++)
+    s += exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) + i * log(p) + (n - i) * log1p(-p));
+  return s;
+}
+
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   for (int i = 0; i < F_NFEAT; i++) out[i] = NAN;
@@ -1732,6 +1761,10 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   }
   if (e->pauses >= 5) {
     out[F_AUTORESUME] = (double)e->autoresume / e->pauses;
+    /* few pauses: a share of 0.6 is chance unless it is improbable at the platform's own rate */
+    if (out[F_AUTORESUME] >= 0.6 && p->pause_n >= 1000 &&
+        binom_tail(e->pauses, e->autoresume, p->resume_n / p->pause_n) > 1e-4)
+      out[F_AUTORESUME] = 0;
     unsigned pn = 0, mx = 0;
     for (int i = 0; i < PAUSE_BINS; i++) { pn += e->pause_hist[i]; if (e->pause_hist[i] > mx) mx = e->pause_hist[i]; }
     /* concentration in one half-octave bin, ignoring instant resumes (counted above) */
@@ -1756,8 +1789,10 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     double sd = r > 0 ? sqrt(-2 * log(r)) * 1440 / (2 * M_PI) : 1440;
     out[F_CRON] = sd;
   }
-  if (e->popups >= 3) out[F_POPUP] = (double)e->popup_fast / e->popups;
-  if (e->pages >= 4) out[F_NODWELL] = (double)e->nodwell / e->pages;
+  /* shares from the first instant one on: a tool that takes over after an honest start is not
+   * diluted by the pages and pop-ups its student handled before */
+  if (e->popups >= 3) out[F_POPUP] = e->popups_from >= 3 ? (double)e->popup_fast / e->popups_from : 0;
+  if (e->pages >= 4) out[F_NODWELL] = e->pages_from >= 4 ? (double)e->nodwell / e->pages_from : 0;
   if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
   /* counts only when at least 30 % of the sessions were unattended (a tool that took over) */
   if (e->att_sess >= 1) out[F_UNATTENDED] = e->att_unattended >= 0.3 * e->att_sess ? e->att_unattended : 0;
@@ -1776,6 +1811,17 @@ static void sweep(mg_detect *d) {
   uint32_t (*cnt)[F_NFEAT] = calloc(np, sizeof *cnt);
   uint32_t (*elig)[F_NFEAT] = calloc(np, sizeof *elig);
   if (!cnt || !elig) { free(cnt); free(elig); d->rc = d->rc ? d->rc : MG_ENOMEM; return; }
+  for (uint32_t p = 1; p < np; p++) {
+    plat *pl = pool_at(&d->plats, p);
+    pl->pause_n = pl->resume_n = 0;
+  }
+  for (uint32_t i = 1; i < d->enrols.n; i++) { /* each platform's own share of quick resumes */
+    enrol *e = E(d, i);
+    if (!e->reg) continue;
+    plat *pl = pool_at(&d->plats, e->plat);
+    pl->pause_n += e->pauses;
+    pl->resume_n += e->autoresume;
+  }
   for (uint32_t i = 1; i < d->enrols.n; i++) {
     enrol *e = E(d, i);
     if (!e->reg) continue;

@@ -49,6 +49,9 @@ static mg_detect *engine(got *g) {
  * position (a seek: from -> to). */
 typedef struct rep { const char *verb; double ts, recv, pos, to; } rep;
 
+/* How the player reports (volume, page visible, input on every third report or never). */
+static struct { double volume; int hidden, no_input, offline; } g_style = {0.8, 0, 0, 0};
+
 static void session(seq *q, const who *w, const char *vid, int64_t t0, double cap, double length,
                     const rep *r, size_t n) {
   char sid[64], oid[128], ext[512], res[256];
@@ -59,8 +62,9 @@ static void session(seq *q, const who *w, const char *vid, int64_t t0, double ca
   st(q, w, V_INIT, T_VIDEO, oid, t0, t0 + 100, NULL, NULL, ext);
   for (size_t i = 0; i < n; i++) {
     /* a present viewer: input on some reports, not all */
-    snprintf(ext, sizeof ext, "\"" VX "session-id\":\"%s\",\"" VX "length\":%.3f,\"" VX "speed\":\"%gx\",\"" VX "volume\":0.8,\"" X "input-count\":%d,\"" X "visible\":true",
-             sid, length, cap, i % 3 == 0);
+    snprintf(ext, sizeof ext, "\"" VX "session-id\":\"%s\",\"" VX "length\":%.3f,\"" VX "speed\":\"%gx\",\"" VX "volume\":%g,\"" X "input-count\":%d,\"" X "visible\":%s%s",
+             sid, length, cap, g_style.volume, !g_style.no_input && i % 3 == 0, g_style.hidden ? "false" : "true",
+             g_style.offline ? ",\"" X "offline\":true" : "");
     if (!strcmp(r[i].verb, V_SEEKED))
       snprintf(res, sizeof res, "\"extensions\":{\"" VX "time-from\":%.3f,\"" VX "time-to\":%.3f}", r[i].pos, r[i].to);
     else if (!strcmp(r[i].verb, V_COMPLETED))
@@ -176,11 +180,203 @@ static void at_cap_with_pauses_and_delays(void **state) {
   seq_free(&q);
 }
 
+
+/* A pop-up question of one item answered in dur seconds, inside a video. */
+static void popup(seq *q, const who *w, int n, int64_t t, double dur) {
+  char att[64], ext[200], res[160], oid[128];
+  snprintf(att, sizeof att, "pop-%s-%d", w->student, n);
+  snprintf(ext, sizeof ext, "\"" X "attempt-id\":\"%s\",\"" X "assessment-kind\":\"popup\"", att);
+  snprintf(oid, sizeof oid, "https://mooc.example.cn/item/p%d", n);
+  snprintf(res, sizeof res, "\"response\":\"a\",\"success\":true,\"duration\":\"PT%.1fS\"", dur);
+  st(q, w, V_ANSWERED, T_ITEM, oid, t, t + 100,
+     "\"interactionType\":\"choice\",\"description\":{\"zh-CN\":\"题题题题题\"}", res, ext);
+  snprintf(oid, sizeof oid, "https://mooc.example.cn/popup/p%d", n);
+  st(q, w, V_COMPLETED, T_ASSESS, oid, t + 500, t + 600, NULL, "\"completion\":true,\"duration\":\"PT5S\"", ext);
+}
+
+/* A document page left after dur seconds. */
+static void page(seq *q, const who *w, int n, int64_t t, double dur) {
+  char oid[128], res[80];
+  snprintf(oid, sizeof oid, "https://mooc.example.cn/doc/%d", n);
+  snprintf(res, sizeof res, "\"duration\":\"PT%.1fS\"", dur);
+  st(q, w, "http://id.tincanapi.com/verb/viewed", "http://activitystrea.ms/schema/1.0/page", oid, t, t + 100,
+     NULL, res, NULL);
+}
+
+/* A tool takes over after an honest start: its pop-ups are all instant and its pages have no
+ * dwell, but the student's own earlier ones dilute the whole-enrolment shares below 80 %. From
+ * the first instant one on, the shares are the tool's. A student who clicks through a few
+ * among many answered and read ones is no finding. */
+static void takeover_popups_and_pages(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who w, h;
+  who_init(&w, 5, "dev-take", "10.3.0.5", NULL);
+  who_init(&h, 6, "dev-click", "10.3.0.6", NULL);
+  int64_t t = T0;
+  for (int i = 0; i < 4; i++, t += 3600000) { /* the student's own days */
+    popup(&q, &w, i, t, 20 + i);
+    page(&q, &w, i, t + 1000, 200 + 30 * i);
+  }
+  for (int i = 4; i < 11; i++, t += 3600000) { /* the tool's */
+    popup(&q, &w, i, t, 1.2);
+    page(&q, &w, i, t + 1000, 1.0);
+  }
+  t = T0;
+  for (int i = 0; i < 14; i++, t += 3600000) { /* look-alike: 3 quick among 14 */
+    popup(&q, &h, i, t, i % 5 == 1 ? 1.5 : 25);
+    page(&q, &h, i, t + 1000, i % 4 == 1 ? 1.0 : 180);
+  }
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "popup_constant_time"));
+  assert_non_null(strstr(f->rules, "reading_without_dwell"));
+  assert_null(find(&g, h.student, MG_DETECT_COURSE_BRUSHING));
+  assert_int_equal(g.n, 1);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* Quick resumes are judged against the platform's own share: 3 of 5 is chance, every pause of
+ * many resumed within 2 s is not. 60 students pause now and then (one in twenty resumes quick). */
+static void auto_resume_against_platform(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  int k = 0;
+  for (int i = 0; i < 62; i++) {
+    who w;
+    char dev[24];
+    snprintf(dev, sizeof dev, "dev-p%d", i);
+    who_init(&w, 100 + i, dev, "10.4.0.1", NULL);
+    /* 60 and 61 play muted in the background with no input (0.95 of weak evidence together) */
+    g_style.volume = i >= 60 ? 0 : 0.8;
+    g_style.hidden = g_style.no_input = i >= 60;
+    int npause = i == 60 ? 5 : i == 61 ? 12 : 20;
+    rep r[160];
+    size_t n = 0;
+    double t = 1, pos = 0;
+    r[n++] = (rep){V_PLAYED, t, t + 0.1, pos, 0};
+    for (int h = 0; h < 60; h++) {
+      t += 30;
+      pos += 30;
+      r[n++] = (rep){V_HB, t, t + 0.1, pos, 0};
+      if (h % 3 != 0 || h / 3 >= npause) continue;
+      int p = h / 3;
+      r[n++] = (rep){V_PAUSED, t + 1, t + 1.1, pos, 0};
+      /* 60: 3 of 5 quick (chance at the platform's rate); 61: all 12 (a tool); others 1 in 20 */
+      int quick = i == 61 || (i == 60 && p < 3) || (i < 60 && ++k % 20 == 0);
+      t += quick ? 1.5 : 20 + 7 * (p % 6);
+      r[n++] = (rep){V_PLAYED, t, t + 0.1, pos, 0};
+    }
+    r[n++] = (rep){V_TERMINATED, t + 1, t + 1.1, pos, 0};
+    session(&q, &w, "v1", T0 + i * 1000LL, 1, 3000, r, n);
+  }
+  g_style.volume = 0.8;
+  g_style.hidden = g_style.no_input = 0;
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  char s60[32], s61[32];
+  snprintf(s60, sizeof s60, "2023%06d", 160);
+  snprintf(s61, sizeof s61, "2023%06d", 161);
+  const mg_detect_finding *f = must_find(&g, s61, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "auto_resume"));
+  assert_null(find(&g, s60, MG_DETECT_COURSE_BRUSHING));
+  assert_int_equal(g.n, 1);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* Viewing resumed near the end on another device (the laptop played the first 90 %, the phone
+ * the rest the next day) is a resume of known viewing, not a first report near the end. The
+ * student plays muted in the background with no input (0.95 of weak evidence) so that the old
+ * rule's 0.5 would have made a finding. */
+static void resume_near_end_elsewhere(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who lap, phone;
+  who_init(&lap, 7, "dev-lap7", "10.5.0.1", NULL);
+  phone = lap;
+  snprintf(phone.device, sizeof phone.device, "dev-phone7");
+  g_style.volume = 0;
+  g_style.hidden = g_style.no_input = 1;
+  for (int v = 0; v < 4; v++) {
+    char vid[16];
+    snprintf(vid, sizeof vid, "r%d", v);
+    rep a[16];
+    size_t n = 0;
+    a[n++] = (rep){V_PLAYED, 1, 1.1, 0, 0};
+    for (int h = 1; h <= 9; h++) a[n++] = (rep){V_HB, 1 + 60 * h, 1.1 + 60 * h, 60.0 * h, 0};
+    a[n++] = (rep){V_TERMINATED, 545, 545.1, 540, 0};
+    session(&q, &lap, vid, T0 + 86400000LL * v, 1, 600, a, n);
+    const rep b[] = {{V_PLAYED, 1, 1.1, 540, 0}, {V_HB, 61, 61.1, 600, 0},
+                     {V_COMPLETED, 61.2, 61.3, 600, 0}, {V_TERMINATED, 62, 62.1, 600, 0}};
+    char vid2[16];
+    snprintf(vid2, sizeof vid2, "%s", vid);
+    session(&q, &phone, vid2, T0 + 86400000LL * v + 43200000LL, 1, 600, b, sizeof b / sizeof b[0]);
+  }
+  g_style.volume = 0.8;
+  g_style.hidden = g_style.no_input = 0;
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  assert_int_equal(g.n, 0);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* The first offline session of an enrolment (0 -> 500 s) is synced 20 h later; meanwhile an
+ * online session resumed at 500 s and played to the completion point. It waits for the sync like
+ * an offline claim and is no finding. The same resume with no viewing ever arriving is one. */
+static void resume_before_first_offline_sync(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who w, f;
+  who_init(&w, 8, "dev-off8", "10.5.0.8", NULL);
+  who_init(&f, 9, "dev-off9", "10.5.0.9", NULL);
+  const rep on[] = {{V_PLAYED, 1, 1.1, 500, 0}, {V_HB, 31, 31.1, 530, 0}, {V_HB, 61, 61.1, 560, 0},
+                    {V_COMPLETED, 61.2, 61.3, 560, 0}, {V_HB, 91, 91.1, 590, 0},
+                    {V_TERMINATED, 92, 92.1, 590, 0}};
+  int64_t day2 = T0 + 86400000LL;
+  session(&q, &w, "o1", day2, 1, 600, on, sizeof on / sizeof on[0]);
+  session(&q, &f, "o1", day2, 1, 600, on, sizeof on / sizeof on[0]);
+  /* the offline session of day 1 arrives 20 h after it was played (received at day 2 + 4 h) */
+  rep off[24];
+  size_t n = 0;
+  double sync = 86400.0 + 4 * 3600;
+  off[n++] = (rep){V_PLAYED, 1, sync, 0, 0};
+  for (int h = 1; h <= 16; h++) off[n++] = (rep){V_HB, 1 + 30 * h, sync + 0.01 * h, 30.0 * h + 20, 0};
+  off[n++] = (rep){V_TERMINATED, 520, sync + 0.5, 500, 0};
+  g_style.offline = 1;
+  session(&q, &w, "o1", T0, 1, 600, off, n);
+  g_style.offline = 0;
+  /* statement time moves on past the wait */
+  const rep later[] = {{V_PLAYED, 1, 1.1, 0, 0}, {V_HB, 31, 31.1, 30, 0}, {V_TERMINATED, 32, 32.1, 30, 0}};
+  who o;
+  who_init(&o, 10, "dev-other", "10.5.0.10", NULL);
+  session(&q, &o, "z", T0 + 4 * 86400000LL, 1, 600, later, 3);
+  assert_null(find(&g, w.student, MG_DETECT_COURSE_BRUSHING));
+  const mg_detect_finding *x = must_find(&g, f.student, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(x->rules, "completion_unreached"));
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  assert_int_equal(g.n, 1);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(seek_and_pause_in_either_order),
       cmocka_unit_test(overcap_found_at_completion),
       cmocka_unit_test(at_cap_with_pauses_and_delays),
+      cmocka_unit_test(takeover_popups_and_pages),
+      cmocka_unit_test(auto_resume_against_platform),
+      cmocka_unit_test(resume_near_end_elsewhere),
+      cmocka_unit_test(resume_before_first_offline_sync),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
