@@ -191,8 +191,9 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_CADENCE] = {"heartbeat_cadence", CB, 0.6, "TV distance", "the platform's native heartbeat-interval distribution",
                    "心跳间隔分布与该平台原生客户端明显不同",
                    "heartbeat intervals are distributed unlike the platform's native client; value = total-variation distance"},
-    [S_AUTORESUME] = {"auto_resume", CB, 0.6, "share of pauses", "this enrolment's pauses",
-                      "暂停后几乎总在两秒内自动恢复播放", "pauses almost always resumed within 2 s"},
+    [S_AUTORESUME] = {"auto_resume", CB, 0.6, "share of pauses", "this enrolment's pauses vs the platform's share of quick resumes",
+                      "暂停后几乎总在两秒内自动恢复播放，次数远超该平台学生的常见比例",
+                      "pauses almost always resumed within 2 s, far more often than the platform's students do by chance"},
     [S_FIXED_PAUSE] = {"fixed_length_pauses", CB, 0.8, "share of pauses", "this enrolment's pauses",
                        "暂停时长高度一致（真实暂停长短不一）", "pauses of nearly identical length (real pauses are heavy-tailed)"},
     [S_MUTED] = {"muted_throughout", CB, 0.97, "share of heartbeats", "this enrolment; rule off where common on the platform",
@@ -207,10 +208,10 @@ static const sigdef k_sig[S_COUNT_] = {
                 "每天开始学习的时刻精确到分钟一致", "study starts at the same minute every day; value = circular standard deviation in minutes"},
     [S_NIGHT] = {"night_runs", CB, 0.8, "share of heartbeats", "this enrolment; rule off where common on the platform",
                  "大部分播放发生在凌晨 1–5 点", "most playback between 01:00 and 05:00 local time"},
-    [S_POPUP] = {"popup_constant_time", CB, 0.8, "share of pop-up questions", "this enrolment's pop-up questions",
-                 "视频弹题几乎都在 3 秒内作答", "pop-up questions answered within 3 s almost every time"},
-    [S_NODWELL] = {"reading_without_dwell", CB, 0.8, "share of pages", "this enrolment's page visits",
-                   "文档/页面几乎都没有停留即离开", "documents and pages left with almost no dwell time"},
+    [S_POPUP] = {"popup_constant_time", CB, 0.8, "share of pop-up questions", "this enrolment's pop-up questions from the first instant one on",
+                 "自第一次秒答起，视频弹题几乎都在 3 秒内作答", "from the first instant answer on, pop-up questions answered within 3 s almost every time"},
+    [S_NODWELL] = {"reading_without_dwell", CB, 0.8, "share of pages", "this enrolment's page visits from the first instant one on",
+                   "自第一次秒退起，文档/页面几乎都没有停留即离开", "from the first instant exit on, documents and pages left with almost no dwell time"},
     [S_TASK_GAPS] = {"constant_task_gaps", CB, 0.7, "share of gaps", "this enrolment's task completions",
                      "任务点以恒定间隔依次完成", "task points completed one after another at constant gaps"},
     [S_SHARED_DEVICE] = {"multi_account_device", CB, 3, "accounts", "all accounts seen on the device",
@@ -221,9 +222,9 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_INPUT_EVERY] = {"input_on_every_report", CB, 0.95, "share of heartbeats", "this enrolment; rule off where common on the platform",
                        "几乎每条播放报告都带有输入操作，暂停时也不例外（鼠标抖动器）",
                        "input reported on almost every playback report, pauses included (a mouse jiggler)"},
-    [S_UNATTENDED] = {"unattended_sessions", CB, 2, "sessions", "this enrolment's video sessions of >= 10 reports; rule off where common on the platform",
-                      "多个视频会话无人值守：静音或后台且从无输入，或每条报告都有输入",
-                      "several video sessions nobody attended: muted or hidden with no input at all, or input on every single report"},
+    [S_UNATTENDED] = {"unattended_sessions", CB, 2, "sessions", "this enrolment's video sessions (or study days) of >= 10 reports; rule off where common on the platform",
+                      "多个视频会话（或学习日）无人值守：静音或后台且从无输入，或每条报告都有输入",
+                      "several video sessions (or days of study) nobody attended: muted or hidden with no input at all, or input on every single report"},
     [S_NOVEL_STUDY] = {"identity_break", PS, 20, "statements", "the student's own device, network and client history",
                        "学习突然出现在该学生从未使用过的设备和网络上",
                        "study suddenly came from a device and network this student had never used"},
@@ -326,6 +327,10 @@ typedef struct enrol {
   uint8_t last_hb_id[16];
   uint32_t hb_input_any; /* heartbeats that reported some input */
   uint16_t att_sess, att_unattended; /* sessions of >= 10 reports; of them, unattended ones */
+  /* the same per local day (a tool's day of short sessions has few reports in each) */
+  int32_t ad_day;
+  uint16_t ad_hb, ad_in_known, ad_in_any, ad_muted, ad_vis_known, ad_hidden;
+  uint16_t att_days, att_days_un;
 } enrol;
 
 typedef struct sigrec {
@@ -899,19 +904,31 @@ static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
     }
 }
 
-/* A session nobody attended: no input on any of >= 10 reports while muted or in the background,
+/* Reports nobody attended: no input on any of >= 10 reports while muted or in the background,
  * or input on every one of them (a jiggler moves the mouse on a timer, through pauses too). A
- * present viewer touches the input now and then, not never and not always. Judged per session
- * because a tool that takes over part of a term is diluted in whole-enrolment shares. */
+ * present viewer touches the input now and then, not never and not always. 1 unattended, 0
+ * attended, -1 too few reports with input known. */
+static int unattended(unsigned hb, unsigned in_known, unsigned in_any, unsigned muted,
+                      unsigned vis_known, unsigned hidden) {
+  if (in_known < 10) return -1;
+  int silent = in_any == 0 && (muted >= 0.9 * hb || (vis_known >= 10 && hidden >= 0.9 * vis_known));
+  return silent || in_any == in_known;
+}
+
+/* Judged per session because a tool that takes over part of a term is diluted in
+ * whole-enrolment shares. */
 static void sess_attendance(mg_detect *d, const vsess *s) {
-  if (s->hb_in_known < 10 || !s->enrol) return;
+  if (!s->enrol) return;
+  int u = unattended(s->hb, s->hb_in_known, s->hb_in_any, s->hb_muted, s->hb_vis_known, s->hb_hidden);
   enrol *e = E(d, s->enrol);
-  if (!e->reg || e->att_sess == 65535) return;
+  if (u < 0 || !e->reg || e->att_sess == 65535) return;
   e->att_sess++;
-  int silent = s->hb_in_any == 0 &&
-               (s->hb_muted >= 0.9 * s->hb || (s->hb_vis_known >= 10 && s->hb_hidden >= 0.9 * s->hb_vis_known));
-  int jiggled = s->hb_in_any == s->hb_in_known;
-  if (silent || jiggled) e->att_unattended++;
+  if (u) e->att_unattended++;
+}
+
+/* The current local day's reports, judged like one session when the day is over. */
+static int day_attendance(const enrol *e) {
+  return unattended(e->ad_hb, e->ad_in_known, e->ad_in_any, e->ad_muted, e->ad_vis_known, e->ad_hidden);
 }
 
 static void sess_close(mg_detect *d, uint32_t si) {
@@ -1084,6 +1101,21 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
       if (ev->visible >= 0) { s->hb_vis_known++; if (!ev->visible) s->hb_hidden++; }
     }
     if (ev->visible >= 0) { e->hb_vis_known++; if (!ev->visible) e->hb_hidden++; }
+    int64_t day = local_day(ev->ts_us);
+    if (ev->offline != 1 && day >= e->ad_day) { /* late or offline reports are left out */
+      if (day != e->ad_day) {
+        int u = day_attendance(e);
+        if (u >= 0 && e->att_days < 65535) { e->att_days++; e->att_days_un += (uint16_t)u; }
+        e->ad_day = (int32_t)day;
+        e->ad_hb = e->ad_in_known = e->ad_in_any = e->ad_muted = e->ad_vis_known = e->ad_hidden = 0;
+      }
+      if (e->ad_hb < 65535) {
+        e->ad_hb++;
+        if (ev->input_count >= 0) { e->ad_in_known++; if (ev->input_count > 0) e->ad_in_any++; }
+        if ((ev->has & MG_DEV_HAS_VOLUME) && ev->volume <= 0.001) e->ad_muted++;
+        if (ev->visible >= 0) { e->ad_vis_known++; if (!ev->visible) e->ad_hidden++; }
+      }
+    }
     int m = local_minute(ev->ts_us);
     if (m >= 60 && m < 300) e->hb_night++;
     memcpy(e->last_hb_id, ev->id, 16);
@@ -1796,6 +1828,13 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
   /* counts only when at least 30 % of the sessions were unattended (a tool that took over) */
   if (e->att_sess >= 1) out[F_UNATTENDED] = e->att_unattended >= 0.3 * e->att_sess ? e->att_unattended : 0;
+  /* the same counted per local day (the day in progress included): a tool's short sessions */
+  int u = day_attendance(e);
+  unsigned days = e->att_days + (u >= 0), un = e->att_days_un + (u > 0);
+  if (days >= 1) {
+    double v = un >= 0.3 * days ? un : 0;
+    if (isnan(out[F_UNATTENDED]) || v > out[F_UNATTENDED]) out[F_UNATTENDED] = v;
+  }
 }
 
 static int feat_fires(int f, double v) {

@@ -50,7 +50,7 @@ static mg_detect *engine(got *g) {
 typedef struct rep { const char *verb; double ts, recv, pos, to; } rep;
 
 /* How the player reports (volume, page visible, input on every third report or never). */
-static struct { double volume; int hidden, no_input, offline; } g_style = {0.8, 0, 0, 0};
+static struct { double volume; int hidden, no_input, offline, jiggle; } g_style = {0.8, 0, 0, 0, 0};
 
 static void session(seq *q, const who *w, const char *vid, int64_t t0, double cap, double length,
                     const rep *r, size_t n) {
@@ -63,7 +63,7 @@ static void session(seq *q, const who *w, const char *vid, int64_t t0, double ca
   for (size_t i = 0; i < n; i++) {
     /* a present viewer: input on some reports, not all */
     snprintf(ext, sizeof ext, "\"" VX "session-id\":\"%s\",\"" VX "length\":%.3f,\"" VX "speed\":\"%gx\",\"" VX "volume\":%g,\"" X "input-count\":%d,\"" X "visible\":%s%s",
-             sid, length, cap, g_style.volume, !g_style.no_input && i % 3 == 0, g_style.hidden ? "false" : "true",
+             sid, length, cap, g_style.volume, g_style.jiggle ? 2 : !g_style.no_input && i % 3 == 0, g_style.hidden ? "false" : "true",
              g_style.offline ? ",\"" X "offline\":true" : "");
     if (!strcmp(r[i].verb, V_SEEKED))
       snprintf(res, sizeof res, "\"extensions\":{\"" VX "time-from\":%.3f,\"" VX "time-to\":%.3f}", r[i].pos, r[i].to);
@@ -291,8 +291,8 @@ static void auto_resume_against_platform(void **state) {
 
 /* Viewing resumed near the end on another device (the laptop played the first 90 %, the phone
  * the rest the next day) is a resume of known viewing, not a first report near the end. The
- * student plays muted in the background with no input (0.95 of weak evidence) so that the old
- * rule's 0.5 would have made a finding. */
+ * student plays muted in the background (0.65 of weak evidence) so that the old rule's 0.5 would
+ * have made a finding. */
 static void resume_near_end_elsewhere(void **state) {
   (void)state;
   got g;
@@ -303,7 +303,7 @@ static void resume_near_end_elsewhere(void **state) {
   phone = lap;
   snprintf(phone.device, sizeof phone.device, "dev-phone7");
   g_style.volume = 0;
-  g_style.hidden = g_style.no_input = 1;
+  g_style.hidden = 1;
   for (int v = 0; v < 4; v++) {
     char vid[16];
     snprintf(vid, sizeof vid, "r%d", v);
@@ -368,6 +368,41 @@ static void resume_before_first_offline_sync(void **state) {
   seq_free(&q);
 }
 
+/* A jiggler-driven player whose sessions are short (4 reports each, too few to judge one alone):
+ * a whole day of them with input on every report is as unattended as one long session. With 7
+ * instant page exits (0.5) it is a finding; the same days with input now and then are not. */
+static void jiggled_days_of_short_sessions(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  for (int who_i = 0; who_i < 2; who_i++) {
+    who w;
+    char dev[24];
+    snprintf(dev, sizeof dev, "dev-jig%d", who_i);
+    who_init(&w, 20 + who_i, dev, "10.6.0.1", NULL);
+    g_style.jiggle = who_i == 0;
+    for (int day = 0; day < 3; day++)
+      for (int v = 0; v < 5; v++) {
+        const rep r[] = {{V_PLAYED, 1, 1.1, 0, 0},      {V_HB, 31, 31.1, 60, 0},
+                         {V_HB, 61, 61.1, 120, 0},      {V_HB, 91, 91.1, 180, 0},
+                         {V_HB, 121, 121.1, 240, 0},    {V_COMPLETED, 121.2, 121.3, 240, 0},
+                         {V_TERMINATED, 122, 122.1, 240, 0}};
+        char vid[16];
+        snprintf(vid, sizeof vid, "j%d-%d", day, v);
+        session(&q, &w, vid, T0 + 86400000LL * day + 200000LL * v, 2, 240, r, sizeof r / sizeof r[0]);
+      }
+    for (int i = 0; i < 7; i++) page(&q, &w, 100 + i, T0 + 86400000LL * 3 + i * 60000LL, 1.0);
+  }
+  g_style.jiggle = 0;
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  const mg_detect_finding *f = must_find(&g, "2023000020", MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "unattended_sessions"));
+  assert_null(find(&g, "2023000021", MG_DETECT_COURSE_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(seek_and_pause_in_either_order),
@@ -377,6 +412,7 @@ int main(void) {
       cmocka_unit_test(auto_resume_against_platform),
       cmocka_unit_test(resume_near_end_elsewhere),
       cmocka_unit_test(resume_before_first_offline_sync),
+      cmocka_unit_test(jiggled_days_of_short_sessions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
