@@ -222,7 +222,9 @@ static void sim_progress(void *ud, const mg_sim_progress *p) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: moocguard eval [--seed N] [--students N] [--json]   (simulated term, in process)\n"
+          "usage: moocguard eval [--seed N] [--students N] [--rate FAMILY=X] [--variants LIST] [--json]\n"
+          "       (simulated term, in process; --rate multiplies a family's attack rate, --variants\n"
+          "       as in simulate)\n"
           "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
           "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
           "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
@@ -233,20 +235,48 @@ static void usage(FILE *out) {
 
 int mg_cli_eval(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
-  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL;
+  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL, *variants = NULL;
   int json = mg_cli_take_flag(&argc, argv, "--json");
+  mg_sim_config sc;
+  mg_sim_config_default(&sc);
+  /* --rate FAMILY=X multiplies a family's attack rate (more attackers for a quick measurement) */
+  const char *rv;
+  int got;
+  while ((got = mg_cli_take_opt(&argc, argv, "--rate", &rv)) != 0) {
+    const char *eq = got > 0 ? strchr(rv, '=') : NULL;
+    char name[32], *e2;
+    double x = eq ? strtod(eq + 1, &e2) : -1;
+    mg_sim_family fam;
+    if (!eq || (size_t)(eq - rv) >= sizeof name || *e2 || !(x >= 0)) {
+      fprintf(stderr, "moocguard eval: --rate needs FAMILY=X, e.g. --rate brush_bot=3\n");
+      return MG_EXIT_USAGE;
+    }
+    memcpy(name, rv, (size_t)(eq - rv));
+    name[eq - rv] = 0;
+    if (mg_sim_family_parse(name, &fam) != MG_OK) {
+      fprintf(stderr, "moocguard eval: --rate: unknown family '%s'\n", name);
+      return MG_EXIT_USAGE;
+    }
+    sc.attack_rate[fam] *= x;
+  }
   if (mg_cli_take_opt(&argc, argv, "--statements", &stmts) < 0 ||
       mg_cli_take_opt(&argc, argv, "--labels", &labels) < 0 ||
       mg_cli_take_opt(&argc, argv, "--seed", &seed) < 0 ||
       mg_cli_take_opt(&argc, argv, "--students", &students) < 0 ||
-      mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 || argc > 1 ||
+      mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--variants", &variants) < 0 || argc > 1 ||
       !((stmts && labels && !dir) || (dir && !stmts && !labels) || (!stmts && !labels && !dir))) {
     usage(stderr);
     return MG_EXIT_USAGE;
   }
-  mg_sim_config sc;
-  mg_sim_config_default(&sc);
   char *end;
+  if (variants) {
+    char verr[160];
+    if (mg_sim_config_variants(&sc, variants, verr, sizeof verr) != MG_OK) {
+      fprintf(stderr, "moocguard eval: %s\n", verr);
+      return MG_EXIT_USAGE;
+    }
+  }
   if (seed) {
     sc.seed = strtoull(seed, &end, 10);
     if (*end || !*seed) { fprintf(stderr, "moocguard eval: --seed must be a number\n"); return MG_EXIT_USAGE; }

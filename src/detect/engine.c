@@ -191,8 +191,9 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_CADENCE] = {"heartbeat_cadence", CB, 0.6, "TV distance", "the platform's native heartbeat-interval distribution",
                    "心跳间隔分布与该平台原生客户端明显不同",
                    "heartbeat intervals are distributed unlike the platform's native client; value = total-variation distance"},
-    [S_AUTORESUME] = {"auto_resume", CB, 0.6, "share of pauses", "this enrolment's pauses",
-                      "暂停后几乎总在两秒内自动恢复播放", "pauses almost always resumed within 2 s"},
+    [S_AUTORESUME] = {"auto_resume", CB, 0.6, "share of pauses", "this enrolment's pauses vs the platform's share of quick resumes",
+                      "暂停后几乎总在两秒内自动恢复播放，次数远超该平台学生的常见比例",
+                      "pauses almost always resumed within 2 s, far more often than the platform's students do by chance"},
     [S_FIXED_PAUSE] = {"fixed_length_pauses", CB, 0.8, "share of pauses", "this enrolment's pauses",
                        "暂停时长高度一致（真实暂停长短不一）", "pauses of nearly identical length (real pauses are heavy-tailed)"},
     [S_MUTED] = {"muted_throughout", CB, 0.97, "share of heartbeats", "this enrolment; rule off where common on the platform",
@@ -207,10 +208,10 @@ static const sigdef k_sig[S_COUNT_] = {
                 "每天开始学习的时刻精确到分钟一致", "study starts at the same minute every day; value = circular standard deviation in minutes"},
     [S_NIGHT] = {"night_runs", CB, 0.8, "share of heartbeats", "this enrolment; rule off where common on the platform",
                  "大部分播放发生在凌晨 1–5 点", "most playback between 01:00 and 05:00 local time"},
-    [S_POPUP] = {"popup_constant_time", CB, 0.8, "share of pop-up questions", "this enrolment's pop-up questions",
-                 "视频弹题几乎都在 3 秒内作答", "pop-up questions answered within 3 s almost every time"},
-    [S_NODWELL] = {"reading_without_dwell", CB, 0.8, "share of pages", "this enrolment's page visits",
-                   "文档/页面几乎都没有停留即离开", "documents and pages left with almost no dwell time"},
+    [S_POPUP] = {"popup_constant_time", CB, 0.8, "share of pop-up questions", "this enrolment's pop-up questions from the first instant one on",
+                 "自第一次秒答起，视频弹题几乎都在 3 秒内作答", "from the first instant answer on, pop-up questions answered within 3 s almost every time"},
+    [S_NODWELL] = {"reading_without_dwell", CB, 0.8, "share of pages", "this enrolment's page visits from the first instant one on",
+                   "自第一次秒退起，文档/页面几乎都没有停留即离开", "from the first instant exit on, documents and pages left with almost no dwell time"},
     [S_TASK_GAPS] = {"constant_task_gaps", CB, 0.7, "share of gaps", "this enrolment's task completions",
                      "任务点以恒定间隔依次完成", "task points completed one after another at constant gaps"},
     [S_SHARED_DEVICE] = {"multi_account_device", CB, 3, "accounts", "all accounts seen on the device",
@@ -221,9 +222,9 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_INPUT_EVERY] = {"input_on_every_report", CB, 0.95, "share of heartbeats", "this enrolment; rule off where common on the platform",
                        "几乎每条播放报告都带有输入操作，暂停时也不例外（鼠标抖动器）",
                        "input reported on almost every playback report, pauses included (a mouse jiggler)"},
-    [S_UNATTENDED] = {"unattended_sessions", CB, 2, "sessions", "this enrolment's video sessions of >= 10 reports; rule off where common on the platform",
-                      "多个视频会话无人值守：静音或后台且从无输入，或每条报告都有输入",
-                      "several video sessions nobody attended: muted or hidden with no input at all, or input on every single report"},
+    [S_UNATTENDED] = {"unattended_sessions", CB, 2, "sessions", "this enrolment's video sessions (or study days) of >= 10 reports; rule off where common on the platform",
+                      "多个视频会话（或学习日）无人值守：静音或后台且从无输入，或每条报告都有输入",
+                      "several video sessions (or days of study) nobody attended: muted or hidden with no input at all, or input on every single report"},
     [S_NOVEL_STUDY] = {"identity_break", PS, 20, "statements", "the student's own device, network and client history",
                        "学习突然出现在该学生从未使用过的设备和网络上",
                        "study suddenly came from a device and network this student had never used"},
@@ -311,6 +312,7 @@ typedef struct enrol {
   float start_c, start_s;
   /* pages, tasks, pop-ups, coursework vs exam */
   uint16_t pages, nodwell, tasks, task_same, popups, popup_fast;
+  uint16_t pages_from, popups_from; /* since the first instant page / pop-up (a tool taking over) */
   float last_task_gap;
   int64_t last_task_ts;
   uint16_t cw_items, cw_correct, ex_items, ex_correct;
@@ -325,6 +327,10 @@ typedef struct enrol {
   uint8_t last_hb_id[16];
   uint32_t hb_input_any; /* heartbeats that reported some input */
   uint16_t att_sess, att_unattended; /* sessions of >= 10 reports; of them, unattended ones */
+  /* the same per local day (a tool's day of short sessions has few reports in each) */
+  int32_t ad_day;
+  uint16_t ad_hb, ad_in_known, ad_in_any, ad_muted, ad_vis_known, ad_hidden;
+  uint16_t att_days, att_days_un;
 } enrol;
 
 typedef struct sigrec {
@@ -346,6 +352,7 @@ typedef struct vsess {
   uint32_t enrol;
   float cap, length, threshold;
   float reach;            /* furthest position reached at a possible speed (or by a seek) */
+  float own;              /* the same, counted from this session's first report wherever it was */
   float claim;            /* completion claimed: the position it needs (0: none pending) */
   int64_t claim_ts;
   uint8_t claim_id[16];
@@ -353,8 +360,11 @@ typedef struct vsess {
   pt win[WIN];
   uint8_t nwin, seeked, first_set, closed;
   float first_in; int64_t first_recv; int first_offline;
+  uint8_t first_known;    /* the first report resumed where this enrolment's viewing had reached */
   /* committed state at win[0] */
   float credit0, excess0, watch0;
+  struct run { float low, play; uint8_t ok, paused; } run0; /* the current continuous run (run_step) */
+  float run_max;          /* largest run excess so far (s of video beyond cap and jitter) */
   /* what has been added to the enrolment so far */
   float rep_excess, rep_watch;
   int64_t adv_lo, adv_hi; /* last interval in which the position advanced (recv) */
@@ -411,6 +421,7 @@ typedef struct face {
 typedef struct plat {
   uint64_t key;
   uint64_t hist[HB_BINS], n;
+  double pause_n, resume_n; /* pauses and quick resumes of all its enrolments (last sweep) */
   uint8_t off[S_COUNT_]; /* rule switched off: too common on this platform to mean anything */
 } plat;
 
@@ -709,6 +720,31 @@ static pairres step(const vsess *s, const pt *a, const pt *b, float credit) {
   return r;
 }
 
+/* The same physics over a whole continuous run of playback (from the first report or a seek,
+ * without seek, offline report or backward step): over any stretch of a run, position gained <=
+ * cap x time playing (paused time excluded), plus one allowance for receive jitter (the largest
+ * credit a single step may carry, 15 s at the cap, plus 2 s). Unlike the per-step sum it adds no
+ * slack per report, so a player driven steadily past the cap shows by the end of one video. The
+ * run keeps the lowest (position - cap x play time) seen, so the stretch judged is the worst one.
+ * Returns the excess after b (<= 0: within the cap). */
+static float run_step(const vsess *s, const pt *a, const pt *b, struct run *r) {
+  double cap = (s->cap > 0 ? s->cap : 2.0) * 1.05;
+  if (!r->ok) *r = (struct run){a->out, 0, 1, 0};
+  /* paused from a pause until the next play (reports in between do not resume it) */
+  if (a->kind == MG_XAPI_KIND_VIDEO_PAUSED) r->paused = 1;
+  if (a->kind == MG_XAPI_KIND_VIDEO_PLAYED) r->paused = 0;
+  if (a->offline || b->offline || b->kind == MG_XAPI_KIND_VIDEO_SEEKED || b->in < a->out - 0.5f ||
+      b->recv < a->recv || (r->paused && b->in > a->out + 0.5f)) {
+    *r = (struct run){b->out, 0, 1, 0};
+    return 0;
+  }
+  if (!r->paused) r->play += (float)((b->recv - a->recv) / 1e6);
+  double v = (double)b->in - cap * r->play;
+  double ex = v - r->low - (2.0 + 15.0 * cap / 1.05);
+  if (v < r->low) r->low = (float)v;
+  return (float)ex;
+}
+
 /* Heartbeat intervals and pauses are learned only from committed (ordered) steps. */
 static void commit_step(mg_detect *d, vsess *s, const pt *a, const pt *b) {
   enrol *e = E(d, s->enrol);
@@ -755,38 +791,59 @@ static void video_reach_raise(mg_detect *d, const vsess *s, float reach) {
   if (hm_put(&d->vid_ix, video_key(s), v)) d->rc = d->rc ? d->rc : MG_ENOMEM;
 }
 
+/* 60 s of step excess, or 30 s over one continuous run beyond its jitter allowance: a minute
+ * (half a minute past the largest receive delay tolerated) of video no one can have watched. */
+static void speed_judge(mg_detect *d, const vsess *s, float excess, float run_max, const mg_detect_event *ev) {
+  enrol *e = E(d, s->enrol);
+  if (excess > e->max_sess_excess) e->max_sess_excess = excess;
+  if (excess < 30 && run_max < 30) return;
+  double strength = excess >= 60 || run_max >= 30 ? 1.0 : 0.4;
+  set_sig(d, s->enrol, S_SPEED, strength, excess > run_max ? excess : run_max, ev ? ev->id : NULL,
+          ev ? ev->ts_us : 0);
+}
+
 static void sess_eval(mg_detect *d, uint32_t si, const mg_detect_event *ev) {
   vsess *s = pool_at(&d->sess, si);
   float credit = s->credit0, excess = s->excess0, watch = s->watch0;
-  float before = video_reach(d, s), reach = s->reach;
+  float before = video_reach(d, s), reach = s->reach, own = s->own;
+  struct run run = s->run0;
+  float run_max = s->run_max, judged = excess, judged_run = run_max;
   /* the session's first report counts as reached when it resumes where the video had been
    * reached before (or was recorded offline, judged on the client clock) */
   if (s->nwin && s->win[0].recv == s->first_recv &&
       (s->win[0].offline || s->win[0].in <= before + 30.0f) && s->win[0].in > reach)
     reach = s->win[0].in;
+  if (s->nwin && s->win[0].recv == s->first_recv) s->first_known = s->win[0].in <= before + 30.0f;
+  if (s->nwin && s->win[0].recv == s->first_recv && s->win[0].in > own) own = s->win[0].in;
   for (int i = 1; i < s->nwin; i++) {
     const pt *a = &s->win[i - 1], *b = &s->win[i];
     pairres r = step(s, a, b, credit);
     credit = r.credit;
     excess += r.excess;
     watch += r.watch;
+    float rx = run_step(s, a, b, &run);
+    if (rx > run_max) run_max = rx;
+    /* a pause at a new position may be where a seek landed whose own statement (same client
+     * time) is still on its way: the last step into a pause is judged once the next report is in */
+    if (i < s->nwin - 1 || b->kind != MG_XAPI_KIND_VIDEO_PAUSED) { judged = excess; judged_run = run_max; }
     if (a->out <= reach + 30.0f || a->offline) {
       float at = r.excess <= 0 ? b->in : a->out + r.watch;
       if (at > reach) reach = at;
     }
+    if (a->out <= own + 30.0f) {
+      float at = r.excess <= 0 ? b->in : a->out + r.watch;
+      if (at > own) own = at;
+    }
     if (b->kind == MG_XAPI_KIND_VIDEO_SEEKED && b->out > reach && b->in <= reach + 30.0f) reach = b->out;
   }
   s->reach = reach;
+  s->own = own;
   video_reach_raise(d, s, reach);
   enrol *e = E(d, s->enrol);
   e->watch_s += watch - s->rep_watch;
   s->rep_watch = watch;
   s->rep_excess = excess;
-  if (excess > e->max_sess_excess) e->max_sess_excess = excess;
-  if (excess >= 30) {
-    double strength = excess >= 60 ? 1.0 : 0.4;
-    set_sig(d, s->enrol, S_SPEED, strength, excess, ev ? ev->id : NULL, ev ? ev->ts_us : 0);
-  }
+  speed_judge(d, s, judged, judged_run, ev);
 }
 
 static void sess_commit_front(mg_detect *d, vsess *s) {
@@ -795,6 +852,8 @@ static void sess_commit_front(mg_detect *d, vsess *s) {
     s->credit0 = r.credit;
     s->excess0 += r.excess;
     s->watch0 += r.watch;
+    float rx = run_step(s, &s->win[0], &s->win[1], &s->run0);
+    if (rx > s->run_max) s->run_max = rx;
     commit_step(d, s, &s->win[0], &s->win[1]);
   }
   memmove(&s->win[0], &s->win[1], (size_t)(s->nwin - 1) * sizeof s->win[0]);
@@ -845,25 +904,38 @@ static void actor_drop_session(mg_detect *d, uint64_t actor_key, uint32_t si) {
     }
 }
 
-/* A session nobody attended: no input on any of >= 10 reports while muted or in the background,
+/* Reports nobody attended: no input on any of >= 10 reports while muted or in the background,
  * or input on every one of them (a jiggler moves the mouse on a timer, through pauses too). A
- * present viewer touches the input now and then, not never and not always. Judged per session
- * because a tool that takes over part of a term is diluted in whole-enrolment shares. */
+ * present viewer touches the input now and then, not never and not always. 1 unattended, 0
+ * attended, -1 too few reports with input known. */
+static int unattended(unsigned hb, unsigned in_known, unsigned in_any, unsigned muted,
+                      unsigned vis_known, unsigned hidden) {
+  if (in_known < 10) return -1;
+  int silent = in_any == 0 && (muted >= 0.9 * hb || (vis_known >= 10 && hidden >= 0.9 * vis_known));
+  return silent || in_any == in_known;
+}
+
+/* Judged per session because a tool that takes over part of a term is diluted in
+ * whole-enrolment shares. */
 static void sess_attendance(mg_detect *d, const vsess *s) {
-  if (s->hb_in_known < 10 || !s->enrol) return;
+  if (!s->enrol) return;
+  int u = unattended(s->hb, s->hb_in_known, s->hb_in_any, s->hb_muted, s->hb_vis_known, s->hb_hidden);
   enrol *e = E(d, s->enrol);
-  if (!e->reg || e->att_sess == 65535) return;
+  if (u < 0 || !e->reg || e->att_sess == 65535) return;
   e->att_sess++;
-  int silent = s->hb_in_any == 0 &&
-               (s->hb_muted >= 0.9 * s->hb || (s->hb_vis_known >= 10 && s->hb_hidden >= 0.9 * s->hb_vis_known));
-  int jiggled = s->hb_in_any == s->hb_in_known;
-  if (silent || jiggled) e->att_unattended++;
+  if (u) e->att_unattended++;
+}
+
+/* The current local day's reports, judged like one session when the day is over. */
+static int day_attendance(const enrol *e) {
+  return unattended(e->ad_hb, e->ad_in_known, e->ad_in_any, e->ad_muted, e->ad_vis_known, e->ad_hidden);
 }
 
 static void sess_close(mg_detect *d, uint32_t si) {
   vsess *s = pool_at(&d->sess, si);
   sess_attendance(d, s);
   while (s->nwin > 1) sess_commit_front(d, s);
+  speed_judge(d, s, s->excess0, s->run_max, NULL); /* a last step into a pause waited for this */
   claim_judge(d, si);
   s = pool_at(&d->sess, si);
   if (!s->closed) actor_drop_session(d, s->actor, si);
@@ -945,7 +1017,11 @@ static void claim_judge(mg_detect *d, uint32_t si) {
   float covered = s->reach > before ? s->reach : before;
   s->claim = 0;
   if (covered >= 0.25f * need) return;
-  if (!E(d, s->enrol)->offline_seen) {
+  /* a session that resumed mid-video and then played on at a possible speed to the completion
+   * point shows a viewer; the playback before the resume (an offline session not yet synced, the
+   * first one of this enrolment) may still be on its way, so it waits like an offline claim */
+  int resumed = s->first_in >= 30 && s->first_in < need && s->own >= need;
+  if (!E(d, s->enrol)->offline_seen && !resumed) {
     claim_decide(d, s->enrol, need, covered, s->claim_id, s->claim_ts);
     return;
   }
@@ -1025,6 +1101,21 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
       if (ev->visible >= 0) { s->hb_vis_known++; if (!ev->visible) s->hb_hidden++; }
     }
     if (ev->visible >= 0) { e->hb_vis_known++; if (!ev->visible) e->hb_hidden++; }
+    int64_t day = local_day(ev->ts_us);
+    if (ev->offline != 1 && day >= e->ad_day) { /* late or offline reports are left out */
+      if (day != e->ad_day) {
+        int u = day_attendance(e);
+        if (u >= 0 && e->att_days < 65535) { e->att_days++; e->att_days_un += (uint16_t)u; }
+        e->ad_day = (int32_t)day;
+        e->ad_hb = e->ad_in_known = e->ad_in_any = e->ad_muted = e->ad_vis_known = e->ad_hidden = 0;
+      }
+      if (e->ad_hb < 65535) {
+        e->ad_hb++;
+        if (ev->input_count >= 0) { e->ad_in_known++; if (ev->input_count > 0) e->ad_in_any++; }
+        if ((ev->has & MG_DEV_HAS_VOLUME) && ev->volume <= 0.001) e->ad_muted++;
+        if (ev->visible >= 0) { e->ad_vis_known++; if (!ev->visible) e->ad_hidden++; }
+      }
+    }
     int m = local_minute(ev->ts_us);
     if (m >= 60 && m < 300) e->hb_night++;
     memcpy(e->last_hb_id, ev->id, 16);
@@ -1051,6 +1142,18 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     /* insert sorted by receive time (late arrivals merge into the window) */
     int pos = s->nwin;
     while (pos > 0 && s->win[pos - 1].recv > np.recv) pos--;
+    /* a player stamps a seek and the report it causes (a pause at the target) with the same
+     * client time and may send them in either order: the seek goes first, or the report at the
+     * target would look like a jump of the position */
+    if (np.kind == MG_XAPI_KIND_VIDEO_SEEKED) {
+      while (pos > 0 && s->win[pos - 1].ts == np.ts && np.recv - s->win[pos - 1].recv < 2000000 &&
+             s->win[pos - 1].kind != MG_XAPI_KIND_VIDEO_SEEKED)
+        pos--;
+    } else {
+      while (pos < s->nwin && s->win[pos].kind == MG_XAPI_KIND_VIDEO_SEEKED && s->win[pos].ts == np.ts &&
+             s->win[pos].recv - np.recv < 2000000)
+        pos++;
+    }
     if (pos == 0 && s->nwin == WIN) {
       /* older than everything kept: too late to order; counted as seen, nothing more */
     } else {
@@ -1079,7 +1182,8 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     if (thr < 0.5) thr = 0.5;
     if (e->completions < 65535) e->completions++;
     e->claimed_s += (float)(len * thr);
-    if (s->first_set && !s->seeked && !s->first_offline && len > 60 && s->first_in >= 0.85 * len) {
+    if (s->first_set && !s->seeked && !s->first_offline && !s->first_known && len > 60 &&
+        s->first_in >= 0.85 * len) {
       if (e->near_end < 65535) e->near_end++;
       set_sig(d, ei, S_FIRST_NEAR_END, e->near_end >= 3 ? 0.5 : 0.3, e->near_end, ev->id, ev->ts_us);
     }
@@ -1450,9 +1554,10 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       if (a->it[i].dur <= 0) continue;
       if (e->popups < 65535) e->popups++;
       if (a->it[i].dur < 3.0 && e->popup_fast < 65535) e->popup_fast++;
+      if (e->popup_fast && e->popups_from < 65535) e->popups_from++;
     }
-    if (e->popups >= 3 && e->popup_fast >= 0.8 * e->popups)
-      set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups, a->last_id, a->last_ts);
+    if (e->popups_from >= 3 && e->popup_fast >= 0.8 * e->popups_from)
+      set_sig(d, ei, S_POPUP, 0.4, (double)e->popup_fast / e->popups_from, a->last_id, a->last_ts);
   } else if (a->akind == MG_DEV_AK_EXAM || a->akind == MG_DEV_AK_QUIZ || a->akind == MG_DEV_AK_HOMEWORK) {
     if (a->akind == MG_DEV_AK_EXAM) { e->ex_items += (uint16_t)known; e->ex_correct += (uint16_t)correct; }
     else { e->cw_items += (uint16_t)known; e->cw_correct += (uint16_t)correct; }
@@ -1586,6 +1691,7 @@ static void on_page(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   if (!(ev->has & MG_DEV_HAS_DURATION)) return;
   if (e->pages < 65535) e->pages++;
   if (ev->duration < 3.0 && e->nodwell < 65535) e->nodwell++;
+  if (e->nodwell && e->pages_from < 65535) e->pages_from++;
 }
 
 static void on_task(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
@@ -1663,6 +1769,17 @@ static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, 
 /* strength of each weak behavioural rule; no single one reaches the threshold */
 static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.3, 0.25, 0.2, 0.3, 0.4, 0.25, 0.2, 0.4, 0.4, 0.4, 0.3, 0.3};
 
+/* P(X >= k) for X ~ Binomial(n, p), summed in log space. */
+static double binom_tail(unsigned n, unsigned k, double p) {
+  if (k == 0) return 1;
+  if (p <= 0) return 0;
+  if (p >= 1) return 1;
+  double s = 0;
+  for (unsigned i = k; i <= n; i++)
+    s += exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) + i * log(p) + (n - i) * log1p(-p));
+  return s;
+}
+
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   for (int i = 0; i < F_NFEAT; i++) out[i] = NAN;
@@ -1676,6 +1793,10 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   }
   if (e->pauses >= 5) {
     out[F_AUTORESUME] = (double)e->autoresume / e->pauses;
+    /* few pauses: a share of 0.6 is chance unless it is improbable at the platform's own rate */
+    if (out[F_AUTORESUME] >= 0.6 && p->pause_n >= 1000 &&
+        binom_tail(e->pauses, e->autoresume, p->resume_n / p->pause_n) > 1e-4)
+      out[F_AUTORESUME] = 0;
     unsigned pn = 0, mx = 0;
     for (int i = 0; i < PAUSE_BINS; i++) { pn += e->pause_hist[i]; if (e->pause_hist[i] > mx) mx = e->pause_hist[i]; }
     /* concentration in one half-octave bin, ignoring instant resumes (counted above) */
@@ -1700,11 +1821,20 @@ static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
     double sd = r > 0 ? sqrt(-2 * log(r)) * 1440 / (2 * M_PI) : 1440;
     out[F_CRON] = sd;
   }
-  if (e->popups >= 3) out[F_POPUP] = (double)e->popup_fast / e->popups;
-  if (e->pages >= 4) out[F_NODWELL] = (double)e->nodwell / e->pages;
+  /* shares from the first instant one on: a tool that takes over after an honest start is not
+   * diluted by the pages and pop-ups its student handled before */
+  if (e->popups >= 3) out[F_POPUP] = e->popups_from >= 3 ? (double)e->popup_fast / e->popups_from : 0;
+  if (e->pages >= 4) out[F_NODWELL] = e->pages_from >= 4 ? (double)e->nodwell / e->pages_from : 0;
   if (e->tasks >= 8) out[F_TASK] = (double)e->task_same / (e->tasks - 2);
   /* counts only when at least 30 % of the sessions were unattended (a tool that took over) */
   if (e->att_sess >= 1) out[F_UNATTENDED] = e->att_unattended >= 0.3 * e->att_sess ? e->att_unattended : 0;
+  /* the same counted per local day (the day in progress included): a tool's short sessions */
+  int u = day_attendance(e);
+  unsigned days = e->att_days + (u >= 0), un = e->att_days_un + (u > 0);
+  if (days >= 1) {
+    double v = un >= 0.3 * days ? un : 0;
+    if (isnan(out[F_UNATTENDED]) || v > out[F_UNATTENDED]) out[F_UNATTENDED] = v;
+  }
 }
 
 static int feat_fires(int f, double v) {
@@ -1720,6 +1850,17 @@ static void sweep(mg_detect *d) {
   uint32_t (*cnt)[F_NFEAT] = calloc(np, sizeof *cnt);
   uint32_t (*elig)[F_NFEAT] = calloc(np, sizeof *elig);
   if (!cnt || !elig) { free(cnt); free(elig); d->rc = d->rc ? d->rc : MG_ENOMEM; return; }
+  for (uint32_t p = 1; p < np; p++) {
+    plat *pl = pool_at(&d->plats, p);
+    pl->pause_n = pl->resume_n = 0;
+  }
+  for (uint32_t i = 1; i < d->enrols.n; i++) { /* each platform's own share of quick resumes */
+    enrol *e = E(d, i);
+    if (!e->reg) continue;
+    plat *pl = pool_at(&d->plats, e->plat);
+    pl->pause_n += e->pauses;
+    pl->resume_n += e->autoresume;
+  }
   for (uint32_t i = 1; i < d->enrols.n; i++) {
     enrol *e = E(d, i);
     if (!e->reg) continue;
