@@ -16,11 +16,13 @@
 
 #define PF_MIN_POP 200 /* enrolments judged before a population centre and spread mean anything */
 
-/* thresholds (docs/detection.md says why) */
-#define PF_Z_START (-2.0)   /* a rule counts from a robust z of −2 against everyone's */
-#define PF_CAP_MISFIT 0.45  /* < 0.5: study groups share answers and misfit too; with another weak
-                              * 0.5 rule (identical_wrong_answers) it must not reach 1.0 alone */
-#define PF_CAP_TIME 0.7
+/* thresholds (docs/detection.md says why): robust z against everyone's, each at most −2 and
+ * together at most −6 (combined one-sided normal tail 1.1·10⁻⁹ were they normal; the honest
+ * tails are heavier); −8 in the sweeps before the end of the input, while item p-values and
+ * usual times still move with every new answer */
+#define PF_Z_EACH (-2.0)
+#define PF_Z_SUM (-6.0)
+#define PF_Z_SUM_PARTIAL (-8.0)
 
 typedef struct pf_item {
   uint64_t key;
@@ -350,15 +352,6 @@ static void centre_spread(double *v, size_t n, double *centre, double *spread) {
   *spread = 1.4826 * median(v, n);
 }
 
-/* Strength of one of the two rules at robust z: nothing above PF_Z_START; (−z − 0.5) / 4.5, so
- * that the two together reach the operating threshold of 1.0 when z_misfit + z_time <= −5.5
- * (combined one-sided normal tail ≈ 5·10⁻⁵), each capped so that neither is enough alone. */
-static double strength_at(double z, double cap) {
-  if (!(z <= PF_Z_START)) return 0;
-  double s = (-z - 0.5) / 4.5;
-  return s > cap ? cap : s;
-}
-
 int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud) {
   if (!p) return MG_OK;
   /* 1. refresh what changed */
@@ -430,9 +423,12 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
     int worst = e->worst >= 0 ? e->worst : e->att_seq % PF_ATT;
     const uint8_t *id = e->slot_seq[worst] ? e->att_id[worst] : NULL;
     int64_t ts = e->slot_seq[worst] ? e->att_ts[worst] : 0;
-    double sm = strength_at(zl, PF_CAP_MISFIT), st = strength_at(zt, PF_CAP_TIME);
-    if (sm > 0) flag(ud, ei, MG_DETECT_PF_MISFIT, sm, zl, id, ts);
-    if (st > 0) flag(ud, ei, MG_DETECT_PF_TIME_FLAT, st, zt, id, ts);
+    /* both at once, never one alone: either alone has honest look-alikes (study groups share
+     * answers and misfit; some students take the same time on everything) */
+    if (zl <= PF_Z_EACH && zt <= PF_Z_EACH && zl + zt <= (all ? PF_Z_SUM : PF_Z_SUM_PARTIAL)) {
+      flag(ud, ei, MG_DETECT_PF_MISFIT, 0.5, zl, id, ts);
+      flag(ud, ei, MG_DETECT_PF_TIME_FLAT, 0.5, zt, id, ts);
+    }
   }
   p->ndirty = 0;
   return MG_OK;
