@@ -258,11 +258,11 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_ANSWER_COPY] = {"answer_vector_copied", EB, 3, "shared wrong answers", "recent attempts of other accounts at the same assessment",
                        "与另一账号的答案几乎逐题相同，包括相同的错误答案",
                        "answers nearly identical item by item to another account's, including the same wrong answers"},
-    [S_PERSON_MISFIT] = {"person_misfit", EB, -3.0, "lz* (standard normal for an honest pattern)",
+    [S_PERSON_MISFIT] = {"person_misfit", EB, -2.0, "robust z of lz* against all students (with z time, sum <= -6)",
                          "all students' answers to the same items (each item's p-value, >= 20 answers)",
-                         "答对了多数同学答错的难题、却答错了几乎人人答对的易题：按同题全体答题者的通过率，任何能力水平都难以出现这种作答模式（个人拟合统计量 lz*，越负越罕见）",
-                         "hard items (few students solve them) answered right while easy items (nearly everyone solves them) were answered wrong: a pattern improbable at any ability, judged against all students' pass rates on the same items (person-fit lz*; more negative is rarer)"},
-    [S_TIME_FLAT] = {"time_ignores_item", EB, -3.5, "robust z of the time/item correlation",
+                         "答对了多数同学答错的难题、却答错了几乎人人答对的易题：按同题全体答题者的通过率，任何能力水平都难以出现这种作答模式（个人拟合统计量 lz* 相对全体的 z 值，越负越罕见）",
+                         "hard items (few students solve them) answered right while easy items (nearly everyone solves them) were answered wrong: a pattern improbable at any ability, judged against all students' pass rates on the same items (person-fit lz* as a z against all students; more negative is rarer)"},
+    [S_TIME_FLAT] = {"time_ignores_item", EB, -2.0, "robust z of the time/item correlation against all students",
                      "every student's correlation of own time with the items' usual time",
                      "每题用时与该题通常所需时间无关（像是每题查一次答案），而其他同学的用时随题目难易变化",
                      "time per item does not follow how long each item usually takes (like one lookup per item), while other students' times do"},
@@ -547,6 +547,14 @@ static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
     if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
     w = snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s%s (value %.3g, threshold %.3g %s)",
                  el ? "; " : "", k_sig[i].en, r->value[i], k_sig[i].threshold, k_sig[i].unit);
+    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
+  }
+  if (t == MG_DETECT_EXAM_BRUSHING && r->strength[S_PERSON_MISFIT] > 0 && d->pf) {
+    /* the items that make the pattern improbable (personfit.c) */
+    const char *xz = mg_detect_pf_detail(d->pf, ei, 1), *xe = mg_detect_pf_detail(d->pf, ei, 0);
+    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
+    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
+    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
     if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
   }
   mg_buf_addc(&th, '}');
@@ -1588,6 +1596,8 @@ static void on_attempt(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   } else if (ev->kind == MG_XAPI_KIND_ITEM_ANSWERED || ev->kind == MG_XAPI_KIND_ITEM_ANSWERED_OPEN) {
     if (!a->assess) a->assess = ev->parent;
     if (!a->device) a->device = ev->device;
+    if (d->pf && ev->kind == MG_XAPI_KIND_ITEM_ANSWERED && mg_detect_pf_item_name(d->pf, ev->object, ev->s_object.p, ev->s_object.n))
+      d->rc = d->rc ? d->rc : MG_ENOMEM;
     if (ev->ts_us < a->start_ts || !a->start_ts) a->start_ts = ev->ts_us;
     int k = 0;
     while (k < a->n && a->it[k].item != ev->object) k++;

@@ -3,6 +3,7 @@
 #include "detect/personfit_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +25,13 @@
 #define PF_Z_SUM (-6.0)
 #define PF_Z_SUM_PARTIAL (-8.0)
 
+#define PF_NAME 40 /* tail of an item's IRI kept for the evidence text */
+
 typedef struct pf_item {
   uint64_t key;
   uint32_t n, ok, nt;
   double slt; /* sum of ln(seconds) */
+  char name[PF_NAME];
 } pf_item;
 
 typedef struct pf_ans {
@@ -48,6 +52,7 @@ typedef struct pf_enrol {
   float hard_gain; /* accuracy minus the population's p-value on the harder half of its items */
   uint16_t tz_n;
   int8_t worst;    /* attempt slot that misfits most, -1 none */
+  char *detail_zh, *detail_en; /* which items misfit, once flagged */
   uint16_t slot_seq[PF_ATT];
   uint8_t att_id[PF_ATT][16];
   int64_t att_ts[PF_ATT];
@@ -75,6 +80,8 @@ void mg_detect_pf_free(mg_detect_pf *p) {
   if (!p) return;
   for (size_t i = 0; i < p->nen; i++)
     if (p->en[i]) {
+      free(p->en[i]->detail_zh);
+      free(p->en[i]->detail_en);
       free(p->en[i]->a);
       free(p->en[i]);
     }
@@ -142,6 +149,27 @@ static long item_index(mg_detect_pf *p, uint64_t key) {
   p->iv[j] = (uint32_t)p->nitems;
   p->in++;
   return (long)p->nitems++;
+}
+
+int mg_detect_pf_item_name(mg_detect_pf *p, uint64_t item, const char *iri, size_t n) {
+  if (!iri || !n) return MG_OK;
+  long ii = item_index(p, item);
+  if (ii < 0) return MG_ENOMEM;
+  pf_item *it = &p->items[ii];
+  if (it->name[0]) return MG_OK;
+  /* the last path segment is what tells items apart; keep at most its tail */
+  size_t b = n;
+  while (b > 0 && iri[b - 1] != '/') b--;
+  if (n - b >= PF_NAME) b = n - (PF_NAME - 1);
+  while (b < n && ((unsigned char)iri[b] & 0xC0) == 0x80) b++; /* not inside a UTF-8 sequence */
+  memcpy(it->name, iri + b, n - b);
+  it->name[n - b] = 0;
+  return MG_OK;
+}
+
+const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh) {
+  if (!p || ei >= p->nen || !p->en[ei]) return NULL;
+  return zh ? p->en[ei]->detail_zh : p->en[ei]->detail_en;
 }
 
 /* ---- answers ----------------------------------------------------------------------------- */
@@ -352,6 +380,70 @@ static void centre_spread(double *v, size_t n, double *centre, double *spread) {
   *spread = 1.4826 * median(v, n);
 }
 
+/* The evidence a person can check: the (up to) three hardest items answered right and the three
+ * easiest answered wrong, with the population's p-values, and the combined tail probability. */
+static int build_detail(const mg_detect_pf *p, pf_enrol *e, double zl, double zt) {
+  int hard[3] = {-1, -1, -1}, easy[3] = {-1, -1, -1};
+  for (int k = 0; k < e->n; k++) {
+    const pf_item *it = &p->items[e->a[k].item];
+    if (it->n < PF_ITEM_MIN) continue;
+    double pv = (double)it->ok / it->n;
+    int *list = e->a[k].ok ? hard : easy;
+    for (int j = 0; j < 3; j++) {
+      int cur = list[j];
+      double cp = cur < 0 ? 0 : (double)p->items[e->a[cur].item].ok / p->items[e->a[cur].item].n;
+      if (cur < 0 || (e->a[k].ok ? pv < cp : pv > cp)) {
+        for (int m = 2; m > j; m--) list[m] = list[m - 1];
+        list[j] = k;
+        break;
+      }
+    }
+  }
+  char zh[640], en[640];
+  size_t zl_ = 0, el = 0;
+  double prob = 0.5 * erfc(-(zl + zt) / sqrt(2.0) / sqrt(2.0));
+  int w = snprintf(zh, sizeof zh, "。个人拟合：答对的难题");
+  if (w > 0) zl_ = (size_t)w;
+  w = snprintf(en, sizeof en, ". Person fit: hard items answered right");
+  if (w > 0) el = (size_t)w;
+  for (int pass = 0; pass < 2; pass++) {
+    const int *list = pass ? easy : hard;
+    if (pass) {
+      w = snprintf(zh + zl_, sizeof zh - zl_, "；答错的易题");
+      if (w > 0 && (size_t)w < sizeof zh - zl_) zl_ += (size_t)w;
+      w = snprintf(en + el, sizeof en - el, "; easy items answered wrong");
+      if (w > 0 && (size_t)w < sizeof en - el) el += (size_t)w;
+    }
+    for (int j = 0; j < 3 && list[j] >= 0; j++) {
+      const pf_item *it = &p->items[e->a[list[j]].item];
+      double pv = 100.0 * it->ok / it->n;
+      w = snprintf(zh + zl_, sizeof zh - zl_, "%s%s（全体通过率 %.0f%%）", j ? "、" : " ", it->name[0] ? it->name : "?", pv);
+      if (w > 0 && (size_t)w < sizeof zh - zl_) zl_ += (size_t)w;
+      w = snprintf(en + el, sizeof en - el, "%s%s (%.0f%% of all students right)", j ? ", " : " ", it->name[0] ? it->name : "?", pv);
+      if (w > 0 && (size_t)w < sizeof en - el) el += (size_t)w;
+    }
+  }
+  w = snprintf(zh + zl_, sizeof zh - zl_, "；z 拟合 %.1f、z 用时 %.1f，诚实作答出现两者同时如此的单侧概率约 %.0e", zl, zt, prob);
+  if (w > 0 && (size_t)w < sizeof zh - zl_) zl_ += (size_t)w;
+  w = snprintf(en + el, sizeof en - el, "; z misfit %.1f, z time %.1f, one-sided probability of both for an honest pattern about %.0e", zl, zt, prob);
+  if (w > 0 && (size_t)w < sizeof en - el) el += (size_t)w;
+  free(e->detail_zh);
+  free(e->detail_en);
+  e->detail_zh = malloc(zl_ + 1);
+  e->detail_en = malloc(el + 1);
+  if (!e->detail_zh || !e->detail_en) {
+    free(e->detail_zh);
+    free(e->detail_en);
+    e->detail_zh = e->detail_en = NULL;
+    return MG_ENOMEM;
+  }
+  memcpy(e->detail_zh, zh, zl_);
+  e->detail_zh[zl_] = 0;
+  memcpy(e->detail_en, en, el);
+  e->detail_en[el] = 0;
+  return MG_OK;
+}
+
 int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud) {
   if (!p) return MG_OK;
   /* 1. refresh what changed */
@@ -426,6 +518,7 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
     /* both at once, never one alone: either alone has honest look-alikes (study groups share
      * answers and misfit; some students take the same time on everything) */
     if (zl <= PF_Z_EACH && zt <= PF_Z_EACH && zl + zt <= (all ? PF_Z_SUM : PF_Z_SUM_PARTIAL)) {
+      if (build_detail(p, e, zl, zt)) return MG_ENOMEM;
       flag(ud, ei, MG_DETECT_PF_MISFIT, 0.5, zl, id, ts);
       flag(ud, ei, MG_DETECT_PF_TIME_FLAT, 0.5, zt, id, ts);
     }

@@ -51,6 +51,14 @@ void mg_detect_pf_free(mg_detect_pf *p);
 int mg_detect_pf_attempt(mg_detect_pf *p, uint32_t enrol, const mg_detect_pf_resp *r, size_t n,
                          const uint8_t id[16], int64_t ts);
 
+/* Remembers the tail of an item's IRI (first sight only) for the evidence text. MG_OK or MG_ENOMEM. */
+int mg_detect_pf_item_name(mg_detect_pf *p, uint64_t item, const char *iri, size_t n);
+
+/* Evidence text of a flagged enrolment (which hard items right, which easy ones wrong, with the
+ * population's p-values, and the tail probability), Chinese (zh != 0) or English; NULL if none.
+ * Owned by p; valid until the next sweep. */
+const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh);
+
 /* Judges the enrolments whose answers changed since the last call (all of them when all != 0)
  * against the population as it stands. MG_OK or MG_ENOMEM. */
 int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud);

@@ -172,6 +172,11 @@ static void bank_and_search_found_lookalikes_clean(void **state) {
     assert_true(f->n_evidence >= 1);
     assert_non_null(strstr(f->thresholds, "\"person_misfit\""));
     assert_non_null(strstr(f->explain_zh, "难题"));
+    /* the evidence names the items and their population p-values */
+    assert_non_null(strstr(f->explain_zh, "答对的难题 pf"));
+    assert_non_null(strstr(f->explain_zh, "全体通过率"));
+    assert_non_null(strstr(f->explain_en, "easy items answered wrong pf"));
+    assert_non_null(strstr(f->explain_en, "one-sided probability"));
   }
   for (int n = 3; n <= 10; n++) {
     person(s, sizeof s, n);
