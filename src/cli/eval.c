@@ -222,9 +222,7 @@ static void sim_progress(void *ud, const mg_sim_progress *p) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: moocguard eval [--seed N] [--students N] [--rate FAMILY=X] [--variants LIST] [--json]\n"
-          "       (simulated term, in process; --rate multiplies a family's attack rate, --variants\n"
-          "       as in simulate)\n"
+          "usage: moocguard eval [--seed N] [--students N] [--rate FAMILY=X]... [--json]   (simulated term, in process)\n"
           "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
           "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
           "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
@@ -237,27 +235,11 @@ int mg_cli_eval(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
   const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL, *variants = NULL;
   int json = mg_cli_take_flag(&argc, argv, "--json");
-  mg_sim_config sc;
-  mg_sim_config_default(&sc);
-  /* --rate FAMILY=X multiplies a family's attack rate (more attackers for a quick measurement) */
-  const char *rv;
-  int got;
-  while ((got = mg_cli_take_opt(&argc, argv, "--rate", &rv)) != 0) {
-    const char *eq = got > 0 ? strchr(rv, '=') : NULL;
-    char name[32], *e2;
-    double x = eq ? strtod(eq + 1, &e2) : -1;
-    mg_sim_family fam;
-    if (!eq || (size_t)(eq - rv) >= sizeof name || *e2 || !(x >= 0)) {
-      fprintf(stderr, "moocguard eval: --rate needs FAMILY=X, e.g. --rate brush_bot=3\n");
-      return MG_EXIT_USAGE;
-    }
-    memcpy(name, rv, (size_t)(eq - rv));
-    name[eq - rv] = 0;
-    if (mg_sim_family_parse(name, &fam) != MG_OK) {
-      fprintf(stderr, "moocguard eval: --rate: unknown family '%s'\n", name);
-      return MG_EXIT_USAGE;
-    }
-    sc.attack_rate[fam] *= x;
+  const char *rates[8];
+  int nrates = 0, got;
+  while (nrates < 8 && (got = mg_cli_take_opt(&argc, argv, "--rate", &rates[nrates])) != 0) {
+    if (got < 0) { usage(stderr); return MG_EXIT_USAGE; }
+    nrates++;
   }
   if (mg_cli_take_opt(&argc, argv, "--statements", &stmts) < 0 ||
       mg_cli_take_opt(&argc, argv, "--labels", &labels) < 0 ||
@@ -269,6 +251,8 @@ int mg_cli_eval(int argc, char **argv) {
     usage(stderr);
     return MG_EXIT_USAGE;
   }
+  mg_sim_config sc;
+  mg_sim_config_default(&sc);
   char *end;
   if (variants) {
     char verr[160];
@@ -285,6 +269,25 @@ int mg_cli_eval(int argc, char **argv) {
     long v = strtol(students, &end, 10);
     if (*end || v < 1 || v > 50000000) { fprintf(stderr, "moocguard eval: --students must be 1..50000000\n"); return MG_EXIT_USAGE; }
     sc.students = (int)v;
+  }
+  /* --rate FAMILY=X (as `simulate`): more attackers of one family for a quick dev loop */
+  for (int ri = 0; ri < nrates; ri++) {
+    const char *rv = rates[ri];
+    char name[64];
+    const char *eq = strchr(rv, '=');
+    mg_sim_family fam;
+    double x = eq ? strtod(eq + 1, &end) : -1;
+    if (!eq || (size_t)(eq - rv) >= sizeof name || end == eq + 1 || *end || !(x >= 0 && x <= 0.5)) {
+      fprintf(stderr, "moocguard eval: --rate needs FAMILY=X with X in 0..0.5, e.g. --rate exam_brush=0.03\n");
+      return MG_EXIT_USAGE;
+    }
+    memcpy(name, rv, (size_t)(eq - rv));
+    name[eq - rv] = '\0';
+    if (mg_sim_family_parse(name, &fam) != MG_OK) {
+      fprintf(stderr, "moocguard eval: --rate: unknown family '%s'\n", name);
+      return MG_EXIT_USAGE;
+    }
+    sc.attack_rate[fam] = x;
   }
   char sp[1024], lp[1024];
   if (dir) {

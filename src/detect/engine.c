@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "detect/personfit_int.h"
 
 /* ---- small containers ------------------------------------------------------------------- */
 
@@ -152,6 +153,7 @@ enum sig {
   /* 刷考 */
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
   S_ANSWER_COPY, S_CROSS_HARVEST,
+  S_PERSON_MISFIT, S_TIME_FLAT, /* personfit.c */
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
   S_CAMERA_SHARED, S_EXAM_FARM,
@@ -257,6 +259,14 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_ANSWER_COPY] = {"answer_vector_copied", EB, 3, "shared wrong answers", "recent attempts of other accounts at the same assessment",
                        "与另一账号的答案几乎逐题相同，包括相同的错误答案",
                        "answers nearly identical item by item to another account's, including the same wrong answers"},
+    [S_PERSON_MISFIT] = {"person_misfit", EB, -2.0, "robust z of lz* against all students (with z time, sum <= -6)",
+                         "all students' answers to the same items (each item's p-value, >= 20 answers)",
+                         "答对了多数同学答错的难题、却答错了几乎人人答对的易题：按同题全体答题者的通过率，任何能力水平都难以出现这种作答模式（个人拟合统计量 lz* 相对全体的 z 值，越负越罕见）",
+                         "hard items (few students solve them) answered right while easy items (nearly everyone solves them) were answered wrong: a pattern improbable at any ability, judged against all students' pass rates on the same items (person-fit lz* as a z against all students; more negative is rarer)"},
+    [S_TIME_FLAT] = {"time_ignores_item", EB, -2.0, "robust z of the time/item correlation against all students",
+                     "every student's correlation of own time with the items' usual time",
+                     "每题用时与该题通常所需时间无关（像是每题查一次答案），而其他同学的用时随题目难易变化",
+                     "time per item does not follow how long each item usually takes (like one lookup per item), while other students' times do"},
     [S_CROSS_HARVEST] = {"cross_account_harvest", EB, 60, "min", "other accounts' attempts at the same assessment shortly before",
                          "另一账号快速乱答后，本账号随即在其他设备上全对提交（多次同一对账号）",
                          "another account guessed through the assessment in seconds, then this account submitted full marks from another device within the hour (same pair repeatedly)"},
@@ -448,6 +458,7 @@ struct mg_detect {
   mg_detect_finding f; /* scratch for the sink */
   int rc;              /* first sink error */
   struct exam_x *ex;   /* 刷考 cross-account answer history (lazily created) */
+  mg_detect_pf *pf;    /* 刷考 person fit and item-time fit (personfit.c) */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -547,6 +558,14 @@ static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
     if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
     w = snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s%s (value %.3g, threshold %.3g %s)",
                  el ? "; " : "", k_sig[i].en, r->value[i], k_sig[i].threshold, k_sig[i].unit);
+    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
+  }
+  if (t == MG_DETECT_EXAM_BRUSHING && r->strength[S_PERSON_MISFIT] > 0 && d->pf) {
+    /* the items that make the pattern improbable (personfit.c) */
+    const char *xz = mg_detect_pf_detail(d->pf, ei, 1), *xe = mg_detect_pf_detail(d->pf, ei, 0);
+    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
+    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
+    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
     if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
   }
   mg_buf_addc(&th, '}');
@@ -1526,6 +1545,26 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
   }
 }
 
+/* Hands a finished graded attempt to the person-fit judge (personfit.c). */
+static void pf_attempt(mg_detect *d, uint32_t ai) {
+  attempt *a = pool_at(&d->atts, ai);
+  mg_detect_pf_resp r[ATT_ITEMS];
+  size_t n = 0;
+  for (int i = 0; i < a->n; i++) {
+    if (a->it[i].success < 0) continue;
+    r[n].item = a->it[i].item;
+    r[n].dur = a->it[i].dur;
+    r[n].success = a->it[i].success;
+    n++;
+  }
+  if (d->pf && mg_detect_pf_attempt(d->pf, a->enrol, r, n, a->last_id, a->last_ts)) d->rc = d->rc ? d->rc : MG_ENOMEM;
+}
+
+static void pf_flag(void *ud, uint32_t ei, mg_detect_pf_rule rule, double strength, double value,
+                    const uint8_t *id, int64_t ts) {
+  set_sig(ud, ei, rule == MG_DETECT_PF_MISFIT ? S_PERSON_MISFIT : S_TIME_FLAT, strength, value, id, ts);
+}
+
 static void attempt_finish(mg_detect *d, uint32_t ai) {
   attempt *a = pool_at(&d->atts, ai);
   uint32_t ei = a->enrol;
@@ -1630,6 +1669,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       if (gap >= 0.35) set_sig(d, ei, S_SCORE_JUMP, 0.4, gap, a->last_id, a->last_ts);
     }
     exam_x_judge(d, ai, acc, n ? sum / n : 0, known);
+    pf_attempt(d, ai);
   }
   a = pool_at(&d->atts, ai);
   /* the population's time on each item, after judging this attempt against it */
@@ -1661,6 +1701,8 @@ static void on_attempt(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   } else if (ev->kind == MG_XAPI_KIND_ITEM_ANSWERED || ev->kind == MG_XAPI_KIND_ITEM_ANSWERED_OPEN) {
     if (!a->assess) a->assess = ev->parent;
     if (!a->device) a->device = ev->device;
+    if (d->pf && ev->kind == MG_XAPI_KIND_ITEM_ANSWERED && mg_detect_pf_item_name(d->pf, ev->object, ev->s_object.p, ev->s_object.n))
+      d->rc = d->rc ? d->rc : MG_ENOMEM;
     if (ev->ts_us < a->start_ts || !a->start_ts) a->start_ts = ev->ts_us;
     int k = 0;
     while (k < a->n && a->it[k].item != ev->object) k++;
@@ -1843,7 +1885,8 @@ static int feat_fires(int f, double v) {
   return v >= k_sig[k_feat_sig[f]].threshold;
 }
 
-static void sweep(mg_detect *d) {
+static void sweep(mg_detect *d, int all) {
+  if (d->pf && mg_detect_pf_sweep(d->pf, all, pf_flag, d)) d->rc = d->rc ? d->rc : MG_ENOMEM;
   /* 1. how common each weak rule is per platform: one that fires for more than 10 % of a
    *    platform's enrolments describes that platform's normal, not misconduct */
   size_t np = d->plats.n;
@@ -1978,7 +2021,7 @@ int mg_detect_feed(mg_detect *d, const mg_detect_event *ev) {
   if (d->max_ts >= d->next_sweep) {
     d->next_sweep = d->max_ts + d->cfg.sweep_every_us;
     evict_idle(d, 0);
-    sweep(d);
+    sweep(d, 0);
   }
   if (d->nclosed) closed_expire(d, 0);
   if (d->nclaims) claims_expire(d, 0);
@@ -2039,7 +2082,7 @@ int mg_detect_flush(mg_detect *d) {
   d->rc = MG_OK;
   evict_idle(d, 1);
   claims_expire(d, 1);
-  sweep(d);
+  sweep(d, 1);
   return d->rc;
 }
 
@@ -2063,6 +2106,7 @@ int mg_detect_new(const mg_detect_config *cfg, mg_detect_sink sink, void *ud, mg
   pool_init(&d->faces, sizeof(face));
   pool_init(&d->plats, sizeof(plat));
   pool_init(&d->owners, sizeof(owner));
+  if (mg_detect_pf_new(&d->pf)) { free(d); return MG_ENOMEM; }
   *out = d;
   return MG_OK;
 }
@@ -2080,6 +2124,7 @@ void mg_detect_free(mg_detect *d) {
   free(d->closed);
   free(d->claims);
   exam_x_free(d->ex);
+  mg_detect_pf_free(d->pf);
   free(d);
 }
 
@@ -2099,5 +2144,6 @@ void mg_detect_get_stats(const mg_detect *d, mg_detect_stats *out) {
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++)
     b += pools[i]->cap * pools[i]->size + pools[i]->capfree * 4;
   b += (d->enrols.n - 1) * sizeof(info);
+  b += mg_detect_pf_bytes(d->pf);
   out->bytes = b;
 }

@@ -1,0 +1,69 @@
+/* detect/personfit_int.h — 刷考 from answer patterns that no ability explains (private to detect/).
+ *
+ * A student who answers from a circulating answer bank or a search engine gets the items that
+ * circulate right whatever their difficulty and the rest near chance; search takes about the same
+ * time per item whatever the item. Neither is visible in one attempt against constants, but both
+ * are against the population: each item's p-value (share of students who got it right) and its
+ * usual time come from everyone's answers, and each enrolment's answers are then judged as a whole.
+ *
+ *  - person fit (lz*, Snijders 2001) under a Rasch model whose item difficulties are the
+ *    population's p-values: hard items right and easy ones wrong in a pattern improbable for any
+ *    ability; judged only for enrolments that score at or above the population (ability >= 0), so
+ *    a weak student's lucky guesses are not the rule's business;
+ *  - time that ignores the item: the correlation, over the enrolment's items, of its time on each
+ *    item with the population's usual time on that item, compared with the same correlation of
+ *    everyone else (robust z on Fisher's z scale, per item count).
+ *
+ * The engine (engine.c) owns one mg_detect_pf, hands it each finished graded attempt and asks it to
+ * judge at its population sweeps; results come back through a callback. Memory: one small record
+ * per answered item (population), up to PF_MAX_ANS answers per enrolment. Not thread-safe. */
+#ifndef MG_DETECT_PERSONFIT_INT_H
+#define MG_DETECT_PERSONFIT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mg_detect_pf mg_detect_pf;
+
+/* One graded answer of a finished attempt. */
+typedef struct mg_detect_pf_resp {
+  uint64_t item;  /* item IRI hash */
+  float dur;      /* seconds on the item (<= 0: unknown) */
+  int8_t success; /* 0/1 */
+} mg_detect_pf_resp;
+
+/* Which judgement the callback reports. */
+typedef enum mg_detect_pf_rule { MG_DETECT_PF_MISFIT = 0, MG_DETECT_PF_TIME_FLAT } mg_detect_pf_rule;
+
+/* Called for an enrolment whose answers fail a rule. value: lz* (misfit) or the robust z of its
+ * time/item correlation (time_flat); strength per docs/detection.md; id/ts: the submission of an
+ * attempt holding the most surprising answers (NULL if none is remembered). */
+typedef void (*mg_detect_pf_flag)(void *ud, uint32_t enrol, mg_detect_pf_rule rule, double strength,
+                                  double value, const uint8_t *id, int64_t ts);
+
+/* MG_OK or MG_ENOMEM; *out is owned by the caller (mg_detect_pf_free). */
+int mg_detect_pf_new(mg_detect_pf **out);
+void mg_detect_pf_free(mg_detect_pf *p);
+
+/* Records the graded answers of one finished attempt of enrolment `enrol` (a non-zero index the
+ * engine keeps stable); id/ts: its submission (or last) statement. A later answer to the same
+ * item by the same enrolment (a retake) replaces the earlier one. MG_OK or MG_ENOMEM. */
+int mg_detect_pf_attempt(mg_detect_pf *p, uint32_t enrol, const mg_detect_pf_resp *r, size_t n,
+                         const uint8_t id[16], int64_t ts);
+
+/* Remembers the tail of an item's IRI (first sight only) for the evidence text. MG_OK or MG_ENOMEM. */
+int mg_detect_pf_item_name(mg_detect_pf *p, uint64_t item, const char *iri, size_t n);
+
+/* Evidence text of a flagged enrolment (which hard items right, which easy ones wrong, with the
+ * population's p-values, and the tail probability), Chinese (zh != 0) or English; NULL if none.
+ * Owned by p; valid until the next sweep. */
+const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh);
+
+/* Judges the enrolments whose answers changed since the last call (all of them when all != 0)
+ * against the population as it stands. MG_OK or MG_ENOMEM. */
+int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud);
+
+/* Bytes held. */
+size_t mg_detect_pf_bytes(const mg_detect_pf *p);
+
+#endif
