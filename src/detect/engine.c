@@ -148,7 +148,7 @@ enum sig {
   S_INPUT_EVERY, S_UNATTENDED,
   /* 替课 */
   S_NOVEL_STUDY, S_FACE_FAIL_STUDY, S_FACE_SLOW, S_FACE_OTHER_DEVICE, S_WORKER_DEVICE,
-  S_CAPTURE_REUSE_STUDY,
+  S_CAPTURE_REUSE_STUDY, S_FACE_UNMET,
   /* 刷考 */
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
   S_ANSWER_COPY, S_CROSS_HARVEST,
@@ -238,6 +238,9 @@ static const sigdef k_sig[S_COUNT_] = {
                          "part of this account's study ran on an unfamiliar device that several other accounts used"},
     [S_CAPTURE_REUSE_STUDY] = {"face_capture_reused", PS, 2, "accounts", "face captures of all accounts",
                                "同一人脸采集记录出现在多个账号", "the same face capture appears for several accounts"},
+    [S_FACE_UNMET] = {"face_checks_unmet", PS, 3, "checks", "face-check outcomes of the platform's students (binomial tail)",
+                      "学习中的人脸核验多次未通过、无人应答或数分钟后才完成（可能在别处代为核验），次数远超本平台学生的常见比例",
+                      "study face checks repeatedly failed, went unanswered or were completed only minutes later (perhaps relayed), far more often than the platform's students' checks do; value = such checks"},
     [S_ITEM_FAST] = {"answers_below_reading_time", EB, 0.6, "share of items", "each item's reading time (stem length)",
                      "多数题目作答用时短于读题所需时间且正确率高",
                      "most items answered faster than the stem can be read, with high accuracy"},
@@ -325,6 +328,9 @@ typedef struct enrol {
   uint8_t last_hb_id[16];
   uint32_t hb_input_any; /* heartbeats that reported some input */
   uint16_t att_sess, att_unattended; /* sessions of >= 10 reports; of them, unattended ones */
+  uint16_t fc_n, fc_unmet;  /* study face checks judged; of them failed, unanswered or late */
+  int32_t fc_day1;          /* local day + 1 of the first unmet check (0: none) */
+  uint8_t fc_days2;         /* an unmet check on another day as well */
 } enrol;
 
 typedef struct sigrec {
@@ -405,6 +411,8 @@ typedef struct face {
   int64_t prompt_ts, result_ts;
   uint64_t prompt_dev, result_dev;
   uint8_t have_prompt, have_result, exam, failed, judged;
+  uint8_t absent;  /* failed as no face or unanswered: nobody faced the camera */
+  uint8_t counted; /* in the enrolment's face-check fit: 1 met, 2 unmet */
   float score, thr;
 } face;
 
@@ -412,6 +420,7 @@ typedef struct plat {
   uint64_t key;
   uint64_t hist[HB_BINS], n;
   uint8_t off[S_COUNT_]; /* rule switched off: too common on this platform to mean anything */
+  uint32_t fc_n, fc_unmet; /* study face checks of enrolments that are not outliers themselves */
 } plat;
 
 typedef struct owner { uint64_t actor; uint32_t enrol; uint32_t pad; } owner;
@@ -1174,6 +1183,59 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   }
 }
 
+/* P(X >= k) for X ~ Binomial(n, p), summed from the k-th term (n is a few hundred at most). */
+static double binom_tail(unsigned n, unsigned k, double p) {
+  if (!k) return 1;
+  if (k > n) return 0;
+  double lt = k * log(p) + (n - k) * log1p(-p);
+  for (unsigned i = 1; i <= k; i++) lt += log((double)(n - k + i) / i);
+  double t = exp(lt), sum = 0;
+  for (unsigned j = k; j <= n && t > 0; j++) {
+    sum += t;
+    t *= (double)(n - j) / (j + 1) * p / (1 - p);
+  }
+  return sum > 1 ? 1 : sum;
+}
+
+/* An enrolment counts in its platform's face-check rate unless it is an outlier itself (at
+ * least 3 checks, most unmet), so a few proxied accounts do not raise the yardstick. */
+static void fc_share(plat *p, const enrol *e, int sign) {
+  if (e->fc_n >= 3 && 2 * e->fc_unmet > e->fc_n) return;
+  p->fc_n += (uint32_t)(sign * e->fc_n);
+  p->fc_unmet += (uint32_t)(sign * e->fc_unmet);
+}
+
+/* Person-fit of the study face checks: a check is unmet when it failed with a face that was not
+ * the student's or with nobody in front of the camera, went unanswered, or was completed only
+ * after 90 s (the worker has to reach the student). Honest students fail now and then (light,
+ * glasses) and retry at once; the question is whether this account's unmet checks are more
+ * than the platform's own rate could produce. */
+static void face_fit(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
+  if (f->exam || !f->enrol || !f->have_result) return;
+  int unmet = f->failed || f->absent || (f->have_prompt && f->result_ts - f->prompt_ts >= 90 * 1000000LL);
+  if (f->counted == 2 || (f->counted == 1 && !unmet)) return;
+  enrol *e = E(d, f->enrol);
+  plat *p = pool_at(&d->plats, e->plat);
+  fc_share(p, e, -1);
+  if (!f->counted && e->fc_n < 65535) e->fc_n++;
+  if (unmet && e->fc_unmet < e->fc_n) {
+    e->fc_unmet++;
+    int32_t day = (int32_t)local_day(f->result_ts) + 1;
+    if (!e->fc_day1) e->fc_day1 = day;
+    else if (e->fc_day1 != day) e->fc_days2 = 1;
+  }
+  fc_share(p, e, +1);
+  f->counted = unmet ? 2 : 1;
+  if (!unmet || e->fc_unmet < 3 || !e->fc_days2) return;
+  /* the platform's rate, shrunk towards 1 in 10 while it has few checks, and never below 1 in
+   * 20: a yardstick that honest students' bad days cannot make too strict */
+  double p0 = (p->fc_unmet + 2.0) / (p->fc_n + 20.0);
+  if (p0 < 0.05) p0 = 0.05;
+  double tail = binom_tail(e->fc_n, e->fc_unmet, p0);
+  double strength = (tail <= 1e-7 && e->fc_unmet >= 4) ? 0.7 : tail <= 1e-4 ? 0.5 : 0;
+  set_sig(d, f->enrol, S_FACE_UNMET, strength, e->fc_unmet, id, ts);
+}
+
 static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   uint32_t fi = face_get(d, ev->object, 1);
   if (!fi) return;
@@ -1193,6 +1255,8 @@ static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     f->failed = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
                 (ev->face_failure == MG_DEV_FF_MISMATCH || ev->face_failure == MG_DEV_FF_MULTIPLE ||
                  ev->face_failure == MG_DEV_FF_LIVENESS);
+    f->absent = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
+                (ev->face_failure == MG_DEV_FF_NO_FACE || ev->face_failure == MG_DEV_FF_TIMEOUT);
     f->score = (ev->has & MG_DEV_HAS_SCORE) ? (float)ev->score : 0;
     f->thr = (ev->has & MG_DEV_HAS_FACE_THRESHOLD) ? (float)ev->face_threshold : 0;
     if (ev->capture) {
@@ -1220,8 +1284,10 @@ static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     int was = f->judged;
     face copy = *f;
     face_judge(d, &copy, ev->id, ev->ts_us);
+    face_fit(d, &copy, ev->id, ev->ts_us);
     f = pool_at(&d->faces, fi);
     f->judged = copy.judged;
+    f->counted = copy.counted;
     (void)was;
     if (f->have_prompt && f->have_result) { /* both halves seen: done */
       hm_del(&d->face_ix, f->key);
