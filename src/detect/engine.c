@@ -331,6 +331,10 @@ typedef struct enrol {
   uint16_t fc_n, fc_unmet;  /* study face checks judged; of them failed, unanswered or late */
   int32_t fc_day1;          /* local day + 1 of the first unmet check (0: none) */
   uint8_t fc_days2;         /* an unmet check on another day as well */
+  uint8_t pf_on, pf_fam;    /* a study face mismatch waiting for its retry window; on a familiar device */
+  uint8_t pf_id[16];
+  int64_t pf_ts, lp_ts;     /* that failure; the last passed study check */
+  uint64_t pf_dev, lp_dev;
 } enrol;
 
 typedef struct sigrec {
@@ -412,6 +416,7 @@ typedef struct face {
   uint64_t prompt_dev, result_dev;
   uint8_t have_prompt, have_result, exam, failed, judged;
   uint8_t absent;  /* failed as no face or unanswered: nobody faced the camera */
+  uint8_t passed, liveness;
   uint8_t counted; /* in the enrolment's face-check fit: 1 met, 2 unmet */
   float score, thr;
 } face;
@@ -1149,16 +1154,53 @@ static int known_device(const enrol *e, uint64_t dev) {
 
 /* ---- faces --------------------------------------------------------------------------------- */
 
+#define RETRY_US (180 * 1000000LL) /* a retry within 3 minutes on the same device clears a mismatch */
+
+static void fail_apply(mg_detect *d, uint32_t ei, int s, int familiar, int exam, const uint8_t *id, int64_t ts) {
+  double prev = sig_get(d, ei, s);
+  double one = familiar ? 0.25 : exam ? 0.6 : 0.4;
+  set_sig(d, ei, s, prev > 0 ? (familiar ? 0.4 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
+}
+
+/* A study mismatch not cleared by a retry in time counts now. */
+static void fail_settle(mg_detect *d, uint32_t ei) {
+  enrol *e = E(d, ei);
+  if (!e->pf_on) return;
+  e->pf_on = 0;
+  uint8_t id[16];
+  memcpy(id, e->pf_id, 16);
+  fail_apply(d, ei, S_FACE_FAIL_STUDY, e->pf_fam, 0, id, e->pf_ts);
+}
+
 static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   uint32_t ei = f->enrol;
   if (!ei || !f->have_result) return;
   enrol *e = E(d, ei);
   if (f->failed && !f->judged) {
     int s = f->exam ? S_EXAM_FACE_FAIL : S_FACE_FAIL_STUDY;
-    double prev = sig_get(d, ei, s);
     int familiar = f->result_dev && known_device(e, f->result_dev);
-    double one = familiar ? 0.25 : f->exam ? 0.6 : 0.4;
-    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.4 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
+    if (f->exam || f->liveness) {
+      fail_apply(d, ei, s, familiar, f->exam, id, ts);
+    } else if (!(f->result_dev && e->lp_dev == f->result_dev && e->lp_ts >= f->result_ts &&
+                 e->lp_ts - f->result_ts <= RETRY_US)) {
+      /* a mismatch that the same device clears at the retry is bad light, not a stranger (a
+       * worker cannot pass; liveness failures are not excused: a spoof is retried until it
+       * passes): judged when the retry window has passed without a pass */
+      fail_settle(d, ei);
+      e = E(d, ei);
+      e->pf_on = 1;
+      e->pf_fam = (uint8_t)familiar;
+      e->pf_ts = f->result_ts;
+      e->pf_dev = f->result_dev;
+      memcpy(e->pf_id, id, 16);
+    }
+  } else if (f->passed && !f->judged && !f->exam) {
+    if (e->pf_on && f->result_dev == e->pf_dev && f->result_ts >= e->pf_ts && f->result_ts - e->pf_ts <= RETRY_US)
+      e->pf_on = 0;
+    if (f->result_ts >= e->lp_ts) {
+      e->lp_ts = f->result_ts;
+      e->lp_dev = f->result_dev;
+    }
   } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
     set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
   }
@@ -1232,7 +1274,9 @@ static void face_fit(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   double p0 = (p->fc_unmet + 2.0) / (p->fc_n + 20.0);
   if (p0 < 0.05) p0 = 0.05;
   double tail = binom_tail(e->fc_n, e->fc_unmet, p0);
-  double strength = (tail <= 1e-7 && e->fc_unmet >= 4) ? 0.7 : tail <= 1e-4 ? 0.5 : 0;
+  /* 0.5 at a tail of 1e-4, rising with the evidence (-log10 of the tail) to 0.7 at 1e-7 */
+  double strength = tail <= 1e-4 ? 0.5 + 0.2 * (-log10(tail > 1e-300 ? tail : 1e-300) - 4) / 3 : 0;
+  if (strength > (e->fc_unmet >= 4 ? 0.7 : 0.6)) strength = e->fc_unmet >= 4 ? 0.7 : 0.6;
   set_sig(d, f->enrol, S_FACE_UNMET, strength, e->fc_unmet, id, ts);
 }
 
@@ -1255,6 +1299,8 @@ static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     f->failed = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
                 (ev->face_failure == MG_DEV_FF_MISMATCH || ev->face_failure == MG_DEV_FF_MULTIPLE ||
                  ev->face_failure == MG_DEV_FF_LIVENESS);
+    f->passed = ev->kind == MG_XAPI_KIND_FACE_PASSED;
+    f->liveness = ev->kind == MG_XAPI_KIND_FACE_FAILED && ev->face_failure == MG_DEV_FF_LIVENESS;
     f->absent = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
                 (ev->face_failure == MG_DEV_FF_NO_FACE || ev->face_failure == MG_DEV_FF_TIMEOUT);
     f->score = (ev->has & MG_DEV_HAS_SCORE) ? (float)ev->score : 0;
@@ -1779,7 +1825,16 @@ static int feat_fires(int f, double v) {
   return v >= k_sig[k_feat_sig[f]].threshold;
 }
 
+/* Study mismatches whose retry window has passed (all: at the end of the data). */
+static void fails_settle_all(mg_detect *d, int all) {
+  for (uint32_t i = 1; i < d->enrols.n; i++) {
+    enrol *e = E(d, i);
+    if (e->reg && e->pf_on && (all || d->max_ts - e->pf_ts > RETRY_US)) fail_settle(d, i);
+  }
+}
+
 static void sweep(mg_detect *d) {
+  fails_settle_all(d, 0);
   /* 1. how common each weak rule is per platform: one that fires for more than 10 % of a
    *    platform's enrolments describes that platform's normal, not misconduct */
   size_t np = d->plats.n;
@@ -1913,6 +1968,7 @@ int mg_detect_feed(mg_detect *d, const mg_detect_event *ev) {
   enrol *e = E(d, ei);
   if (ev->ts_us > e->last_ts) e->last_ts = ev->ts_us;
   if (ev->offline == 1) e->offline_seen = 1;
+  if (e->pf_on && ev->ts_us - e->pf_ts > RETRY_US) fail_settle(d, ei);
   switch (ev->kind) {
     case MG_XAPI_KIND_VIDEO_INITIALIZED: case MG_XAPI_KIND_VIDEO_PLAYED:
     case MG_XAPI_KIND_VIDEO_PAUSED: case MG_XAPI_KIND_VIDEO_SEEKED:
@@ -1964,6 +2020,7 @@ int mg_detect_flush(mg_detect *d) {
   d->rc = MG_OK;
   evict_idle(d, 1);
   claims_expire(d, 1);
+  fails_settle_all(d, 1);
   sweep(d);
   return d->rc;
 }

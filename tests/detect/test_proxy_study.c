@@ -226,12 +226,50 @@ static void platform_yardstick(void **state) {
   }
 }
 
+/* A mismatch cleared by a retry on the same device within minutes is bad light: the student is
+ * there. A worker on a stranger's machine cannot clear it. Both on a device the account never
+ * used before, twice. */
+static void mismatch_retry(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  int id = 0;
+  classmates(&q, 30, &id);
+  who me, mynew, other, worker;
+  who_init(&me, 120, "dev-own120", "10.9.6.1", NULL);
+  mynew = me;
+  snprintf(mynew.device, sizeof mynew.device, "dev-new120");
+  who_init(&other, 121, "dev-own121", "10.9.6.2", NULL);
+  worker = other;
+  snprintf(worker.device, sizeof worker.device, "dev-stranger");
+  snprintf(worker.ip, sizeof worker.ip, "183.4.4.4");
+  study(&q, &me, T0, 4);
+  study(&q, &other, T0, 4);
+  for (int k = 0; k < 2; k++) {
+    int64_t t = T0 + (10 + 3 * k) * DAY;
+    check(&q, &mynew, &mynew, ++id, t, 9000, "mismatch");
+    check(&q, &mynew, &mynew, ++id, t + 20000, 9000, NULL);
+    study(&q, &mynew, t + MIN, 1);
+    check(&q, &worker, &worker, ++id, t, 30000, "mismatch");
+    study(&q, &worker, t + MIN, 1);
+  }
+  mg_detect_flush(d);
+  assert_null(find(&g, me.student, MG_DETECT_PROXY_STUDY));
+  const mg_detect_finding *f = find(&g, other.student, MG_DETECT_PROXY_STUDY);
+  assert_non_null(f);
+  assert_true(has_rule(f, "face_check_failed"));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(remote_desktop),
       cmocka_unit_test(relayed_to_phone),
       cmocka_unit_test(honest_checks),
       cmocka_unit_test(platform_yardstick),
+      cmocka_unit_test(mismatch_retry),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
