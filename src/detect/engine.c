@@ -301,6 +301,7 @@ typedef struct enrol {
   uint32_t sig;          /* index in d->sigs (0: no rule has fired) */
   uint32_t plat;         /* index in d->plats */
   int64_t last_ts;
+  uint8_t pf_on;         /* a study face mismatch waits for its retry window (read on every statement) */
   /* video */
   float watch_s, claimed_s, max_sess_excess;
   uint16_t completions, near_end;
@@ -331,7 +332,7 @@ typedef struct enrol {
   uint16_t fc_n, fc_unmet;  /* study face checks judged; of them failed, unanswered or late */
   int32_t fc_day1;          /* local day + 1 of the first unmet check (0: none) */
   uint8_t fc_days2;         /* an unmet check on another day as well */
-  uint8_t pf_on, pf_fam;    /* a study face mismatch waiting for its retry window; on a familiar device */
+  uint8_t pf_fam;           /* the pending mismatch (pf_on) was on a familiar device */
   uint8_t pf_id[16];
   int64_t pf_ts, lp_ts;     /* that failure; the last passed study check */
   uint64_t pf_dev, lp_dev;
