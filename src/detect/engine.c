@@ -149,7 +149,7 @@ enum sig {
   S_INPUT_EVERY, S_UNATTENDED,
   /* 替课 */
   S_NOVEL_STUDY, S_FACE_FAIL_STUDY, S_FACE_SLOW, S_FACE_OTHER_DEVICE, S_WORKER_DEVICE,
-  S_CAPTURE_REUSE_STUDY,
+  S_CAPTURE_REUSE_STUDY, S_FACE_UNMET,
   /* 刷考 */
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
   S_ANSWER_COPY, S_CROSS_HARVEST,
@@ -241,6 +241,9 @@ static const sigdef k_sig[S_COUNT_] = {
                          "part of this account's study ran on an unfamiliar device that several other accounts used"},
     [S_CAPTURE_REUSE_STUDY] = {"face_capture_reused", PS, 2, "accounts", "face captures of all accounts",
                                "同一人脸采集记录出现在多个账号", "the same face capture appears for several accounts"},
+    [S_FACE_UNMET] = {"face_checks_unmet", PS, 3, "checks", "face-check outcomes of the platform's students (binomial tail)",
+                      "学习中的人脸核验多次未通过、无人应答或数分钟后才完成（可能在别处代为核验），次数远超本平台学生的常见比例",
+                      "study face checks repeatedly failed, went unanswered or were completed only minutes later (perhaps relayed), far more often than the platform's students' checks do; value = such checks"},
     [S_ITEM_FAST] = {"answers_below_reading_time", EB, 0.6, "share of items", "each item's reading time (stem length)",
                      "多数题目作答用时短于读题所需时间且正确率高",
                      "most items answered faster than the stem can be read, with high accuracy"},
@@ -309,6 +312,7 @@ typedef struct enrol {
   uint32_t sig;          /* index in d->sigs (0: no rule has fired) */
   uint32_t plat;         /* index in d->plats */
   int64_t last_ts;
+  uint8_t pf_on;         /* a study face mismatch waits for its retry window (read on every statement) */
   /* video */
   float watch_s, claimed_s, max_sess_excess;
   uint16_t completions, near_end;
@@ -341,6 +345,13 @@ typedef struct enrol {
   int32_t ad_day;
   uint16_t ad_hb, ad_in_known, ad_in_any, ad_muted, ad_vis_known, ad_hidden;
   uint16_t att_days, att_days_un;
+  uint16_t fc_n, fc_unmet;  /* study face checks judged; of them failed, unanswered or late */
+  int32_t fc_day1;          /* local day + 1 of the first unmet check (0: none) */
+  uint8_t fc_days2;         /* an unmet check on another day as well */
+  uint8_t pf_fam;           /* the pending mismatch (pf_on) was on a familiar device */
+  uint8_t pf_id[16];
+  int64_t pf_ts, lp_ts;     /* that failure; the last passed study check */
+  uint64_t pf_dev, lp_dev;
 } enrol;
 
 typedef struct sigrec {
@@ -425,6 +436,9 @@ typedef struct face {
   int64_t prompt_ts, result_ts;
   uint64_t prompt_dev, result_dev;
   uint8_t have_prompt, have_result, exam, failed, judged;
+  uint8_t absent;  /* failed as no face or unanswered: nobody faced the camera */
+  uint8_t passed, liveness;
+  uint8_t counted; /* in the enrolment's face-check fit: 1 met, 2 unmet */
   float score, thr;
 } face;
 
@@ -433,6 +447,7 @@ typedef struct plat {
   uint64_t hist[HB_BINS], n;
   double pause_n, resume_n; /* pauses and quick resumes of all its enrolments (last sweep) */
   uint8_t off[S_COUNT_]; /* rule switched off: too common on this platform to mean anything */
+  uint32_t fc_n, fc_unmet; /* study face checks of enrolments that are not outliers themselves */
 } plat;
 
 typedef struct owner { uint64_t actor; uint32_t enrol; uint32_t pad; } owner;
@@ -1263,16 +1278,53 @@ static int known_device(const enrol *e, uint64_t dev) {
 
 /* ---- faces --------------------------------------------------------------------------------- */
 
+#define RETRY_US (180 * 1000000LL) /* a retry within 3 minutes on the same device clears a mismatch */
+
+static void fail_apply(mg_detect *d, uint32_t ei, int s, int familiar, int exam, const uint8_t *id, int64_t ts) {
+  double prev = sig_get(d, ei, s);
+  double one = familiar ? 0.25 : exam ? 0.6 : 0.4;
+  set_sig(d, ei, s, prev > 0 ? (familiar ? 0.4 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
+}
+
+/* A study mismatch not cleared by a retry in time counts now. */
+static void fail_settle(mg_detect *d, uint32_t ei) {
+  enrol *e = E(d, ei);
+  if (!e->pf_on) return;
+  e->pf_on = 0;
+  uint8_t id[16];
+  memcpy(id, e->pf_id, 16);
+  fail_apply(d, ei, S_FACE_FAIL_STUDY, e->pf_fam, 0, id, e->pf_ts);
+}
+
 static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   uint32_t ei = f->enrol;
   if (!ei || !f->have_result) return;
   enrol *e = E(d, ei);
   if (f->failed && !f->judged) {
     int s = f->exam ? S_EXAM_FACE_FAIL : S_FACE_FAIL_STUDY;
-    double prev = sig_get(d, ei, s);
     int familiar = f->result_dev && known_device(e, f->result_dev);
-    double one = familiar ? 0.25 : f->exam ? 0.6 : 0.4;
-    set_sig(d, ei, s, prev > 0 ? (familiar ? 0.4 : 1.0) : one, prev > 0 ? 2 : 1, id, ts);
+    if (f->exam || f->liveness) {
+      fail_apply(d, ei, s, familiar, f->exam, id, ts);
+    } else if (!(f->result_dev && e->lp_dev == f->result_dev && e->lp_ts >= f->result_ts &&
+                 e->lp_ts - f->result_ts <= RETRY_US)) {
+      /* a mismatch that the same device clears at the retry is bad light, not a stranger (a
+       * worker cannot pass; liveness failures are not excused: a spoof is retried until it
+       * passes): judged when the retry window has passed without a pass */
+      fail_settle(d, ei);
+      e = E(d, ei);
+      e->pf_on = 1;
+      e->pf_fam = (uint8_t)familiar;
+      e->pf_ts = f->result_ts;
+      e->pf_dev = f->result_dev;
+      memcpy(e->pf_id, id, 16);
+    }
+  } else if (f->passed && !f->judged && !f->exam) {
+    if (e->pf_on && f->result_dev == e->pf_dev && f->result_ts >= e->pf_ts && f->result_ts - e->pf_ts <= RETRY_US)
+      e->pf_on = 0;
+    if (f->result_ts >= e->lp_ts) {
+      e->lp_ts = f->result_ts;
+      e->lp_dev = f->result_dev;
+    }
   } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
     set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
   }
@@ -1297,6 +1349,63 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   }
 }
 
+/* P(X >= k) for X ~ Binomial(n, p), summed from the k-th term (n is a few hundred at most);
+ * used by face_checks_unmet and auto_resume. */
+static double binom_tail(unsigned n, unsigned k, double p) {
+  if (!k) return 1;
+  if (k > n || p <= 0) return 0;
+  if (p >= 1) return 1;
+  double lt = k * log(p) + (n - k) * log1p(-p);
+  for (unsigned i = 1; i <= k; i++) lt += log((double)(n - k + i) / i);
+  double t = exp(lt), sum = 0;
+  for (unsigned j = k; j <= n && t > 0; j++) {
+    sum += t;
+    t *= (double)(n - j) / (j + 1) * p / (1 - p);
+  }
+  return sum > 1 ? 1 : sum;
+}
+
+/* An enrolment counts in its platform's face-check rate unless it is an outlier itself (at
+ * least 3 checks, most unmet), so a few proxied accounts do not raise the yardstick. */
+static void fc_share(plat *p, const enrol *e, int sign) {
+  if (e->fc_n >= 3 && 2 * e->fc_unmet > e->fc_n) return;
+  p->fc_n += (uint32_t)(sign * e->fc_n);
+  p->fc_unmet += (uint32_t)(sign * e->fc_unmet);
+}
+
+/* Person-fit of the study face checks: a check is unmet when it failed with a face that was not
+ * the student's or with nobody in front of the camera, went unanswered, or was completed only
+ * after 90 s (the worker has to reach the student). Honest students fail now and then (light,
+ * glasses) and retry at once; the question is whether this account's unmet checks are more
+ * than the platform's own rate could produce. */
+static void face_fit(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
+  if (f->exam || !f->enrol || !f->have_result) return;
+  int unmet = f->failed || f->absent || (f->have_prompt && f->result_ts - f->prompt_ts >= 90 * 1000000LL);
+  if (f->counted == 2 || (f->counted == 1 && !unmet)) return;
+  enrol *e = E(d, f->enrol);
+  plat *p = pool_at(&d->plats, e->plat);
+  fc_share(p, e, -1);
+  if (!f->counted && e->fc_n < 65535) e->fc_n++;
+  if (unmet && e->fc_unmet < e->fc_n) {
+    e->fc_unmet++;
+    int32_t day = (int32_t)local_day(f->result_ts) + 1;
+    if (!e->fc_day1) e->fc_day1 = day;
+    else if (e->fc_day1 != day) e->fc_days2 = 1;
+  }
+  fc_share(p, e, +1);
+  f->counted = unmet ? 2 : 1;
+  if (!unmet || e->fc_unmet < 3 || !e->fc_days2) return;
+  /* the platform's rate, shrunk towards 1 in 10 while it has few checks, and never below 1 in
+   * 20: a yardstick that honest students' bad days cannot make too strict */
+  double p0 = (p->fc_unmet + 2.0) / (p->fc_n + 20.0);
+  if (p0 < 0.05) p0 = 0.05;
+  double tail = binom_tail(e->fc_n, e->fc_unmet, p0);
+  /* 0.5 at a tail of 1e-4, rising with the evidence (-log10 of the tail) to 0.7 at 1e-7 */
+  double strength = tail <= 1e-4 ? 0.5 + 0.2 * (-log10(tail > 1e-300 ? tail : 1e-300) - 4) / 3 : 0;
+  if (strength > (e->fc_unmet >= 4 ? 0.7 : 0.6)) strength = e->fc_unmet >= 4 ? 0.7 : 0.6;
+  set_sig(d, f->enrol, S_FACE_UNMET, strength, e->fc_unmet, id, ts);
+}
+
 static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
   uint32_t fi = face_get(d, ev->object, 1);
   if (!fi) return;
@@ -1316,6 +1425,10 @@ static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     f->failed = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
                 (ev->face_failure == MG_DEV_FF_MISMATCH || ev->face_failure == MG_DEV_FF_MULTIPLE ||
                  ev->face_failure == MG_DEV_FF_LIVENESS);
+    f->passed = ev->kind == MG_XAPI_KIND_FACE_PASSED;
+    f->liveness = ev->kind == MG_XAPI_KIND_FACE_FAILED && ev->face_failure == MG_DEV_FF_LIVENESS;
+    f->absent = ev->kind == MG_XAPI_KIND_FACE_FAILED &&
+                (ev->face_failure == MG_DEV_FF_NO_FACE || ev->face_failure == MG_DEV_FF_TIMEOUT);
     f->score = (ev->has & MG_DEV_HAS_SCORE) ? (float)ev->score : 0;
     f->thr = (ev->has & MG_DEV_HAS_FACE_THRESHOLD) ? (float)ev->face_threshold : 0;
     if (ev->capture) {
@@ -1343,8 +1456,10 @@ static void on_face(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     int was = f->judged;
     face copy = *f;
     face_judge(d, &copy, ev->id, ev->ts_us);
+    face_fit(d, &copy, ev->id, ev->ts_us);
     f = pool_at(&d->faces, fi);
     f->judged = copy.judged;
+    f->counted = copy.counted;
     (void)was;
     if (f->have_prompt && f->have_result) { /* both halves seen: done */
       hm_del(&d->face_ix, f->key);
@@ -1811,17 +1926,6 @@ static const int k_feat_sig[F_NFEAT] = {S_CADENCE, S_AUTORESUME, S_FIXED_PAUSE, 
 /* strength of each weak behavioural rule; no single one reaches the threshold */
 static const double k_feat_w[F_NFEAT] = {0.5, 0.4, 0.3, 0.25, 0.2, 0.3, 0.4, 0.25, 0.2, 0.4, 0.4, 0.4, 0.3, 0.3};
 
-/* P(X >= k) for X ~ Binomial(n, p), summed in log space. */
-static double binom_tail(unsigned n, unsigned k, double p) {
-  if (k == 0) return 1;
-  if (p <= 0) return 0;
-  if (p >= 1) return 1;
-  double s = 0;
-  for (unsigned i = k; i <= n; i++)
-    s += exp(lgamma(n + 1.0) - lgamma(i + 1.0) - lgamma(n - i + 1.0) + i * log(p) + (n - i) * log1p(-p));
-  return s;
-}
-
 /* Feature values of an enrolment; NAN where there is too little data to judge. */
 static void features(mg_detect *d, const enrol *e, double out[F_NFEAT]) {
   for (int i = 0; i < F_NFEAT; i++) out[i] = NAN;
@@ -1885,7 +1989,16 @@ static int feat_fires(int f, double v) {
   return v >= k_sig[k_feat_sig[f]].threshold;
 }
 
+/* Study mismatches whose retry window has passed (all: at the end of the data). */
+static void fails_settle_all(mg_detect *d, int all) {
+  for (uint32_t i = 1; i < d->enrols.n; i++) {
+    enrol *e = E(d, i);
+    if (e->reg && e->pf_on && (all || d->max_ts - e->pf_ts > RETRY_US)) fail_settle(d, i);
+  }
+}
+
 static void sweep(mg_detect *d, int all) {
+  fails_settle_all(d, 0);
   if (d->pf && mg_detect_pf_sweep(d->pf, all, pf_flag, d)) d->rc = d->rc ? d->rc : MG_ENOMEM;
   /* 1. how common each weak rule is per platform: one that fires for more than 10 % of a
    *    platform's enrolments describes that platform's normal, not misconduct */
@@ -2031,6 +2144,7 @@ int mg_detect_feed(mg_detect *d, const mg_detect_event *ev) {
   enrol *e = E(d, ei);
   if (ev->ts_us > e->last_ts) e->last_ts = ev->ts_us;
   if (ev->offline == 1) e->offline_seen = 1;
+  if (e->pf_on && ev->ts_us - e->pf_ts > RETRY_US) fail_settle(d, ei);
   switch (ev->kind) {
     case MG_XAPI_KIND_VIDEO_INITIALIZED: case MG_XAPI_KIND_VIDEO_PLAYED:
     case MG_XAPI_KIND_VIDEO_PAUSED: case MG_XAPI_KIND_VIDEO_SEEKED:
@@ -2082,6 +2196,7 @@ int mg_detect_flush(mg_detect *d) {
   d->rc = MG_OK;
   evict_idle(d, 1);
   claims_expire(d, 1);
+  fails_settle_all(d, 1);
   sweep(d, 1);
   return d->rc;
 }

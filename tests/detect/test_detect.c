@@ -600,6 +600,7 @@ static void proxy_study(void **state) {
   snprintf(worker.ip, sizeof worker.ip, "183.3.3.3");
   study_history(&q, &worker, T0 + 20LL * 86400000, 2);
   face(&q, &worker, "fc-80", T0 + 21LL * 86400000, 240000, 0, "study-random");
+  study_history(&q, &worker, T0 + 22LL * 86400000, 1); /* no retry passed: the failure counts */
   const mg_detect_finding *f = must_find(&g, me.student, MG_DETECT_PROXY_STUDY);
   assert_non_null(f);
   assert_non_null(strstr(f->rules, "identity_break"));
