@@ -173,9 +173,15 @@ typedef struct gen_world {
   uint64_t seed;
   uint32_t students;
   uint32_t courses;
+  /* Lean statements (≈1 KB): what a platform sends in steady state under docs/profile.md — no
+   * actor name (§16), no verb display, activities with definition.type only (names, item stems
+   * and choices go out once, with the catalogue), no context.language. Still profile-conformant.
+   * 0 = full (≈2.6 KB): every optional name and description on every statement. */
+  int lean;
 } gen_world;
 
 static inline void gen_world_init(gen_world *w, uint64_t seed, uint32_t students, uint32_t courses) {
+  w->lean = 0;
   w->seed = seed;
   w->students = students ? students : 1;
   w->courses = courses ? courses : 1;
@@ -215,6 +221,7 @@ static inline void gen_course_iri(const gen_world *w, uint32_t c, char *out, siz
 typedef struct gen_w {
   mg_buf *b;
   int err;
+  int lean; /* gen_world.lean */
 } gen_w;
 
 static inline void gw_s(gen_w *w, const char *s) {
@@ -309,6 +316,10 @@ typedef struct gen_ctx {
 } gen_ctx;
 
 static inline void gen_actor(gen_w *o, gen_ctx *x) {
+  if (o->lean) {
+    gw_f(o, "\"actor\":{\"account\":{\"homePage\":\"%s\",\"name\":\"%s\"}}", gen_home_page(x->s), x->sno);
+    return;
+  }
   const char *sur = gen_surnames[gen_h(x->w->seed, 6000, x->s) % (sizeof gen_surnames / sizeof *gen_surnames)];
   const char *giv = gen_given[gen_h(x->w->seed, 6001, x->s) % (sizeof gen_given / sizeof *gen_given)];
   gw_f(o, "\"actor\":{\"objectType\":\"Agent\",\"name\":\"%s%s\",\"account\":{\"homePage\":\"%s\","
@@ -317,10 +328,18 @@ static inline void gen_actor(gen_w *o, gen_ctx *x) {
 }
 
 static inline void gen_verb(gen_w *o, const char *id, const char *en, const char *zh) {
+  if (o->lean) {
+    gw_f(o, ",\"verb\":{\"id\":\"%s\"}", id);
+    return;
+  }
   gw_f(o, ",\"verb\":{\"id\":\"%s\",\"display\":{\"en-US\":\"%s\",\"zh-CN\":\"%s\"}}", id, en, zh);
 }
 
 static inline void gen_activity_open(gen_w *o, const char *id, const char *type, const char *name) {
+  if (o->lean) {
+    gw_f(o, "{\"id\":\"%s\",\"definition\":{\"type\":\"%s\"", id, type);
+    return;
+  }
   gw_f(o, "{\"objectType\":\"Activity\",\"id\":\"%s\",\"definition\":{\"type\":\"%s\",\"name\":{\"zh-CN\":\"%s\"}",
        id, type, name);
 }
@@ -356,6 +375,18 @@ static inline void gen_chapter_parent(gen_w *o, gen_ctx *x) {
 static inline void gen_context_open(gen_w *o, gen_ctx *x, int with_course, int video_profile) {
   gw_s(o, ",\"context\":{");
   if (with_course) gw_f(o, "\"registration\":\"%s\",", x->reg);
+  if (o->lean) {
+    gw_f(o, "\"platform\":\"%s\",\"contextActivities\":{\"category\":[{\"id\":"
+            "\"https://moocguard.org/xapi/profile/1.0\",\"definition\":{\"type\":"
+            "\"http://adlnet.gov/expapi/activities/profile\"}}]",
+         x->pf->name);
+    if (with_course)
+      gw_f(o, ",\"grouping\":[{\"id\":\"%s\",\"definition\":{\"type\":"
+              "\"http://adlnet.gov/expapi/activities/course\"}},{\"id\":\"%s/offering/2024-autumn\","
+              "\"definition\":{\"type\":\"https://moocguard.org/xapi/activity-type/offering\"}}]",
+           x->course, x->course);
+    return;
+  }
   gw_f(o, "\"platform\":\"%s\",\"language\":\"zh-CN\",\"contextActivities\":{\"category\":[{"
           "\"objectType\":\"Activity\",\"id\":\"https://moocguard.org/xapi/profile/1.0\","
           "\"definition\":{\"type\":\"http://adlnet.gov/expapi/activities/profile\"}}",
@@ -411,7 +442,7 @@ static inline void gen_video_ext(gen_w *o, gen_ctx *x, double len, const char *s
 /* Renders statement number i of the world into b as compact JSON. The id is always the first
  * member, so it sits at offset 7 ({"id":") of what was appended: ingest patches ids there. */
 static inline int gen_statement(const gen_world *w, uint64_t i, mg_buf *b) {
-  gen_w o = {b, 0};
+  gen_w o = {b, 0, w->lean};
   gen_ctx x;
   memset(&x, 0, sizeof x);
   x.w = w;
@@ -515,6 +546,11 @@ static inline int gen_statement(const gen_world *w, uint64_t i, mg_buf *b) {
     if (kind == GK_ITEM) {
       char ans = (char)('a' + gen_h(w->seed, 9500 + x.c, q) % 4), resp = (char)('a' + gen_below(&x.r, 4));
       if (gen_below(&x.r, 10) < 7) resp = ans;
+      if (o.lean)
+        gw_f(&o, ",\"interactionType\":\"choice\",\"correctResponsesPattern\":[\"%c\"]}},"
+                 "\"result\":{\"response\":\"%c\",\"success\":%s,\"duration\":\"PT%u.%uS\"}",
+             ans, resp, resp == ans ? "true" : "false", 5 + gen_below(&x.r, 90), gen_below(&x.r, 10));
+      else
       gw_f(&o, ",\"description\":{\"zh-CN\":\"%s 第%u章：下列关于本章内容的说法中，正确的是？\"},"
                "\"interactionType\":\"choice\",\"correctResponsesPattern\":[\"%c\"],\"choices\":["
                "{\"id\":\"a\",\"description\":{\"zh-CN\":\"选项A\"}},{\"id\":\"b\",\"description\":{\"zh-CN\":\"选项B\"}},"
@@ -523,6 +559,11 @@ static inline int gen_statement(const gen_world *w, uint64_t i, mg_buf *b) {
            x.sub->zh, x.chapter, ans, resp, resp == ans ? "true" : "false", 5 + gen_below(&x.r, 90),
            gen_below(&x.r, 10));
     } else {
+      if (o.lean)
+        gw_f(&o, ",\"interactionType\":\"long-fill-in\"}},\"result\":{\"response\":\"本章主要介绍了基本概念、性质和典型应用，"
+                 "结合例题可以看出其在实际问题中的作用。\",\"duration\":\"PT%uM%uS\"}",
+             1 + gen_below(&x.r, 9), gen_below(&x.r, 60));
+      else
       gw_f(&o, ",\"description\":{\"zh-CN\":\"简述%s第%u章的主要概念及其应用。\"},\"interactionType\":"
                "\"long-fill-in\"}},\"result\":{\"response\":\"本章主要介绍了基本概念、性质和典型应用，"
                "结合例题可以看出其在实际问题中的作用。\",\"duration\":\"PT%uM%uS\"}",
@@ -589,9 +630,9 @@ static inline int gen_statement(const gen_world *w, uint64_t i, mg_buf *b) {
   default: /* GK_LOGIN, GK_LOGOUT */
     if (kind == GK_LOGIN) gen_verb(&o, "https://w3id.org/xapi/adl/verbs/logged-in", "logged in", "登录");
     else gen_verb(&o, "https://w3id.org/xapi/adl/verbs/logged-out", "logged out", "退出登录");
-    gw_f(&o, ",\"object\":{\"objectType\":\"Activity\",\"id\":\"%s\",\"definition\":{\"type\":"
-             "\"https://moocguard.org/xapi/activity-type/platform\",\"name\":{\"zh-CN\":\"%s\"}}}",
-         x.pf->base, x.pf->name);
+    gw_s(&o, ",\"object\":");
+    gen_activity_open(&o, x.pf->base, "https://moocguard.org/xapi/activity-type/platform", x.pf->name);
+    gw_s(&o, "}}");
     if (kind == GK_LOGOUT) gw_f(&o, ",\"result\":{\"duration\":\"PT%uH%uM%uS\"}", gen_below(&x.r, 3),
                                 gen_below(&x.r, 60), gen_below(&x.r, 60));
     break;

@@ -146,9 +146,10 @@ static int render_pool(const gen_world *world, body *bodies, size_t n, size_t ba
 }
 
 /* --dump N: the first N statements of the world as NDJSON (for inspection or `moocguard import`). */
-static int dump_statements(long long n, uint64_t seed, uint32_t students, uint32_t courses) {
+static int dump_statements(long long n, uint64_t seed, uint32_t students, uint32_t courses, int lean) {
   gen_world world;
   gen_world_init(&world, seed, students, courses);
+  world.lean = lean;
   mg_buf b;
   mg_buf_init(&b, 1 << 20);
   int rc = MG_OK;
@@ -166,7 +167,7 @@ static void usage(FILE *out) {
           "usage: bench_ingest [--url http://127.0.0.1:8080 --key K --secret S | --launch --bin PATH]\n"
           "                    [--clients N] [--batch N] [--seconds S | --statements N] [--warmup S]\n"
           "                    [--students N] [--courses N] [--seed N] [--pool N] [--store PATH]\n"
-          "                    [--server-args \"--threads 4 ...\"] [--keep] [--no-check-ids] [--json]\n"
+          "                    [--server-args \"--threads 4 ...\"] [--keep] [--no-check-ids] [--lean] [--json]\n"
           "       bench_ingest --dump N [--seed N --students N --courses N]\n\n"
           "Pushes realistic xAPI statements to POST /xapi/statements and prints sustained\n"
           "statements/s, requests/s, latency percentiles per request, errors and bytes/s.\n"
@@ -179,6 +180,8 @@ static void usage(FILE *out) {
           "  --launch         start `BIN serve` on a new temporary store (or --store PATH),\n"
           "                   create a credential, run, then SIGTERM it; --keep keeps the dir\n"
           "  --server-args S  extra flags for `moocguard serve`, separated by spaces\n"
+          "  --lean           steady-state statements (≈1 KB: no names, displays or descriptions,\n"
+          "                   as bench/gen.h describes) instead of full ones (≈2.6 KB)\n"
           "  --json           one JSON object on stdout instead of text\n"
           "  --dump N         print the first N generated statements as NDJSON and exit\n");
 }
@@ -190,7 +193,7 @@ int main(int argc, char **argv) {
   double seconds = 20, warmup = 3;
   long long statements = -1;
   long long dump = -1;
-  int launch = 0, json = 0, keep = 0, check_ids = 1;
+  int launch = 0, json = 0, keep = 0, check_ids = 1, lean = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long lv;
@@ -202,6 +205,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--launch")) launch = 1;
     else if (!strcmp(a, "--json")) json = 1;
     else if (!strcmp(a, "--keep")) keep = 1;
+    else if (!strcmp(a, "--lean")) lean = 1;
     else if (!strcmp(a, "--no-check-ids")) check_ids = 0;
     else if (OPT("--url")) url = v;
     else if (OPT("--key")) key = v;
@@ -231,7 +235,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (dump >= 0) return dump_statements(dump, (uint64_t)seed, (uint32_t)students, (uint32_t)courses);
+  if (dump >= 0) return dump_statements(dump, (uint64_t)seed, (uint32_t)students, (uint32_t)courses, lean);
   if (launch && !bin) {
     fprintf(stderr, "bench_ingest: --launch needs --bin PATH (e.g. build/moocguard)\n");
     return 2;
@@ -266,6 +270,7 @@ int main(int argc, char **argv) {
   /* ---- pre-render the pool ---- */
   gen_world world;
   gen_world_init(&world, (uint64_t)seed, (uint32_t)students, (uint32_t)courses);
+  world.lean = lean;
   bodies = calloc(n_bodies, sizeof *bodies);
   double g0 = bh_now();
   if (!bodies || render_pool(&world, bodies, n_bodies, (size_t)batch, &sh.max_len)) {

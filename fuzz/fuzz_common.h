@@ -49,8 +49,16 @@ static inline int fuzz_strict(void) {
 /* Arenas in the harnesses hand out one malloc per allocation (a chunk size of 1 makes every
  * request "oversized"), so AddressSanitizer sees the exact bounds of every value; with the
  * default 64 KiB chunks an overflow inside a chunk would go unnoticed. The limit keeps a hostile
- * input from exhausting memory. */
+ * input from exhausting memory. A build without ASan (a long campaign) uses the production chunk
+ * size, so the arena's chunking path is exercised too. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
 #define FUZZ_ARENA_CHUNK 1
+#endif
+#endif
+#ifndef FUZZ_ARENA_CHUNK
+#define FUZZ_ARENA_CHUNK ((size_t)64 << 10)
+#endif
 #define FUZZ_ARENA_LIMIT ((size_t)256 << 20)
 
 static inline void fuzz_arena_init(mg_arena *a) {
