@@ -152,7 +152,7 @@ enum sig {
   /* 刷考 */
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
   S_ANSWER_COPY, S_CROSS_HARVEST,
-  S_ITEM_CONSTANT_ALL, S_PACE_SHIFT,
+  S_ITEM_CONSTANT_ALL, S_PACE_SHIFT, S_FAST_TWINS,
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
   S_CAMERA_SHARED, S_EXAM_FARM,
@@ -267,6 +267,9 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_PACE_SHIFT] = {"exam_pace_unlike_coursework", EB, 0.35, "ratio of paces", "this enrolment's own coursework pace, both relative to all students on the same items",
                       "考试答题速度（相对其他学生）远快于本人平时作业/测验的速度，且正确率不低于平时",
                       "the exam was answered far faster (relative to other students) than this student's own coursework, with accuracy at least as high; value = exam pace / coursework pace"},
+    [S_FAST_TWINS] = {"fast_identical_attempts", EB, 0.5, "pace (time / population's)", "other accounts' attempts at the same assessment within 30 min",
+                      "与另一账号在半小时内提交了逐题几乎相同的答案，且两人用时都不到其他学生的一半",
+                      "answers nearly identical item by item to another account's, submitted within half an hour, both in under half the time other students took; value = minutes apart"},
     [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.3, "novelty", "the student's own study devices, networks and clients",
                       "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
                       "the exam ran on a device, network or client never seen in the student's studying"},
@@ -1351,7 +1354,7 @@ typedef struct arec {
   uint64_t actor, device;
   uint32_t enrol;
   int64_t end;
-  float acc, mean;
+  float acc, mean, pace; /* pace: time ÷ the population's on the same items (0 unknown) */
   uint8_t n;
   uint32_t ih[ATT_ITEMS], resp[ATT_ITEMS];
   int8_t ok[ATT_ITEMS];
@@ -1382,7 +1385,7 @@ static uint64_t resp_key(uint64_t it, uint32_t resp) {
 
 /* Compares a finished attempt with other accounts' recent attempts at the same assessment, then
  * remembers it. acc/mean: this attempt's accuracy and mean seconds per item. */
-static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int known) {
+static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, double pace, int known) {
   attempt *a = pool_at(&d->atts, ai);
   if (!a->assess || a->n < 3) return;
   if (!d->ex) {
@@ -1451,6 +1454,16 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
     }
     /* harvest then submit across accounts: a guess-through minutes before a full mark elsewhere */
     double gap = (a->last_ts - r->end) / 6e7;
+    /* twins: the same answers, item by item, submitted within half an hour, both at under half
+     * the population's time: one answer sheet typed in twice (a ring, a shared search) */
+    if (common >= 8 && same >= 0.9 * common && gap >= 0 && gap <= 30 && pace > 0 && pace < 0.5 &&
+        r->pace > 0 && r->pace < 0.5) {
+      set_sig(d, ei, S_FAST_TWINS, 0.5, gap, a->last_id, a->last_ts);
+      set_sig(d, r->enrol, S_FAST_TWINS, 0.5, gap, a->last_id, a->last_ts);
+      a = pool_at(&d->atts, ai);
+      h = pool_at(&x->hist, hi);
+      r = &h->r[k];
+    }
     if (known >= 3 && acc >= 0.95 && r->acc < 0.6 && r->mean > 0 && r->mean < 5.0 && gap >= 0 && gap <= 60 &&
         (!a->device || !r->device || a->device != r->device)) {
       uint64_t pk = (r->actor * 0x9e3779b97f4a7c15ull) ^ (a->actor + 0x7f4a7c15ull) ^ (a->assess << 1);
@@ -1497,6 +1510,7 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
   r->end = a->last_ts;
   r->acc = (float)acc;
   r->mean = (float)mean;
+  r->pace = (float)pace;
   r->n = a->n;
   for (int i = 0; i < a->n; i++) {
     r->ih[i] = (uint32_t)(a->it[i].item >> 32);
@@ -1635,7 +1649,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       double gap = (double)e->ex_correct / e->ex_items - (double)e->cw_correct / e->cw_items;
       if (gap >= 0.35) set_sig(d, ei, S_SCORE_JUMP, 0.4, gap, a->last_id, a->last_ts);
     }
-    exam_x_judge(d, ai, acc, n ? sum / n : 0, known);
+    exam_x_judge(d, ai, acc, n ? sum / n : 0, popn >= 5 ? exp(popz / popn) : 0, known);
   }
   a = pool_at(&d->atts, ai);
   /* the population's time on each item, after judging this attempt against it */

@@ -254,6 +254,64 @@ static void exam_pace_unlike_coursework(void **state) {
   seq_free(&q);
 }
 
+/* 24 classmates take a 10-item exam at 20–50 s an item. Two accounts then submit the same answer
+ * sheet (including one wrong answer) eight minutes apart at a fifth of the class's time: found by
+ * fast_identical_attempts with faster_than_population. Two strong friends who sit the exam at the
+ * same time and both get everything right, at 0.6 of the class's time, stay clean. */
+static void fast_identical_attempts(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who cls[24], t1, t2, s1, s2;
+  char dev[32], ip[32], att[32], item[32];
+  for (int c = 0; c < 24; c++) {
+    snprintf(dev, sizeof dev, "dev-k%d", c);
+    snprintf(ip, sizeof ip, "10.24.1.%d", c + 1);
+    who_init(&cls[c], 300 + c, dev, ip, NULL);
+  }
+  who_init(&t1, 120, "dev-t1", "10.24.0.1", NULL);
+  who_init(&t2, 121, "dev-t2", "10.24.0.2", NULL);
+  who_init(&s1, 122, "dev-s1", "10.24.0.3", NULL);
+  who_init(&s2, 123, "dev-s2", "10.24.0.4", NULL);
+  int64_t t0 = T0;
+  for (int c = 0; c < 24; c++) {
+    snprintf(att, sizeof att, "k%d", c);
+    for (int i = 0; i < 10; i++) {
+      snprintf(item, sizeof item, "tw-%d", i);
+      int ok = i >= 1 + c % 4;
+      answer(&q, &cls[c], att, "exam", item, t0 + c * 600000 + i * 60000, 20.0 + 3.0 * ((c + 2 * i) % 11),
+             ok ? "a" : (c % 2 ? "b" : "c"), ok, 40);
+    }
+    submit(&q, &cls[c], att, "exam", "twin-final", t0 + c * 600000 + 700000);
+  }
+  int64_t tt = t0 + 20 * 3600000LL;
+  const who *tw[2] = {&t1, &t2}, *st2[2] = {&s1, &s2};
+  for (int k = 0; k < 2; k++) {
+    snprintf(att, sizeof att, "tw%d", k);
+    for (int i = 0; i < 10; i++) {
+      snprintf(item, sizeof item, "tw-%d", i);
+      answer(&q, tw[k], att, "exam", item, tt + k * 480000 + i * 10000, 4.0 + (i * 3 + k) % 6, i == 4 ? "d" : "a", i != 4, 40);
+    }
+    submit(&q, tw[k], att, "exam", "twin-final", tt + k * 480000 + 120000);
+    snprintf(att, sizeof att, "st%d", k);
+    for (int i = 0; i < 10; i++) {
+      snprintf(item, sizeof item, "tw-%d", i);
+      answer(&q, st2[k], att, "exam", item, tt + 7200000 + k * 60000 + i * 30000, 16.0 + 2.0 * ((i * 3 + k) % 6), "a", 1, 40);
+    }
+    submit(&q, st2[k], att, "exam", "twin-final", tt + 7200000 + k * 60000 + 400000);
+  }
+  mg_detect_flush(d);
+  const mg_detect_finding *f = must_find(&g, t2.student, MG_DETECT_EXAM_BRUSHING);
+  assert_non_null(strstr(f->rules, "fast_identical_attempts"));
+  must_find(&g, t1.student, MG_DETECT_EXAM_BRUSHING);
+  assert_null(find(&g, s1.student, MG_DETECT_EXAM_BRUSHING));
+  assert_null(find(&g, s2.student, MG_DETECT_EXAM_BRUSHING));
+  for (int c = 0; c < 24; c++) assert_null(find(&g, cls[c].student, MG_DETECT_EXAM_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 /* ---- 替考 ---------------------------------------------------------------------------------- */
 
 static void study_history(seq *q, const who *w, int64_t t, int videos) {
@@ -335,6 +393,7 @@ int main(void) {
       cmocka_unit_test(guess_then_retake),
       cmocka_unit_test(cross_harvest_short_quizzes),
       cmocka_unit_test(exam_pace_unlike_coursework),
+      cmocka_unit_test(fast_identical_attempts),
       cmocka_unit_test(stand_in_narrow_passes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
