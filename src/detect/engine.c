@@ -1385,7 +1385,8 @@ static uint64_t resp_key(uint64_t it, uint32_t resp) {
 
 /* Compares a finished attempt with other accounts' recent attempts at the same assessment, then
  * remembers it. acc/mean: this attempt's accuracy and mean seconds per item. */
-static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, double pace, int known) {
+static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, double pace, double pace_any,
+                         int known) {
   attempt *a = pool_at(&d->atts, ai);
   if (!a->assess || a->n < 3) return;
   if (!d->ex) {
@@ -1464,7 +1465,11 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, dou
       h = pool_at(&x->hist, hi);
       r = &h->r[k];
     }
-    if (known >= 3 && acc >= 0.95 && r->acc < 0.6 && r->mean > 0 && r->mean < 5.0 && gap >= 0 && gap <= 60 &&
+    /* the submitter types a revealed key: under half the population's time on the same items (or
+     * under 10 s an item where the population is not known yet); a classmate who works through
+     * the quiz after a prolific guesser is not a submitter */
+    int keyed = pace_any > 0 ? pace_any < 0.5 : mean > 0 && mean < 10.0;
+    if (known >= 3 && acc >= 0.95 && keyed && r->acc < 0.6 && r->mean > 0 && r->mean < 5.0 && gap >= 0 && gap <= 60 &&
         (!a->device || !r->device || a->device != r->device)) {
       uint64_t pk = (r->actor * 0x9e3779b97f4a7c15ull) ^ (a->actor + 0x7f4a7c15ull) ^ (a->assess << 1);
       pk |= 1;
@@ -1649,7 +1654,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       double gap = (double)e->ex_correct / e->ex_items - (double)e->cw_correct / e->cw_items;
       if (gap >= 0.35) set_sig(d, ei, S_SCORE_JUMP, 0.4, gap, a->last_id, a->last_ts);
     }
-    exam_x_judge(d, ai, acc, n ? sum / n : 0, popn >= 5 ? exp(popz / popn) : 0, known);
+    exam_x_judge(d, ai, acc, n ? sum / n : 0, popn >= 5 ? exp(popz / popn) : 0, popn ? exp(popz / popn) : 0, known);
   }
   a = pool_at(&d->atts, ai);
   /* the population's time on each item, after judging this attempt against it */

@@ -151,9 +151,10 @@ static void guess_then_retake(void **state) {
   seq_free(&q);
 }
 
-/* A harvester guesses through 3-item quizzes; minutes later its partner submits full marks from
- * another device; twice: both found. A classmate who got full marks once after some other
- * account's guess stays clean. */
+/* A harvester guesses through 3-item quizzes; minutes later its partner types the key in from
+ * another device, full marks; twice: both found. A classmate who works through the same quizzes
+ * at a reading pace minutes after the guesser, full marks both times, stays clean (this pattern
+ * made an honest finding on seed 1 before the submitter had to be fast). */
 static void cross_harvest_short_quizzes(void **state) {
   (void)state;
   got g;
@@ -173,7 +174,7 @@ static void cross_harvest_short_quizzes(void **state) {
     int64_t t = T0 + k * 86400000LL;
     int64_t e = quiz(&q, &hv, a1, qid, 3, 3, t, guess, 40);
     quiz(&q, &sub, a2, qid, 3, 0, e + 8 * 60000, key, 40);
-    if (k == 0) quiz(&q, &lucky, a3, qid, 3, 0, e + 20 * 60000, slow, 40);
+    quiz(&q, &lucky, a3, qid, 3, 0, e + 20 * 60000, slow, 40); /* works through it, full marks */
   }
   mg_detect_flush(d);
   const mg_detect_finding *fs = must_find(&g, sub.student, MG_DETECT_EXAM_BRUSHING);
