@@ -1400,6 +1400,15 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, dou
   else if (pool_alloc(&x->hist, &hi) || hm_put(&x->ix, a->assess, hi)) { d->rc = MG_ENOMEM; return; }
   ahist *h = pool_at(&x->hist, hi);
   uint32_t ei = a->enrol;
+  /* per item of this attempt: the population's error rate, and the chance that two wrong answers
+   * to it are the same one (Σ share² over its wrong responses: 1 for true/false) */
+  double iu[ATT_ITEMS], iq[ATT_ITEMS];
+  for (int i = 0; i < a->n && h->n; i++) {
+    uint32_t ii = item_get(d, a->it[i].item, 0);
+    const item *m = ii ? pool_at(&d->items, ii) : NULL;
+    iu[i] = m ? (m->wrong + 1.0) / (m->graded + 2.0) : 0.5;
+    iq[i] = m && m->wrong >= 10 ? m->wrong_sq / ((double)m->wrong * m->wrong) : 0.5;
+  }
   for (int k = 0; k < h->n; k++) {
     arec *r = &h->r[k];
     if (r->actor == a->actor) continue;
@@ -1415,12 +1424,8 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, dou
         if (r->ih[q] == ih) j = q;
       if (j < 0 || r->ok[j] < 0) continue;
       common++;
-      /* the population's error rate on the item, and the chance that two wrong answers to it
-       * are the same one (Σ share² over its wrong responses: 1 for true/false) */
-      uint32_t ii = item_get(d, a->it[i].item, 0);
-      const item *m = ii ? pool_at(&d->items, ii) : NULL;
-      pw[np] = m ? (m->wrong + 1.0) / (m->graded + 2.0) : 0.5;
-      pq[np] = m && m->wrong >= 10 ? m->wrong_sq / ((double)m->wrong * m->wrong) : 0.5;
+      pw[np] = iu[i];
+      pq[np] = iq[i];
       ua += pw[np++];
       if (!a->it[i].success) wa++;
       if (!r->ok[j]) wr++;
