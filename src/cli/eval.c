@@ -222,7 +222,8 @@ static void sim_progress(void *ud, const mg_sim_progress *p) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: moocguard eval [--seed N] [--students N] [--rate FAMILY=X]... [--json]   (simulated term, in process)\n"
+          "usage: moocguard eval [--seed N] [--students N] [--rate FAMILY=X]... [--variants LIST] [--json]\n"
+          "                                        (simulated term, in process; --rate/--variants as in simulate)\n"
           "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
           "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
           "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
@@ -231,36 +232,57 @@ static void usage(FILE *out) {
           "decisive statement to the finding (p50/p99/max). Run it on several seeds' outputs.\n");
 }
 
+/* --rate NAME=X (repeatable) and --variants LIST, as `moocguard simulate` takes them, so a
+ * family or variant can be enlarged or isolated without writing the term to disk.
+ * 0, or -1 after printing what was wrong. */
+static int take_sim_opts(int *argc, char **argv, mg_sim_config *sc) {
+  const char *v;
+  int got;
+  while ((got = mg_cli_take_opt(argc, argv, "--rate", &v)) != 0) {
+    char name[64], *end;
+    const char *eq = got > 0 ? strchr(v, '=') : NULL;
+    double x = eq ? strtod(eq + 1, &end) : 0;
+    mg_sim_family f;
+    if (!eq || (size_t)(eq - v) >= sizeof name || !eq[1] || *end || !(x >= 0)) {
+      fprintf(stderr, "moocguard eval: --rate needs FAMILY=X, e.g. --rate exam_brush=3\n");
+      return -1;
+    }
+    memcpy(name, v, (size_t)(eq - v));
+    name[eq - v] = '\0';
+    if (mg_sim_family_parse(name, &f) != MG_OK) {
+      fprintf(stderr, "moocguard eval: --rate: unknown family '%s'\n", name);
+      return -1;
+    }
+    sc->attack_rate[f] = x;
+  }
+  if ((got = mg_cli_take_opt(argc, argv, "--variants", &v)) < 0) {
+    fprintf(stderr, "moocguard eval: --variants needs a list, e.g. --variants answer_ring\n");
+    return -1;
+  }
+  char err[160];
+  if (got && mg_sim_config_variants(sc, v, err, sizeof err) != MG_OK) {
+    fprintf(stderr, "moocguard eval: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
 int mg_cli_eval(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
-  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL, *variants = NULL;
+  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL;
+  mg_sim_config sc;
+  mg_sim_config_default(&sc);
   int json = mg_cli_take_flag(&argc, argv, "--json");
-  const char *rates[8];
-  int nrates = 0, got;
-  while (nrates < 8 && (got = mg_cli_take_opt(&argc, argv, "--rate", &rates[nrates])) != 0) {
-    if (got < 0) { usage(stderr); return MG_EXIT_USAGE; }
-    nrates++;
-  }
   if (mg_cli_take_opt(&argc, argv, "--statements", &stmts) < 0 ||
       mg_cli_take_opt(&argc, argv, "--labels", &labels) < 0 ||
       mg_cli_take_opt(&argc, argv, "--seed", &seed) < 0 ||
       mg_cli_take_opt(&argc, argv, "--students", &students) < 0 ||
-      mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 ||
-      mg_cli_take_opt(&argc, argv, "--variants", &variants) < 0 || argc > 1 ||
+      mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 || take_sim_opts(&argc, argv, &sc) < 0 || argc > 1 ||
       !((stmts && labels && !dir) || (dir && !stmts && !labels) || (!stmts && !labels && !dir))) {
     usage(stderr);
     return MG_EXIT_USAGE;
   }
-  mg_sim_config sc;
-  mg_sim_config_default(&sc);
   char *end;
-  if (variants) {
-    char verr[160];
-    if (mg_sim_config_variants(&sc, variants, verr, sizeof verr) != MG_OK) {
-      fprintf(stderr, "moocguard eval: %s\n", verr);
-      return MG_EXIT_USAGE;
-    }
-  }
   if (seed) {
     sc.seed = strtoull(seed, &end, 10);
     if (*end || !*seed) { fprintf(stderr, "moocguard eval: --seed must be a number\n"); return MG_EXIT_USAGE; }
@@ -269,25 +291,6 @@ int mg_cli_eval(int argc, char **argv) {
     long v = strtol(students, &end, 10);
     if (*end || v < 1 || v > 50000000) { fprintf(stderr, "moocguard eval: --students must be 1..50000000\n"); return MG_EXIT_USAGE; }
     sc.students = (int)v;
-  }
-  /* --rate FAMILY=X (as `simulate`): more attackers of one family for a quick dev loop */
-  for (int ri = 0; ri < nrates; ri++) {
-    const char *rv = rates[ri];
-    char name[64];
-    const char *eq = strchr(rv, '=');
-    mg_sim_family fam;
-    double x = eq ? strtod(eq + 1, &end) : -1;
-    if (!eq || (size_t)(eq - rv) >= sizeof name || end == eq + 1 || *end || !(x >= 0 && x <= 0.5)) {
-      fprintf(stderr, "moocguard eval: --rate needs FAMILY=X with X in 0..0.5, e.g. --rate exam_brush=0.03\n");
-      return MG_EXIT_USAGE;
-    }
-    memcpy(name, rv, (size_t)(eq - rv));
-    name[eq - rv] = '\0';
-    if (mg_sim_family_parse(name, &fam) != MG_OK) {
-      fprintf(stderr, "moocguard eval: --rate: unknown family '%s'\n", name);
-      return MG_EXIT_USAGE;
-    }
-    sc.attack_rate[fam] = x;
   }
   char sp[1024], lp[1024];
   if (dir) {

@@ -154,9 +154,11 @@ enum sig {
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
   S_ANSWER_COPY, S_CROSS_HARVEST,
   S_PERSON_MISFIT, S_TIME_FLAT, /* personfit.c */
+  S_ITEM_CONSTANT_ALL, S_PACE_SHIFT, S_FAST_TWINS,
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
   S_CAMERA_SHARED, S_EXAM_FARM,
+  S_EXAM_FACE_UNLIKE,
   S_COUNT_
 };
 
@@ -273,6 +275,15 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_CROSS_HARVEST] = {"cross_account_harvest", EB, 60, "min", "other accounts' attempts at the same assessment shortly before",
                          "另一账号快速乱答后，本账号随即在其他设备上全对提交（多次同一对账号）",
                          "another account guessed through the assessment in seconds, then this account submitted full marks from another device within the hour (same pair repeatedly)"},
+    [S_ITEM_CONSTANT_ALL] = {"constant_time_across_attempts", EB, 0.15, "coefficient of variation", "this enrolment's items over all its attempts",
+                             "多次作答中每道题用时都几乎相同，与题目长短、难易无关（脚本）",
+                             "over several attempts every item took nearly the same time, whatever its length or difficulty (a script); value = coefficient of variation"},
+    [S_PACE_SHIFT] = {"exam_pace_unlike_coursework", EB, 0.35, "ratio of paces", "this enrolment's own coursework pace, both relative to all students on the same items",
+                      "考试答题速度（相对其他学生）远快于本人平时作业/测验的速度，且正确率不低于平时",
+                      "the exam was answered far faster (relative to other students) than this student's own coursework, with accuracy at least as high; value = exam pace / coursework pace"},
+    [S_FAST_TWINS] = {"fast_identical_attempts", EB, 0.5, "pace (time / population's)", "other accounts' attempts at the same assessment within 30 min",
+                      "与另一账号在半小时内提交了逐题几乎相同的答案，且两人用时都不到其他学生的一半",
+                      "answers nearly identical item by item to another account's, submitted within half an hour, both in under half the time other students took; value = minutes apart"},
     [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.3, "novelty", "the student's own study devices, networks and clients",
                       "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
                       "the exam ran on a device, network or client never seen in the student's studying"},
@@ -286,6 +297,9 @@ static const sigdef k_sig[S_COUNT_] = {
                           "双机位要求的摄像头未全部接入", "fewer cameras connected than the exam requires"},
     [S_CAMERA_SHARED] = {"second_camera_shared", PE, 2, "accounts", "second cameras of all exams",
                          "第二机位设备同时出现在其他考生的考试中", "the second-camera device also served other students' exams"},
+    [S_EXAM_FACE_UNLIKE] = {"exam_face_narrow_after_fail", PE, 2, "narrow passes", "the exam's own face checks and their threshold",
+                             "考试人脸核验先比对不符，之后每次都仅以极小差距（阈值 +0.05 以内）通过",
+                             "an exam face check failed as a mismatch, then every later check passed only just (within 0.05 of the threshold); value = narrow passes"},
     [S_EXAM_FARM] = {"exam_farm", PE, 2, "accounts", "exams started on the same device",
                      "同一设备先后参加了多名学生的考试", "one device sat several students' exams"},
 };
@@ -331,6 +345,13 @@ typedef struct enrol {
   int64_t last_task_ts;
   uint16_t cw_items, cw_correct, ex_items, ex_correct;
   uint64_t last_assess; float last_assess_acc;
+  float last_assess_fast;      /* share of the last attempt's items answered faster than readable */
+  float it_sum, it_sq;         /* item seconds over all attempts (scripts: time unlike the item) */
+  uint16_t it_n, it_att;
+  float cw_lr;                 /* Σ ln(item time / population's) over coursework items */
+  uint16_t cw_lr_n;
+  uint8_t guess_retakes;       /* assessments retaken perfectly right after a guess-through */
+  uint8_t fx_fail, fx_pass, fx_narrow; /* exam face checks: failed; passed; passed narrowly */
   /* identity history */
   uint32_t study_n;
   slot dev[NDEV], net[NDEV], uaf[NDEV];
@@ -417,6 +438,8 @@ typedef struct device {
 typedef struct item {
   double sum_ln;
   uint32_t n;
+  uint32_t graded, wrong; /* accounts' graded answers to the item; of them wrong */
+  double wrong_sq;        /* Σ over wrong responses of (accounts that gave it)² */
 } item;
 
 typedef struct aitem { uint64_t item; float dur; uint32_t resp; int8_t success; uint16_t chars; } aitem;
@@ -1296,9 +1319,25 @@ static void fail_settle(mg_detect *d, uint32_t ei) {
   fail_apply(d, ei, S_FACE_FAIL_STUDY, e->pf_fam, 0, id, e->pf_ts);
 }
 
+/* A look-alike stand-in fails the exam face check as a mismatch, then scrapes through every
+ * later check just above the threshold; a student who failed in bad light passes normally after. */
+static void face_narrow(mg_detect *d, uint32_t ei, const face *f, const uint8_t *id, int64_t ts) {
+  enrol *e = E(d, ei);
+  if (!f->exam) return;
+  if (f->failed) {
+    if (e->fx_fail < 255) e->fx_fail++;
+  } else if (f->score > 0 && f->thr > 0) {
+    if (e->fx_pass < 255) e->fx_pass++;
+    if (f->score < f->thr + 0.05 && e->fx_narrow < 255) e->fx_narrow++;
+  }
+  if (e->fx_fail >= 1 && e->fx_pass >= 2 && e->fx_narrow == e->fx_pass)
+    set_sig(d, ei, S_EXAM_FACE_UNLIKE, 0.75, e->fx_pass, id, ts);
+}
+
 static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   uint32_t ei = f->enrol;
   if (!ei || !f->have_result) return;
+  if (!f->judged) face_narrow(d, ei, f, id, ts);
   enrol *e = E(d, ei);
   if (f->failed && !f->judged) {
     int s = f->exam ? S_EXAM_FACE_FAIL : S_FACE_FAIL_STUDY;
@@ -1553,7 +1592,7 @@ typedef struct arec {
   uint64_t actor, device;
   uint32_t enrol;
   int64_t end;
-  float acc, mean;
+  float acc, mean, pace; /* pace: time ÷ the population's on the same items (0 unknown) */
   uint8_t n;
   uint32_t ih[ATT_ITEMS], resp[ATT_ITEMS];
   int8_t ok[ATT_ITEMS];
@@ -1565,21 +1604,29 @@ struct exam_x {
   hmap ix;    /* assessment → ahist */
   pool hist;
   hmap pairs; /* (harvester, submitter) → assessments seen harvested */
+  hmap resp;  /* (item, wrong response) → accounts that gave it */
 };
 
 static void exam_x_free(struct exam_x *x) {
   if (!x) return;
   hm_free(&x->ix);
   hm_free(&x->pairs);
+  hm_free(&x->resp);
   pool_free(&x->hist);
   free(x);
 }
 
+static uint64_t resp_key(uint64_t it, uint32_t resp) {
+  uint64_t k = (it ^ ((uint64_t)resp << 17)) * 0x9e3779b97f4a7c15ull;
+  return (k ^ k >> 29) | 1;
+}
+
 /* Compares a finished attempt with other accounts' recent attempts at the same assessment, then
  * remembers it. acc/mean: this attempt's accuracy and mean seconds per item. */
-static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int known) {
+static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, double pace, double pace_any,
+                         int known) {
   attempt *a = pool_at(&d->atts, ai);
-  if (!a->assess || a->n < 5) return;
+  if (!a->assess || a->n < 3) return;
   if (!d->ex) {
     d->ex = calloc(1, sizeof *d->ex);
     if (!d->ex) { d->rc = MG_ENOMEM; return; }
@@ -1591,11 +1638,22 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
   else if (pool_alloc(&x->hist, &hi) || hm_put(&x->ix, a->assess, hi)) { d->rc = MG_ENOMEM; return; }
   ahist *h = pool_at(&x->hist, hi);
   uint32_t ei = a->enrol;
+  /* per item of this attempt: the population's error rate, and the chance that two wrong answers
+   * to it are the same one (Σ share² over its wrong responses: 1 for true/false) */
+  double iu[ATT_ITEMS], iq[ATT_ITEMS];
+  for (int i = 0; i < a->n && h->n; i++) {
+    uint32_t ii = item_get(d, a->it[i].item, 0);
+    const item *m = ii ? pool_at(&d->items, ii) : NULL;
+    iu[i] = m ? (m->wrong + 1.0) / (m->graded + 2.0) : 0.5;
+    iq[i] = m && m->wrong >= 10 ? m->wrong_sq / ((double)m->wrong * m->wrong) : 0.5;
+  }
   for (int k = 0; k < h->n; k++) {
     arec *r = &h->r[k];
     if (r->actor == a->actor) continue;
     /* answer vectors: items in common, identical responses, identical wrong responses */
     int common = 0, same = 0, sw = 0, wa = 0, wr = 0;
+    double ua = 0, pw[ATT_ITEMS], pq[ATT_ITEMS]; /* items' error rates, same-wrong chances */
+    int np = 0;
     for (int i = 0; i < a->n; i++) {
       if (a->it[i].success < 0) continue;
       uint32_t ih = (uint32_t)(a->it[i].item >> 32);
@@ -1604,6 +1662,9 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
         if (r->ih[q] == ih) j = q;
       if (j < 0 || r->ok[j] < 0) continue;
       common++;
+      pw[np] = iu[i];
+      pq[np] = iq[i];
+      ua += pw[np++];
       if (!a->it[i].success) wa++;
       if (!r->ok[j]) wr++;
       if (r->resp[j] == a->it[i].resp) {
@@ -1611,8 +1672,21 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
         if (!a->it[i].success) sw++;
       }
     }
+    /* expected identical wrong answers of two independent students with these error counts:
+     * each one's errors spread over the items in proportion to the items' error rates */
+    double lam = 0;
+    for (int q = 0; q < np && ua > 0; q++) {
+      double pa = pw[q] * wa / ua, pb = pw[q] * wr / ua;
+      lam += (pa > 0.99 ? 0.99 : pa) * (pb > 0.99 ? 0.99 : pb) * pq[q];
+    }
+    double tail = 0, term = exp(-lam);
+    for (int t = 0; t < sw; t++) { tail += term; term *= lam / (t + 1); }
+    double ev = tail >= 1 ? 0 : -log1p(-tail); /* -ln P(X >= sw), X ~ Poisson(lam) */
     int wmax = wa > wr ? wa : wr;
-    if (common >= 8 && sw >= 6 && same >= 0.95 * common && sw >= 0.6 * wmax) {
+    /* ≥ 6 shared wrong answers, or fewer that independent students with these error counts
+     * would share with probability < 1 % (e^-4.6) */
+    if (common >= 8 && same >= 0.9 * common && sw >= 0.6 * wmax &&
+        ((sw >= 6 && same >= 0.95 * common) || (sw >= 3 && ev >= 4.6))) {
       /* weak: honest students share wrong answers on hard items (one common distractor) */
       double strength = 0.5;
       uint32_t other = r->enrol;
@@ -1624,7 +1698,21 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
     }
     /* harvest then submit across accounts: a guess-through minutes before a full mark elsewhere */
     double gap = (a->last_ts - r->end) / 6e7;
-    if (known >= 5 && acc >= 0.95 && r->acc < 0.6 && r->mean > 0 && r->mean < 5.0 && gap >= 0 && gap <= 60 &&
+    /* twins: the same answers, item by item, submitted within half an hour, both at under half
+     * the population's time: one answer sheet typed in twice (a ring, a shared search) */
+    if (common >= 8 && same >= 0.9 * common && gap >= 0 && gap <= 30 && pace > 0 && pace < 0.5 &&
+        r->pace > 0 && r->pace < 0.5) {
+      set_sig(d, ei, S_FAST_TWINS, 0.5, gap, a->last_id, a->last_ts);
+      set_sig(d, r->enrol, S_FAST_TWINS, 0.5, gap, a->last_id, a->last_ts);
+      a = pool_at(&d->atts, ai);
+      h = pool_at(&x->hist, hi);
+      r = &h->r[k];
+    }
+    /* the submitter types a revealed key: under half the population's time on the same items (or
+     * under 10 s an item where the population is not known yet); a classmate who works through
+     * the quiz after a prolific guesser is not a submitter */
+    int keyed = pace_any > 0 ? pace_any < 0.5 : mean > 0 && mean < 10.0;
+    if (known >= 3 && acc >= 0.95 && keyed && r->acc < 0.6 && r->mean > 0 && r->mean < 5.0 && gap >= 0 && gap <= 60 &&
         (!a->device || !r->device || a->device != r->device)) {
       uint64_t pk = (r->actor * 0x9e3779b97f4a7c15ull) ^ (a->actor + 0x7f4a7c15ull) ^ (a->assess << 1);
       pk |= 1;
@@ -1643,6 +1731,24 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
       }
     }
   }
+  /* the population's errors per item, after judging this attempt against them */
+  for (int i = 0; i < a->n; i++) {
+    if (a->it[i].success < 0) continue;
+    uint32_t before = 0;
+    if (!a->it[i].success) {
+      uint64_t k = resp_key(a->it[i].item, a->it[i].resp);
+      uint32_t *c = hm_get(&x->resp, k);
+      before = c ? *c : 0;
+      if (hm_put(&x->resp, k, before + 1)) { d->rc = MG_ENOMEM; return; }
+    }
+    uint32_t ii = item_get(d, a->it[i].item, 1);
+    if (!ii) return;
+    item *m = pool_at(&d->items, ii);
+    m->graded++;
+    if (!a->it[i].success) { m->wrong++; m->wrong_sq += 2.0 * before + 1; } /* (c+1)² − c² */
+    a = pool_at(&d->atts, ai);
+    h = pool_at(&x->hist, hi);
+  }
   /* remember this attempt in the ring */
   arec *r = h->n < AREC ? &h->r[h->n++] : &h->r[h->head];
   if (h->n == AREC && r == &h->r[h->head]) h->head = (uint8_t)((h->head + 1) % AREC);
@@ -1652,6 +1758,7 @@ static void exam_x_judge(mg_detect *d, uint32_t ai, double acc, double mean, int
   r->end = a->last_ts;
   r->acc = (float)acc;
   r->mean = (float)mean;
+  r->pace = (float)pace;
   r->n = a->n;
   for (int i = 0; i < a->n; i++) {
     r->ih[i] = (uint32_t)(a->it[i].item >> 32);
@@ -1726,13 +1833,41 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       if (ratio < 0.3 && acc >= 0.7) set_sig(d, ei, S_ITEM_POP_FAST, 0.5, ratio, a->last_id, a->last_ts);
     }
     e = E(d, ei);
-    /* a retake that jumps from poor to near-perfect, fast */
-    if (a->assess && e->last_assess == a->assess && e->last_assess_acc < 0.6 && acc >= 0.95 &&
-        n >= 5 && (double)fast / n >= 0.4)
-      set_sig(d, ei, S_HARVEST, 0.6, 0, a->last_id, a->last_ts);
+    /* a retake that jumps from poor to near-perfect, fast; or right after a guess-through (answers
+     * faster than readable revealed the key). The same on two assessments is a habit, not luck. */
+    if (a->assess && e->last_assess == a->assess && e->last_assess_acc < 0.6 && acc >= 0.95) {
+      int guess = known >= 3 && e->last_assess_fast >= 0.6f;
+      if (guess && e->guess_retakes < 255) e->guess_retakes++;
+      if (guess || (n >= 5 && (double)fast / n >= 0.4))
+        set_sig(d, ei, S_HARVEST, e->guess_retakes >= 2 ? 1.0 : 0.6, 0, a->last_id, a->last_ts);
+    }
     e = E(d, ei);
     e->last_assess = a->assess;
     e->last_assess_acc = (float)acc;
+    e->last_assess_fast = n ? (float)fast / n : 0;
+    /* item time over all attempts: a person's time follows the item, a script's does not */
+    if (n > 0) {
+      e->it_sum += (float)sum;
+      e->it_sq += (float)sq;
+      e->it_n = (uint16_t)(e->it_n + n > 65535 ? 65535 : e->it_n + n);
+      if (e->it_att < 65535) e->it_att++;
+      double mu = e->it_sum / e->it_n, var = e->it_sq / e->it_n - mu * mu;
+      double cv = mu > 0 ? sqrt(var > 0 ? var : 0) / mu : 1;
+      if (e->it_n >= 20 && e->it_att >= 4 && cv < 0.15)
+        set_sig(d, ei, S_ITEM_CONSTANT_ALL, 0.8, cv, a->last_id, a->last_ts);
+      e = E(d, ei);
+    }
+    /* exam pace against the student's own coursework pace, both relative to the population */
+    if (a->akind != MG_DEV_AK_EXAM && popn > 0) {
+      e->cw_lr += (float)popz;
+      e->cw_lr_n = (uint16_t)(e->cw_lr_n + popn > 65535 ? 65535 : e->cw_lr_n + popn);
+    } else if (a->akind == MG_DEV_AK_EXAM && popn >= 5 && e->cw_lr_n >= 10) {
+      double shift = exp(popz / popn - e->cw_lr / e->cw_lr_n);
+      double cwacc = e->cw_items ? (double)e->cw_correct / e->cw_items : 0;
+      if (shift < 0.35 && acc >= 0.6 && acc >= cwacc - 0.15)
+        set_sig(d, ei, S_PACE_SHIFT, 0.5, shift, a->last_id, a->last_ts);
+      e = E(d, ei);
+    }
     /* identical wrong answers across accounts */
     uint64_t sig = 0;
     int wrong = 0;
@@ -1754,7 +1889,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       } else {
         owner *w = pool_at(&d->owners, *o);
         if (w->actor != a->actor) {
-          double strength = wrong >= 8 ? 0.6 : 0.5;
+          double strength = 0.3; /* honest students share whole wrong sets on true/false and blank items */
           uint32_t other = w->enrol;
           set_sig(d, ei, S_SAME_WRONG, strength, wrong, a->last_id, a->last_ts);
           set_sig(d, other, S_SAME_WRONG, strength, wrong, a->last_id, a->last_ts);
@@ -1783,7 +1918,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
       double gap = (double)e->ex_correct / e->ex_items - (double)e->cw_correct / e->cw_items;
       if (gap >= 0.35) set_sig(d, ei, S_SCORE_JUMP, 0.4, gap, a->last_id, a->last_ts);
     }
-    exam_x_judge(d, ai, acc, n ? sum / n : 0, known);
+    exam_x_judge(d, ai, acc, n ? sum / n : 0, popn >= 5 ? exp(popz / popn) : 0, popn ? exp(popz / popn) : 0, known);
     pf_attempt(d, ai);
   }
   a = pool_at(&d->atts, ai);

@@ -527,7 +527,7 @@ static void exam_brushing(void **state) {
     char item[16];
     snprintf(item, sizeof item, "e%d", i);
     const char *r = i < 5 ? "d" : "a";
-    answer(&q, &a, "att-a", "exam", item, t + i * 60000, 30 + i, r, i >= 5, 60);
+    answer(&q, &a, "att-a", "exam", item, t + i * 60000, 18 + 9 * ((i * 7) % 5), r, i >= 5, 60); /* a person's pace varies */
     answer(&q, &b, "att-b", "exam", item, t + i * 61000, 6.0, r, i >= 5, 60); /* copied, paced */
     answer(&q, &c, "att-c", "exam", item, t + i * 62000, 28 + i, i < 2 ? "d" : "a", i >= 2, 60);
   }
@@ -823,7 +823,7 @@ static void cross_account_harvest(void **state) {
       char item[16];
       snprintf(item, sizeof item, "h%d-%d", quiz, i);
       answer(&q, &h, ah, "quiz", item, t + i * 3000, 2.0, "x", 0, 60);
-      answer(&q, &p, ap, "quiz", item, t + 600000 + i * 30000, 25.0 + i, "a", 1, 60);
+      answer(&q, &p, ap, "quiz", item, t + 600000 + i * 30000, 4.0 + i % 3, "a", 1, 60); /* typing the key */
     }
     submit(&q, &h, ah, "quiz", as, t + 30000);
     submit(&q, &p, ap, "quiz", as, t + 900000);
