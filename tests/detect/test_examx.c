@@ -12,39 +12,7 @@
 #include "core/err.h"
 #include "seq.h"
 
-typedef struct got {
-  int n;
-  mg_detect_finding f[64];
-} got;
-
-static int sink(void *ud, const mg_detect_finding *f) {
-  got *g = ud;
-  if (g->n < 64) g->f[g->n] = *f;
-  g->n++;
-  return MG_OK;
-}
-
-static const mg_detect_finding *find(const got *g, const char *student, mg_detect_type t) {
-  for (int i = 0; i < g->n && i < 64; i++)
-    if (g->f[i].type == t && !strcmp(g->f[i].student, student)) return &g->f[i];
-  return NULL;
-}
-
-static const mg_detect_finding *must_find(const got *g, const char *student, mg_detect_type t) {
-  const mg_detect_finding *f = find(g, student, t);
-  if (!f) {
-    fail_msg("no finding of type %d for %s", (int)t, student);
-    abort();
-  }
-  return f;
-}
-
-static mg_detect *engine(got *g) {
-  mg_detect *d;
-  memset(g, 0, sizeof *g);
-  assert_int_equal(mg_detect_new(NULL, sink, g, &d), MG_OK);
-  return d;
-}
+#include "collect.h"
 
 static void answer(seq *q, const who *w, const char *att, const char *kind, const char *item,
                    int64_t t, double dur, const char *resp, int ok, int stem_chars) {

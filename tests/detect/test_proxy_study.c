@@ -14,30 +14,7 @@
 #define DAY 86400000LL
 #define MIN 60000LL
 
-typedef struct got {
-  int n;
-  mg_detect_finding f[64];
-} got;
-
-static int sink(void *ud, const mg_detect_finding *f) {
-  got *g = ud;
-  if (g->n < 64) g->f[g->n] = *f;
-  g->n++;
-  return MG_OK;
-}
-
-static const mg_detect_finding *find(const got *g, const char *student, mg_detect_type t) {
-  for (int i = 0; i < g->n && i < 64; i++)
-    if (g->f[i].type == t && !strcmp(g->f[i].student, student)) return &g->f[i];
-  return NULL;
-}
-
-static mg_detect *engine(got *g) {
-  mg_detect *d;
-  memset(g, 0, sizeof *g);
-  assert_int_equal(mg_detect_new(NULL, sink, g, &d), MG_OK);
-  return d;
-}
+#include "collect.h"
 
 /* Study videos on w's device (about 14 statements each), an hour apart. */
 static int64_t study(seq *q, const who *w, int64_t t, int videos) {
