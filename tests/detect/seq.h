@@ -146,4 +146,19 @@ static inline vopt honest_video(void) {
   return o;
 }
 
+/* One graded choice item of attempt att: a stem of stem_chars characters, dur s on it. */
+static inline void answer_choice(seq *q, const who *w, const char *att, const char *kind, const char *item,
+                          int64_t t, double dur, const char *resp, int ok, int stem_chars) {
+  char def[1200], res[200], ext[200], oid[128];
+  char stem[1100];
+  size_t j = 0;
+  for (int i = 0; i < stem_chars && j + 3 < sizeof stem; i++) { memcpy(stem + j, "题", 3); j += 3; }
+  stem[j] = 0;
+  snprintf(def, sizeof def, "\"interactionType\":\"choice\",\"description\":{\"zh-CN\":\"%s\"}", stem);
+  snprintf(res, sizeof res, "\"response\":\"%s\",\"success\":%s,\"duration\":\"PT%.1fS\"", resp, ok ? "true" : "false", dur);
+  snprintf(ext, sizeof ext, "\"" X "attempt-id\":\"%s\",\"" X "assessment-kind\":\"%s\"", att, kind);
+  snprintf(oid, sizeof oid, "https://mooc.example.cn/item/%s", item);
+  st(q, w, V_ANSWERED, T_ITEM, oid, t, t + 100, def, res, ext);
+}
+
 #endif

@@ -439,20 +439,6 @@ static void exam_farm(void **state) {
   seq_free(&q);
 }
 
-static void answer(seq *q, const who *w, const char *att, const char *kind, const char *item,
-                   int64_t t, double dur, const char *resp, int ok, int stem_chars) {
-  char def[1200], res[200], ext[200], oid[128];
-  char stem[1100];
-  size_t j = 0;
-  for (int i = 0; i < stem_chars && j + 3 < sizeof stem; i++) { memcpy(stem + j, "题", 3); j += 3; }
-  stem[j] = 0;
-  snprintf(def, sizeof def, "\"interactionType\":\"choice\",\"description\":{\"zh-CN\":\"%s\"}", stem);
-  snprintf(res, sizeof res, "\"response\":\"%s\",\"success\":%s,\"duration\":\"PT%.1fS\"", resp, ok ? "true" : "false", dur);
-  snprintf(ext, sizeof ext, "\"" X "attempt-id\":\"%s\",\"" X "assessment-kind\":\"%s\"", att, kind);
-  snprintf(oid, sizeof oid, "https://mooc.example.cn/item/%s", item);
-  st(q, w, V_ANSWERED, T_ITEM, oid, t, t + 100, def, res, ext);
-}
-
 static void submit(seq *q, const who *w, const char *att, const char *kind, const char *assess, int64_t t) {
   char ext[200], oid[128];
   snprintf(ext, sizeof ext, "\"" X "attempt-id\":\"%s\",\"" X "assessment-kind\":\"%s\"", att, kind);
@@ -473,9 +459,9 @@ static void exam_brushing(void **state) {
     char item[16];
     snprintf(item, sizeof item, "q%d", i);
     int chars = 40 + 20 * i; /* 40–220 characters: 3–12 s to read at 20 chars/s */
-    answer(&q, &bot, "att-bot", "quiz", item, t + i * 3000, 3.0, "a", 1, chars);
+    answer_choice(&q, &bot, "att-bot", "quiz", item, t + i * 3000, 3.0, "a", 1, chars);
     /* the strong student is fast but reads: time grows with the stem, above reading time */
-    answer(&q, &strong, "att-strong", "quiz", item, t + i * 20000, chars / 12.0 + 2 + (i % 3), "a", 1, chars);
+    answer_choice(&q, &strong, "att-strong", "quiz", item, t + i * 20000, chars / 12.0 + 2 + (i % 3), "a", 1, chars);
   }
   submit(&q, &bot, "att-bot", "quiz", "ch1", t + 40000);
   submit(&q, &strong, "att-strong", "quiz", "ch1", t + 300000);
@@ -494,9 +480,9 @@ static void exam_brushing(void **state) {
     char item[16];
     snprintf(item, sizeof item, "e%d", i);
     const char *r = i < 5 ? "d" : "a";
-    answer(&q, &a, "att-a", "exam", item, t + i * 60000, 18 + 9 * ((i * 7) % 5), r, i >= 5, 60); /* a person's pace varies */
-    answer(&q, &b, "att-b", "exam", item, t + i * 61000, 6.0, r, i >= 5, 60); /* copied, paced */
-    answer(&q, &c, "att-c", "exam", item, t + i * 62000, 28 + i, i < 2 ? "d" : "a", i >= 2, 60);
+    answer_choice(&q, &a, "att-a", "exam", item, t + i * 60000, 18 + 9 * ((i * 7) % 5), r, i >= 5, 60); /* a person's pace varies */
+    answer_choice(&q, &b, "att-b", "exam", item, t + i * 61000, 6.0, r, i >= 5, 60); /* copied, paced */
+    answer_choice(&q, &c, "att-c", "exam", item, t + i * 62000, 28 + i, i < 2 ? "d" : "a", i >= 2, 60);
   }
   submit(&q, &a, "att-a", "exam", "final", t + 900000);
   submit(&q, &b, "att-b", "exam", "final", t + 950000);
@@ -789,8 +775,8 @@ static void cross_account_harvest(void **state) {
     for (int i = 0; i < 8; i++) {
       char item[16];
       snprintf(item, sizeof item, "h%d-%d", quiz, i);
-      answer(&q, &h, ah, "quiz", item, t + i * 3000, 2.0, "x", 0, 60);
-      answer(&q, &p, ap, "quiz", item, t + 600000 + i * 30000, 4.0 + i % 3, "a", 1, 60); /* typing the key */
+      answer_choice(&q, &h, ah, "quiz", item, t + i * 3000, 2.0, "x", 0, 60);
+      answer_choice(&q, &p, ap, "quiz", item, t + 600000 + i * 30000, 4.0 + i % 3, "a", 1, 60); /* typing the key */
     }
     submit(&q, &h, ah, "quiz", as, t + 30000);
     submit(&q, &p, ap, "quiz", as, t + 900000);
@@ -806,8 +792,8 @@ static void cross_account_harvest(void **state) {
   for (int i = 0; i < 8; i++) {
     char item[16];
     snprintf(item, sizeof item, "g-%d", i);
-    answer(&q, &guesser, "att-g", "quiz", item, t + i * 3000, 2.5, "x", 0, 60);
-    answer(&q, &strong, "att-s", "quiz", item, t + 600000 + i * 30000, 25.0 + i, "a", 1, 60);
+    answer_choice(&q, &guesser, "att-g", "quiz", item, t + i * 3000, 2.5, "x", 0, 60);
+    answer_choice(&q, &strong, "att-s", "quiz", item, t + 600000 + i * 30000, 25.0 + i, "a", 1, 60);
   }
   submit(&q, &guesser, "att-g", "quiz", "gq", t + 30000);
   submit(&q, &strong, "att-s", "quiz", "gq", t + 900000);
@@ -834,11 +820,11 @@ static void answer_vector_copied(void **state) {
     char item[16];
     snprintf(item, sizeof item, "v%d", i);
     const char *r = i < 6 ? "c" : "a";
-    answer(&q, &src, "att-src", "exam", item, t + i * 60000, 30 + i, r, i >= 6, 60);
-    answer(&q, &cp, "att-cp", "exam", item, t + 300000 + i * 61000, 25 + (i % 5) * 3, r, i >= 6, 60);
+    answer_choice(&q, &src, "att-src", "exam", item, t + i * 60000, 30 + i, r, i >= 6, 60);
+    answer_choice(&q, &cp, "att-cp", "exam", item, t + 300000 + i * 61000, 25 + (i % 5) * 3, r, i >= 6, 60);
     /* the classmate: the same three hard wrong answers, the rest their own */
     const char *m = i < 3 ? "c" : i < 9 ? "a" : i < 12 ? "b" : "a";
-    answer(&q, &mate, "att-mate", "exam", item, t + 400000 + i * 62000, 28 + i, m, i >= 3 && (i < 9 || i >= 12), 60);
+    answer_choice(&q, &mate, "att-mate", "exam", item, t + 400000 + i * 62000, 28 + i, m, i >= 3 && (i < 9 || i >= 12), 60);
   }
   submit(&q, &src, "att-src", "exam", "final2", t + 1000000);
   submit(&q, &cp, "att-cp", "exam", "final2", t + 1300000);

@@ -14,20 +14,6 @@
 
 #include "collect.h"
 
-static void answer(seq *q, const who *w, const char *att, const char *kind, const char *item,
-                   int64_t t, double dur, const char *resp, int ok, int stem_chars) {
-  char def[1200], res[200], ext[200], oid[128];
-  char stem[1100];
-  size_t j = 0;
-  for (int i = 0; i < stem_chars && j + 3 < sizeof stem; i++) { memcpy(stem + j, "题", 3); j += 3; }
-  stem[j] = 0;
-  snprintf(def, sizeof def, "\"interactionType\":\"choice\",\"description\":{\"zh-CN\":\"%s\"}", stem);
-  snprintf(res, sizeof res, "\"response\":\"%s\",\"success\":%s,\"duration\":\"PT%.1fS\"", resp, ok ? "true" : "false", dur);
-  snprintf(ext, sizeof ext, "\"" X "attempt-id\":\"%s\",\"" X "assessment-kind\":\"%s\"", att, kind);
-  snprintf(oid, sizeof oid, "https://mooc.example.cn/item/%s", item);
-  st(q, w, V_ANSWERED, T_ITEM, oid, t, t + 100, def, res, ext);
-}
-
 static void submit(seq *q, const who *w, const char *att, const char *kind, const char *assess, int64_t t) {
   char ext[200], oid[128];
   snprintf(ext, sizeof ext, "\"" X "attempt-id\":\"%s\",\"" X "assessment-kind\":\"%s\"", att, kind);
@@ -43,7 +29,7 @@ static int64_t quiz(seq *q, const who *w, const char *att, const char *quiz_id, 
     char item[48];
     snprintf(item, sizeof item, "%s-%d", quiz_id, i);
     t += (int64_t)(dur[i] * 1000) + 500;
-    answer(q, w, att, "quiz", item, t, dur[i], i < wrong ? "b" : "a", i >= wrong, chars);
+    answer_choice(q, w, att, "quiz", item, t, dur[i], i < wrong ? "b" : "a", i >= wrong, chars);
   }
   submit(q, w, att, "quiz", quiz_id, t + 1000);
   return t + 1000;
@@ -186,7 +172,7 @@ static void exam_pace_unlike_coursework(void **state) {
         for (int i = 0; i < n; i++) {
           char item[32];
           snprintf(item, sizeof item, "final-%d", i);
-          answer(&q, &cls[c], att, "exam", item, t0 + c * 600000 + i * 40000, dur[i], i < 1 + c % 4 ? "b" : "a", i >= 1 + c % 4, 40);
+          answer_choice(&q, &cls[c], att, "exam", item, t0 + c * 600000 + i * 40000, dur[i], i < 1 + c % 4 ? "b" : "a", i >= 1 + c % 4, 40);
         }
         submit(&q, &cls[c], att, "exam", qid, t0 + c * 600000 + 500000);
       }
@@ -207,8 +193,8 @@ static void exam_pace_unlike_coursework(void **state) {
       for (int i = 0; i < n; i++) {
         char item[32];
         snprintf(item, sizeof item, "final-%d", i);
-        answer(&q, &ring, att, "exam", item, tr + i * 15000, dur[i], i < 1 ? "b" : "a", i >= 1, 40);
-        answer(&q, &quick, attq, "exam", item, tr + 3600000 + i * 15000, dq[i], i < 2 ? "b" : "a", i >= 2, 40);
+        answer_choice(&q, &ring, att, "exam", item, tr + i * 15000, dur[i], i < 1 ? "b" : "a", i >= 1, 40);
+        answer_choice(&q, &quick, attq, "exam", item, tr + 3600000 + i * 15000, dq[i], i < 2 ? "b" : "a", i >= 2, 40);
       }
       submit(&q, &ring, att, "exam", qid, tr + 200000);
       submit(&q, &quick, attq, "exam", qid, tr + 3800000);
@@ -249,7 +235,7 @@ static void fast_identical_attempts(void **state) {
     for (int i = 0; i < 10; i++) {
       snprintf(item, sizeof item, "tw-%d", i);
       int ok = i >= 1 + c % 4;
-      answer(&q, &cls[c], att, "exam", item, t0 + c * 600000 + i * 60000, 20.0 + 3.0 * ((c + 2 * i) % 11),
+      answer_choice(&q, &cls[c], att, "exam", item, t0 + c * 600000 + i * 60000, 20.0 + 3.0 * ((c + 2 * i) % 11),
              ok ? "a" : (c % 2 ? "b" : "c"), ok, 40);
     }
     submit(&q, &cls[c], att, "exam", "twin-final", t0 + c * 600000 + 700000);
@@ -260,13 +246,13 @@ static void fast_identical_attempts(void **state) {
     snprintf(att, sizeof att, "tw%d", k);
     for (int i = 0; i < 10; i++) {
       snprintf(item, sizeof item, "tw-%d", i);
-      answer(&q, tw[k], att, "exam", item, tt + k * 480000 + i * 10000, 4.0 + (i * 3 + k) % 6, i == 4 ? "d" : "a", i != 4, 40);
+      answer_choice(&q, tw[k], att, "exam", item, tt + k * 480000 + i * 10000, 4.0 + (i * 3 + k) % 6, i == 4 ? "d" : "a", i != 4, 40);
     }
     submit(&q, tw[k], att, "exam", "twin-final", tt + k * 480000 + 120000);
     snprintf(att, sizeof att, "st%d", k);
     for (int i = 0; i < 10; i++) {
       snprintf(item, sizeof item, "tw-%d", i);
-      answer(&q, st2[k], att, "exam", item, tt + 7200000 + k * 60000 + i * 30000, 16.0 + 2.0 * ((i * 3 + k) % 6), "a", 1, 40);
+      answer_choice(&q, st2[k], att, "exam", item, tt + 7200000 + k * 60000 + i * 30000, 16.0 + 2.0 * ((i * 3 + k) % 6), "a", 1, 40);
     }
     submit(&q, st2[k], att, "exam", "twin-final", tt + 7200000 + k * 60000 + 400000);
   }
