@@ -2,14 +2,18 @@
  *
  * Once per process a small chain is written through mg_audit_append into a temporary SQLite
  * store (8 records, a signed checkpoint every 4, the second over the head, so no record is in the
- * unsigned tail) and the file kept as a template. A work copy, with its append-only triggers
- * dropped as someone with write access to the file could, stays open as the store under test;
- * each input copies the template's audit rows back into it and applies tampering steps:
+ * unsigned tail) and the file kept as a template. The template also holds the same checkpoints
+ * re-signed with Ed25519, as a store from before migration 014 has them. A work copy, with its
+ * append-only triggers dropped as someone with write access to the file could, stays open as the
+ * store under test; each input copies the template's audit rows back into it, with the SM2
+ * checkpoints when its first byte is 0xF0 or more (an SM2 verification costs ~1 ms, twenty times
+ * an Ed25519 one, so one input in sixteen pays it) and the Ed25519 ones otherwise, then applies
+ * tampering steps from the rest of the input:
  *   op byte % 4 == 0: set field (next byte % 12) of record (next byte % 8 + 1) to a value
  *                     (next byte: kind — integer, text, blob, real; then a length byte and bytes)
  *   op byte % 4 == 1: delete record (next byte % 8 + 1)
  *   op byte % 4 == 2: set the hash, the signature or the algorithm (alg) of a checkpoint to a
- *                     value (as above; the checkpoints are SM2)
+ *                     value (as above)
  *   op byte % 4 == 3: swap two records' non-seq fields
  * Invariants: mg_audit_verify never crashes or leaks, and whenever a record as the store reads
  * it (seq, at_us as integers; the text columns as C strings, NULL distinct from "") differs
@@ -17,11 +21,13 @@
  * reports the chain broken (ok = 0, or MG_ECORRUPT for a file SQLite itself finds damaged). */
 #include "fuzz_common.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/audit_int.h"
 #include "crypto/keyring.h"
 #include "store/store.h"
 
@@ -44,7 +50,8 @@ static uint8_t *g_tpl;
 static size_t g_tpl_len;
 static view g_orig[N_REC];
 #define N_CK_COL 3 /* hash, signature, alg */
-static char *g_ck_orig[16][N_CK_COL];
+/* checkpoints of the template as read back: [0] SM2, [1] Ed25519 */
+static char *g_ck_orig[2][16][N_CK_COL];
 static int g_n_ck;
 static sqlite3 *g_work_db; /* the harness's connection to the work file, template attached */
 static mg_store *g_store;  /* the store under test, open on the work file throughout */
@@ -85,12 +92,12 @@ static int str_eq(const char *a, const char *b) {
   return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static void read_ckpts(sqlite3 *db, char *out[16][N_CK_COL], int *n) {
+static void read_ckpts(sqlite3 *db, const char *table, char *out[16][N_CK_COL], int *n) {
   sqlite3_stmt *st = NULL;
   *n = 0;
-  FUZZ_CHECK(sqlite3_prepare_v2(db,
-                                "SELECT hash, signature, alg FROM audit_checkpoint ORDER BY rowid",
-                                -1, &st, NULL) == SQLITE_OK);
+  char sql[120];
+  snprintf(sql, sizeof sql, "SELECT hash, signature, alg FROM %s ORDER BY rowid", table);
+  FUZZ_CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
   while (sqlite3_step(st) == SQLITE_ROW && *n < 16) {
     for (int k = 0; k < N_CK_COL; k++) {
       const unsigned char *t = sqlite3_column_text(st, k);
@@ -99,6 +106,48 @@ static void read_ckpts(sqlite3 *db, char *out[16][N_CK_COL], int *n) {
     (*n)++;
   }
   sqlite3_finalize(st);
+}
+
+/* Adds table ck_ed25519 to the template: its checkpoints, each re-signed with Ed25519 key 1. */
+static void sign_ed25519_copy(sqlite3 *db, const uint8_t epk[32], const uint8_t esk[64]) {
+  FUZZ_CHECK(sqlite3_exec(db, "CREATE TABLE ck_ed25519 AS SELECT * FROM audit_checkpoint", NULL,
+                          NULL, NULL) == SQLITE_OK);
+  sqlite3_stmt *q = NULL, *u = NULL;
+  FUZZ_CHECK(sqlite3_prepare_v2(db,
+                                "SELECT seq, hash, record_at_us, created_us FROM ck_ed25519 "
+                                "ORDER BY rowid",
+                                -1, &q, NULL) == SQLITE_OK);
+  FUZZ_CHECK(sqlite3_prepare_v2(db,
+                                "UPDATE ck_ed25519 SET alg = 'ed25519', key_id = 1, public_key = ?1, "
+                                "signature = ?2 WHERE seq = ?3",
+                                -1, &u, NULL) == SQLITE_OK);
+  char pk_hex[65];
+  sodium_bin2hex(pk_hex, sizeof pk_hex, epk, 32);
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    mg_store_audit_ckpt c;
+    memset(&c, 0, sizeof c);
+    c.seq = sqlite3_column_int64(q, 0);
+    snprintf(c.hash, sizeof c.hash, "%s", (const char *)sqlite3_column_text(q, 1));
+    c.record_at_us = sqlite3_column_int64(q, 2);
+    c.created_us = sqlite3_column_int64(q, 3);
+    c.key_id = 1;
+    snprintf(c.alg, sizeof c.alg, "ed25519");
+    mg_buf m;
+    mg_buf_init(&m, 4096);
+    FUZZ_CHECK(mg_audit_ckpt_message(&c, &m) == MG_OK);
+    uint8_t sig[64];
+    char sig_hex[129];
+    FUZZ_CHECK(crypto_sign_detached(sig, NULL, (const uint8_t *)m.data, m.len, esk) == 0);
+    mg_buf_free(&m);
+    sodium_bin2hex(sig_hex, sizeof sig_hex, sig, sizeof sig);
+    sqlite3_bind_text(u, 1, pk_hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(u, 2, sig_hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(u, 3, c.seq);
+    FUZZ_CHECK(sqlite3_step(u) == SQLITE_DONE);
+    sqlite3_reset(u);
+  }
+  sqlite3_finalize(q);
+  sqlite3_finalize(u);
 }
 
 static void setup(void) {
@@ -110,6 +159,20 @@ static void setup(void) {
   snprintf(g_work, sizeof g_work, "%s/work.db", g_dir);
   FUZZ_CHECK(mkdir(g_dir, 0700) == 0);
   FUZZ_CHECK(mg_keyring_init(keys, MG_KEYRING_CREATE) == MG_OK);
+  /* an Ed25519 signing key as the release before SM2 left it (the keyring only verifies with it) */
+  uint8_t seed[32], epk[32], esk[64];
+  randombytes_buf(seed, sizeof seed);
+  FUZZ_CHECK(crypto_sign_seed_keypair(epk, esk, seed) == 0);
+  {
+    char path[400], hex[65];
+    snprintf(path, sizeof path, "%s/sign-00000001.key", keys);
+    sodium_bin2hex(hex, sizeof hex, seed, sizeof seed);
+    FILE *kf = fopen(path, "w");
+    FUZZ_CHECK(kf && fprintf(kf, "%s\n", hex) == 65);
+    fclose(kf);
+    FUZZ_CHECK(chmod(path, 0600) == 0);
+    FUZZ_CHECK(mg_keyring_reload() == MG_OK);
+  }
   mg_audit_options o = {4, 60, 180}; /* two checkpoints: signature checks dominate an execution */
   FUZZ_CHECK(mg_audit_configure(&o) == MG_OK);
   mg_store *s = NULL;
@@ -133,11 +196,15 @@ static void setup(void) {
   sqlite3 *db = NULL;
   FUZZ_CHECK(sqlite3_open(g_template, &db) == SQLITE_OK);
   FUZZ_CHECK(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK);
+  sign_ed25519_copy(db, epk, esk);
+  FUZZ_CHECK(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK);
   read_views(db, g_orig);
-  read_ckpts(db, g_ck_orig, &g_n_ck);
+  read_ckpts(db, "audit_checkpoint", g_ck_orig[0], &g_n_ck);
+  int n_ed = 0;
+  read_ckpts(db, "ck_ed25519", g_ck_orig[1], &n_ed);
   sqlite3_close(db);
   for (int i = 0; i < N_REC; i++) FUZZ_CHECK(g_orig[i].present);
-  FUZZ_CHECK(g_n_ck >= 2);
+  FUZZ_CHECK(g_n_ck >= 2 && n_ed == g_n_ck);
   FILE *f = fopen(g_template, "rb");
   FUZZ_CHECK(f != NULL);
   fseek(f, 0, SEEK_END);
@@ -181,8 +248,9 @@ static void cleanup(void) {
   }
   free(g_tpl);
   free_views(g_orig);
-  for (int i = 0; i < g_n_ck; i++)
-    for (int k = 0; k < N_CK_COL; k++) free(g_ck_orig[i][k]);
+  for (int t = 0; t < 2; t++)
+    for (int i = 0; i < g_n_ck; i++)
+      for (int k = 0; k < N_CK_COL; k++) free(g_ck_orig[t][i][k]);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -220,13 +288,17 @@ static size_t bind_value(sqlite3_stmt *st, int i, const uint8_t *d, size_t n) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 512) return 0;
   /* back to the untouched chain (the work file's append-only triggers are dropped) */
+  int ed = !(size > 0 && data[0] >= 0xF0);
   sqlite3 *db = g_work_db;
   FUZZ_CHECK(sqlite3_exec(db,
-                          "BEGIN IMMEDIATE; DELETE FROM audit_log; DELETE FROM audit_checkpoint;"
-                          "INSERT INTO audit_log SELECT * FROM tpl.audit_log;"
-                          "INSERT INTO audit_checkpoint SELECT * FROM tpl.audit_checkpoint;",
+                          ed ? "BEGIN IMMEDIATE; DELETE FROM audit_log; DELETE FROM audit_checkpoint;"
+                               "INSERT INTO audit_log SELECT * FROM tpl.audit_log;"
+                               "INSERT INTO audit_checkpoint SELECT * FROM tpl.ck_ed25519;"
+                             : "BEGIN IMMEDIATE; DELETE FROM audit_log; DELETE FROM audit_checkpoint;"
+                               "INSERT INTO audit_log SELECT * FROM tpl.audit_log;"
+                               "INSERT INTO audit_checkpoint SELECT * FROM tpl.audit_checkpoint;",
                           NULL, NULL, NULL) == SQLITE_OK);
-  size_t i = 0;
+  size_t i = size > 0; /* the template byte */
   while (i + 2 <= size) {
     int op = data[i] % 4;
     int a = data[i + 1] % N_REC + 1;
@@ -277,7 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   read_views(db, now);
   char *ck[16][N_CK_COL];
   int n_ck = 0;
-  read_ckpts(db, ck, &n_ck);
+  read_ckpts(db, "audit_checkpoint", ck, &n_ck);
   int changed = n_ck != g_n_ck;
   for (int k = 0; k < N_REC && !changed; k++) {
     if (!now[k].present || now[k].seq != g_orig[k].seq || now[k].at_us != g_orig[k].at_us) {
@@ -289,7 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (int k = 0; k < n_ck && k < g_n_ck; k++)
     for (int j = 0; j < N_CK_COL; j++)
-      if (!str_eq(ck[k][j], g_ck_orig[k][j])) changed = 1;
+      if (!str_eq(ck[k][j], g_ck_orig[ed][k][j])) changed = 1;
   for (int k = 0; k < n_ck; k++)
     for (int j = 0; j < N_CK_COL; j++) free(ck[k][j]);
   free_views(now);
