@@ -185,7 +185,7 @@ static int contains(const char *s, size_t n, const char *lit) {
 }
 
 /* OS family and client family: what stays the same when a browser updates. */
-static uint64_t ua_family_of(const char *s, size_t n) {
+static uint64_t ua_family_scan(const char *s, size_t n) {
   int os = contains(s, n, "Android")    ? 1
            : contains(s, n, "iPhone")   ? 2
            : contains(s, n, "iPad")     ? 3
@@ -207,6 +207,21 @@ static uint64_t ua_family_of(const char *s, size_t n) {
   }
   uint64_t h = mg_detect_hash(s, app);
   return mix64(h ^ (uint64_t)(os * 16 + cl)) | 1;
+}
+
+/* A device sends the same user agent with every statement: the family of the last few full
+ * user-agent hashes is remembered per thread (a 64-bit hash standing for the string), which
+ * spares fourteen substring scans of ~100 bytes per statement. */
+#define UA_CACHE 16
+static _Thread_local struct { uint64_t ua, fam; } t_ua[UA_CACHE];
+
+static uint64_t ua_family_of(const char *s, size_t n, uint64_t ua_hash) {
+  unsigned slot = (unsigned)(ua_hash >> 59) & (UA_CACHE - 1);
+  if (t_ua[slot].ua == ua_hash && t_ua[slot].fam) return t_ua[slot].fam;
+  uint64_t fam = ua_family_scan(s, n);
+  t_ua[slot].ua = ua_hash;
+  t_ua[slot].fam = fam;
+  return fam;
 }
 
 static int count_chars(const char *s, size_t n) {
@@ -326,7 +341,7 @@ static void set_field(acc *a, fld f, const val *v) {
       case F_RECEIVED_AT: if (parse_time(s, n, &ev->recv_us) == MG_OK) ev->has |= MG_DEV_HAS_RECV; break;
       case F_CLIENT_IP: ev->ip = mg_detect_hash(s, n); ev->ip_net = ip_net_of(s, n); break;
       case F_DEVICE: ev->device = mg_detect_hash(s, n); break;
-      case F_UA: ev->ua = mg_detect_hash(s, n); ev->ua_family = ua_family_of(s, n); break;
+      case F_UA: ev->ua = mg_detect_hash(s, n); ev->ua_family = ua_family_of(s, n, ev->ua); break;
       case F_CSESS: ev->csess = mg_detect_hash(s, n); break;
       case F_LOGIN: ev->login = (unsigned char)enum_index(s, n, logins); break;
       case F_POST_ID: ev->post = mg_detect_hash(s, n); break;
@@ -472,18 +487,21 @@ static int hex4(const char *p, uint32_t *out) {
 static int str(sc *s, const char **out, size_t *n) {
   const char *start = s->p;
   int esc = 0;
-  /* fast path: the next quote, with no backslash before it */
-  const char *quote = memchr(s->p, '"', (size_t)(s->e - s->p));
-  if (!quote) return -1;
-  if (!memchr(s->p, '\\', (size_t)(quote - s->p))) {
-    s->p = quote;
-  } else {
-    while (s->p < s->e && *s->p != '"') {
-      if (*s->p == '\\') { esc = 1; s->p++; }
-      s->p++;
-    }
-    if (s->p >= s->e) return -1;
+  /* eight bytes at a time up to the first quote or backslash (most strings are short keys, for
+   * which two memchr calls cost more than the scan), then byte by byte */
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  while (s->e - s->p >= 8) {
+    uint64_t v;
+    memcpy(&v, s->p, 8);
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    if ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs) break;
+    s->p += 8;
   }
+  while (s->p < s->e && *s->p != '"') {
+    if (*s->p == '\\') { esc = 1; s->p++; }
+    s->p++;
+  }
+  if (s->p >= s->e) return -1;
   const char *end = s->p++;
   *out = start;
   *n = (size_t)(end - start);
@@ -583,6 +601,40 @@ static int camera_here(const sc *s) {
 
 static int value(sc *s, int nest);
 
+static inline int num_char(char c) {
+  return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+}
+
+/* The common number of a statement (-?digits[.digits], at most 15 significant digits) without
+ * strtod: the digits form an integer below 2^53 and a power of ten up to 1e15 is exact, so one
+ * division gives the correctly rounded double, the same as strtod (Clinger's fast path).
+ * Returns 0 for anything else (exponents, long mantissas), which strtod then reads. */
+static int fast_decimal(const char *p, size_t n, double *out) {
+  static const double k_pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  size_t i = 0;
+  int neg = 0, digits = 0, frac = -1;
+  uint64_t m = 0;
+  if (i < n && p[i] == '-') { neg = 1; i++; }
+  for (; i < n; i++) {
+    char c = p[i];
+    if (c >= '0' && c <= '9') {
+      if (++digits > 15) return 0;
+      m = m * 10 + (uint64_t)(c - '0');
+      if (frac >= 0) frac++;
+    } else if (c == '.' && frac < 0 && digits > 0) {
+      frac = 0;
+    } else {
+      return 0;
+    }
+  }
+  if (digits == 0 || frac == 0) return 0;
+  double d = (double)m;
+  if (frac > 0) d /= k_pow10[frac];
+  *out = neg ? -d : d;
+  return 1;
+}
+
 static void scalar_str(sc *s, const char *v, size_t n) {
   if (s->act_list >= 0 && s->depth == 4 && KEQ(s, 3, "id")) { s->act_id = v; s->act_idn = n; return; }
   if (s->act_list >= 0 && s->depth == 5 && KEQ(s, 3, "definition") && KEQ(s, 4, "type")) {
@@ -679,18 +731,21 @@ static int value(sc *s, int nest) {
     return 0;
   }
   const char *start = s->p;
-  while (s->p < s->e && (strchr("+-.eE", *s->p) || (*s->p >= '0' && *s->p <= '9'))) s->p++;
+  while (s->p < s->e && num_char(*s->p)) s->p++;
   if (s->p == start) return -1;
   fld f = where(s);
   if (f == F_NONE) return 0;
-  char buf[64];
-  size_t n = (size_t)(s->p - start);
-  if (n >= sizeof buf) return 0;
-  memcpy(buf, start, n);
-  buf[n] = 0;
-  char *end;
-  val x = {.type = 1, .num = strtod(buf, &end)};
-  if (end != buf + n) return 0;
+  val x = {.type = 1};
+  if (!fast_decimal(start, (size_t)(s->p - start), &x.num)) {
+    char buf[64];
+    size_t n = (size_t)(s->p - start);
+    if (n >= sizeof buf) return 0;
+    memcpy(buf, start, n);
+    buf[n] = 0;
+    char *end;
+    x.num = strtod(buf, &end);
+    if (end != buf + n) return 0;
+  }
   set_field(&s->a, f, &x);
   return 0;
 }

@@ -149,8 +149,112 @@ static void rejects_garbage(void **state) {
   assert_int_not_equal(mg_detect_hash("a", 1), mg_detect_hash("b", 1));
 }
 
+/* A video-played statement whose time extension is the literal lit (JSON text). */
+static int played_with_time(char *out, size_t size, const char *lit, const char *ua, const char *name) {
+  return snprintf(out, size,
+                  "{\"id\":\"6a2d8f13-b04e-4c97-a1f5-3e9c7b0d2a68\",\"timestamp\":\"2024-03-11T20:40:42Z\","
+                  "\"actor\":{\"account\":{\"homePage\":\"https://ids.example.edu.cn\",\"name\":\"%s\"}},"
+                  "\"verb\":{\"id\":\"https://w3id.org/xapi/video/verbs/played\"},"
+                  "\"object\":{\"id\":\"https://x.cn/v/1\",\"definition\":{\"type\":\"https://w3id.org/xapi/video/activity-type/video\"}},"
+                  "\"result\":{\"extensions\":{\"https://w3id.org/xapi/video/extensions/time\":%s}},"
+                  "\"context\":{\"registration\":\"6b1f3c52-8a0e-4d2b-9f47-2c5e8d1a7b30\","
+                  "\"extensions\":{\"https://moocguard.org/xapi/ext/user-agent\":\"%s\"},"
+                  "\"contextActivities\":{\"category\":[{\"id\":\"https://moocguard.org/xapi/profile/1.0\"}]}}}",
+                  name, lit, ua);
+}
+
+/* Numbers read without strtod (short decimals) are bit for bit what strtod reads, and the DOM
+ * reader agrees; exponents and long mantissas still go through strtod. */
+static void numbers_like_strtod(void **state) {
+  (void)state;
+  static const char *const lits[] = {
+      "0", "-0", "7", "30", "30.000", "0.1", "0.2", "0.30000000000000004", "212.5", "-2.5",
+      "754.32", "0.000001", "123456789012345", "12345678901234.5", "1234567890123456",
+      "999999999999999.9", "9007199254740993", "1e3", "1.5E-2", "-0.0", "600", "1.005",
+      "0.3333333333333333", "59.99900000000001", "1.0e20", "-12.75"};
+  static mg_detect_event a, b;
+  mg_arena ar;
+  mg_arena_init(&ar, 0, 0);
+  for (size_t i = 0; i < sizeof lits / sizeof lits[0]; i++) {
+    char t[2048];
+    int n = played_with_time(t, sizeof t, lits[i], "Mozilla/5.0 (Windows NT 10.0) Chrome/122", "20230101");
+    assert_true(n > 0 && (size_t)n < sizeof t);
+    assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
+    assert_true(a.has & MG_DEV_HAS_TIME);
+    double want = strtod(lits[i], NULL);
+    if (memcmp(&a.time, &want, sizeof want))
+      fail_msg("%s read as %.17g, strtod gives %.17g", lits[i], a.time, want);
+    mg_json_error err;
+    mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, &err);
+    if (!dom) fail_msg("%s: %s", lits[i], err.text);
+    assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
+    same_event(&a, &b, lits[i]);
+    mg_arena_reset(&ar);
+  }
+  mg_arena_free(&ar);
+}
+
+/* Strings are scanned eight bytes at a time: a quote or backslash at every offset of the first
+ * blocks ends or escapes the string exactly where the DOM reader says. */
+static void string_scan_offsets(void **state) {
+  (void)state;
+  static mg_detect_event a, b;
+  mg_arena ar;
+  mg_arena_init(&ar, 0, 0);
+  for (int len = 0; len <= 26; len++) {
+    for (int esc = -1; esc < len; esc++) {
+      char name[64];
+      int j = 0;
+      for (int k = 0; k < len; k++) {
+        if (k == esc) { name[j++] = '\\'; name[j++] = k % 2 ? '"' : '\\'; }
+        else name[j++] = (char)('a' + k % 26);
+      }
+      name[j] = 0;
+      char t[2048];
+      int n = played_with_time(t, sizeof t, "1.5", "okhttp/4.9.3", name);
+      assert_true(n > 0 && (size_t)n < sizeof t);
+      assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
+      mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, NULL);
+      assert_non_null(dom);
+      assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
+      same_event(&a, &b, name);
+      assert_int_equal((int)a.s_name.n, len); /* unescaped */
+      assert_int_equal(a.kind, MG_XAPI_KIND_VIDEO_PLAYED);
+      mg_arena_reset(&ar);
+    }
+  }
+  mg_arena_free(&ar);
+}
+
+/* The user-agent family is remembered per full user agent: alternating agents keep their own
+ * families (a stale cache entry would hand one agent the other's). */
+static void ua_family_cached(void **state) {
+  (void)state;
+  static const char *const uas[] = {
+      "Mozilla/5.0 (Linux; Android 13; V2227A) AppleWebKit/537.36 Chrome/116 Mobile Safari/537.36",
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/122.0.0.0 Safari/537.36",
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 MicroMessenger/8.0.47",
+      "okhttp/4.9.3", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) Gecko/20100101 Firefox/121.0"};
+  enum { N = sizeof uas / sizeof uas[0] };
+  uint64_t fam[N];
+  static mg_detect_event a;
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < N; i++) {
+      char t[2048];
+      int n = played_with_time(t, sizeof t, "2", uas[i], "20230101");
+      assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
+      if (!round) fam[i] = a.ua_family;
+      else assert_true(a.ua_family == fam[i]);
+    }
+  for (int i = 0; i < N; i++)
+    for (int k = i + 1; k < N; k++) assert_true(fam[i] != fam[k]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(numbers_like_strtod),
+      cmocka_unit_test(string_scan_offsets),
+      cmocka_unit_test(ua_family_cached),
       cmocka_unit_test(examples_agree),
       cmocka_unit_test(spot_values),
       cmocka_unit_test(escapes_hash_like_dom),
