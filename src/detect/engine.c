@@ -471,6 +471,8 @@ typedef struct plat {
   double pause_n, resume_n; /* pauses and quick resumes of all its enrolments (last sweep) */
   uint8_t off[S_COUNT_]; /* rule switched off: too common on this platform to mean anything */
   uint32_t fc_n, fc_unmet; /* study face checks of enrolments that are not outliers themselves */
+  double page_n, page_nd;   /* pages and instant pages, pop-ups and instant answers, of the */
+  double pop_n, pop_fast;   /* enrolments whose own share does not fire (last sweep) */
 } plat;
 
 typedef struct owner { uint64_t actor; uint32_t enrol; uint32_t pad; } owner;
@@ -2144,6 +2146,7 @@ static void sweep(mg_detect *d, int all) {
   for (uint32_t p = 1; p < np; p++) {
     plat *pl = pool_at(&d->plats, p);
     pl->pause_n = pl->resume_n = 0;
+    pl->page_n = pl->page_nd = pl->pop_n = pl->pop_fast = 0;
   }
   for (uint32_t i = 1; i < d->enrols.n; i++) { /* each platform's own share of quick resumes */
     enrol *e = E(d, i);
@@ -2162,6 +2165,9 @@ static void sweep(mg_detect *d, int all) {
       elig[e->plat][f]++;
       cnt[e->plat][f] += (uint32_t)feat_fires(f, v[f]);
     }
+    plat *pl = pool_at(&d->plats, e->plat);
+    if (!feat_fires(F_NODWELL, v[F_NODWELL])) { pl->page_n += e->pages; pl->page_nd += e->nodwell; }
+    if (!feat_fires(F_POPUP, v[F_POPUP])) { pl->pop_n += e->popups; pl->pop_fast += e->popup_fast; }
   }
   for (uint32_t p = 1; p < np; p++) {
     plat *pl = pool_at(&d->plats, p);
@@ -2181,11 +2187,22 @@ static void sweep(mg_detect *d, int all) {
       if (!feat_fires(f, v[f]) || pl->off[k_feat_sig[f]]) continue;
       double w = k_feat_w[f];
       if (f == F_CADENCE && v[f] >= 0.8) w = 0.7;
-      /* more independent observations, stronger evidence: honest shares on these two stay
-       * far below 0.8 (p99.9 = 0 on dev seeds), so 5 pop-ups or 7 pages all but one instant is
-       * a much larger likelihood ratio than the 3–4 the rule starts with */
+      /* more independent observations, stronger evidence, judged against the platform's own
+       * rate (its other enrolments' instant pages or pop-up answers, Laplace-smoothed so a
+       * platform with none so far still has a rate): after the first instant one, how
+       * improbable are the rest at that rate? A platform whose students often skip through
+       * pages gets no extra weight from the same counts beyond the fixed step for 5 pop-ups or
+       * 7 pages (honest shares on these two stay far below 0.8: p99.9 = 0 on dev seeds). */
       if (f == F_POPUP && e->popup_fast >= 5) w = 0.5;
       if (f == F_NODWELL && e->nodwell >= 7) w = 0.5;
+      if (f == F_POPUP || f == F_NODWELL) {
+        unsigned n = f == F_POPUP ? e->popups_from : e->pages_from;
+        unsigned k = f == F_POPUP ? e->popup_fast : e->nodwell;
+        double p0 = f == F_POPUP ? (pl->pop_fast + 1) / (pl->pop_n + 2) : (pl->page_nd + 1) / (pl->page_n + 2);
+        double tail = n >= 1 && k >= 1 ? binom_tail(n - 1, k - 1, p0) : 1;
+        double wb = k_feat_w[f] + (tail < 1e-6 ? 0.1 : 0) + (tail < 1e-9 ? 0.1 : 0);
+        if (wb > w) w = wb;
+      }
       /* dev seeds 1–3 (~14,000 honest enrolments): one honest enrolment had 2 such sessions,
        * none had 3; most bots have 3 or more */
       if (f == F_UNATTENDED) w = v[f] >= 5 ? 0.6 : v[f] >= 3 ? 0.5 : 0.3;

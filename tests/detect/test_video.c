@@ -206,6 +206,46 @@ static void takeover_popups_and_pages(void **state) {
   seq_free(&q);
 }
 
+/* Instant pages weigh by how rare they are on the platform: a tool's 4 pages without dwell and
+ * 3 instant pop-ups are a finding where students read every page (after the first instant page,
+ * 3 more at a rate of ~1/1,800 is improbable), and not where students click through a quarter of
+ * their pages (the same counts are then ordinary). */
+static void instant_pages_against_platform(void **state) {
+  (void)state;
+  for (int world = 0; world < 2; world++) {
+    got g;
+    mg_detect *d = engine(&g);
+    seq q = {.d = d};
+    for (int i = 0; i < 60; i++) {
+      who h;
+      char dev[24];
+      snprintf(dev, sizeof dev, "dev-r%d", i);
+      who_init(&h, 200 + i, dev, "10.5.0.1", NULL);
+      int64_t t = T0 + i * 1000;
+      /* world 1: every fourth page left at once (8 of the 29 from the first on) */
+      for (int k = 0; k < 30; k++, t += 3600000)
+        page(&q, &h, k, t, world == 1 && k % 4 == 1 ? 1.0 : 120 + k);
+    }
+    who w;
+    who_init(&w, 7, "dev-tool", "10.5.0.9", NULL);
+    int64_t t = T0 + 500;
+    for (int k = 0; k < 4; k++, t += 3600000) page(&q, &w, k, t, 0.8);
+    for (int k = 0; k < 3; k++, t += 3600000) popup(&q, &w, k, t, 1.1);
+    assert_int_equal(mg_detect_flush(d), MG_OK);
+    if (world == 0) {
+      const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+      assert_non_null(strstr(f->rules, "reading_without_dwell"));
+      assert_non_null(strstr(f->rules, "popup_constant_time"));
+      assert_int_equal(g.n, 1);
+    } else {
+      assert_null(find(&g, w.student, MG_DETECT_COURSE_BRUSHING));
+      assert_int_equal(g.n, 0);
+    }
+    mg_detect_free(d);
+    seq_free(&q);
+  }
+}
+
 /* Quick resumes are judged against the platform's own share: 3 of 5 is chance, every pause of
  * many resumed within 2 s is not. 60 students pause now and then (one in twenty resumes quick). */
 static void auto_resume_against_platform(void **state) {
@@ -376,6 +416,7 @@ int main(void) {
       cmocka_unit_test(overcap_found_at_completion),
       cmocka_unit_test(at_cap_with_pauses_and_delays),
       cmocka_unit_test(takeover_popups_and_pages),
+      cmocka_unit_test(instant_pages_against_platform),
       cmocka_unit_test(auto_resume_against_platform),
       cmocka_unit_test(resume_near_end_elsewhere),
       cmocka_unit_test(resume_before_first_offline_sync),
