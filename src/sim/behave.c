@@ -777,8 +777,10 @@ static void study(ctx *x, int64_t until, ans_mode quiz_mode, int forge_variant, 
       double u = (double)(sim_hash(x->S->cfg.seed, x->ei, E->vnext) >> 11) * 0x1.0p-53;
       if (forge_variant >= 0) {
         forge_video(x, forge_variant);
-      } else if (x->partial_q > 0 && u < x->partial_q) {
-        /* a partial brusher forges some videos and watches the rest */
+      } else if (x->partial_q > 0 && (u < x->partial_q || !E->mis[x->partial_slot].dec_nonce)) {
+        /* a partial brusher forges some videos and watches the rest; the first it reaches is
+         * always forged, so that a student who stops after a few videos is not labelled for a
+         * forgery that never happened */
         style keep = x->st;
         int slot = x->mis_slot;
         x->mis_slot = x->partial_slot;
