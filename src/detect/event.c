@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/err.h"
 #include "core/time.h"
@@ -489,6 +492,16 @@ static int str(sc *s, const char **out, size_t *n) {
   int esc = 0;
   /* eight bytes at a time up to the first quote or backslash (most strings are short keys, for
    * which two memchr calls cost more than the scan), then byte by byte */
+#if defined(__SSE2__)
+  /* sixteen at a time where the machine has SSE2 (every x86-64): straight to the byte */
+  const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\');
+  while (s->e - s->p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s->p);
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vb)));
+    if (m) { s->p += __builtin_ctz(m); goto tail; }
+    s->p += 16;
+  }
+#endif
   const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   while (s->e - s->p >= 8) {
     uint64_t v;
@@ -497,6 +510,9 @@ static int str(sc *s, const char **out, size_t *n) {
     if ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs) break;
     s->p += 8;
   }
+#if defined(__SSE2__)
+tail:
+#endif
   while (s->p < s->e && *s->p != '"') {
     if (*s->p == '\\') { esc = 1; s->p++; }
     s->p++;

@@ -194,14 +194,14 @@ static void numbers_like_strtod(void **state) {
   mg_arena_free(&ar);
 }
 
-/* Strings are scanned eight bytes at a time: a quote or backslash at every offset of the first
- * blocks ends or escapes the string exactly where the DOM reader says. */
+/* Strings are scanned sixteen or eight bytes at a time: a quote or backslash at every offset of
+ * the first blocks ends or escapes the string exactly where the DOM reader says. */
 static void string_scan_offsets(void **state) {
   (void)state;
   static mg_detect_event a, b;
   mg_arena ar;
   mg_arena_init(&ar, 0, 0);
-  for (int len = 0; len <= 26; len++) {
+  for (int len = 0; len <= 40; len++) {
     for (int esc = -1; esc < len; esc++) {
       char name[64];
       int j = 0;
