@@ -211,9 +211,16 @@ static void pipeline(mg_arena *a, const mg_json *stmt, mg_xapi_version v, const 
   FUZZ_CHECK(fuzz_same_text(stmt, copy));
 }
 
-/* The fields of two extracted events that must agree (pointers into the text aside). */
+/* The fields of two extracted events that must agree (pointers into the text aside); the name
+ * of the first that does not goes to *which. */
+static const char *g_which;
+static int same_field(int eq, const char *name) {
+  if (!eq && !g_which) g_which = name;
+  return eq;
+}
 static int same_event(const mg_detect_event *a, const mg_detect_event *b) {
-#define F(f) (a->f == b->f || (a->f != a->f && b->f != b->f)) /* NaN equals NaN here */
+  g_which = NULL;
+#define F(f) same_field(a->f == b->f || (a->f != a->f && b->f != b->f), #f) /* NaN equals NaN */
   return F(kind) && F(id_h) && F(ts_us) && F(recv_us) && F(has) && F(actor) && F(reg) &&
          F(course) && F(offering) && F(platform) && F(object) && F(parent) && F(device) &&
          F(ip) && F(ip_net) && F(ua) && F(ua_family) && F(csess) && F(vsess) && F(attempt) &&
@@ -223,7 +230,7 @@ static int same_event(const mg_detect_event *a, const mg_detect_event *b) {
          F(face_threshold) && F(input_count) && F(attempt_number) && F(camera_count) &&
          F(cameras_required) && F(desc_chars) && F(success) && F(completion) && F(offline) &&
          F(visible) && F(akind) && F(login) && F(face_failure) && F(face_purpose) && F(n_cams) &&
-         !memcmp(a->id, b->id, 16);
+         same_field(!memcmp(a->id, b->id, 16), "id");
 #undef F
 }
 
@@ -240,8 +247,8 @@ static void check_event(const uint8_t *json, size_t len, const mg_json *stmt) {
     FUZZ_CHECK(same_event(&e1, &e2));
     if (stmt && stmt->type == MG_JSON_OBJECT && len < sizeof e1.scratch &&
         mg_detect_event_from_json(stmt, &e3) == MG_OK && !same_event(&e1, &e3)) {
-      fprintf(stderr, "text and DOM extraction differ (kind %d/%d, has %x/%x)\n", e1.kind, e3.kind,
-              e1.has, e3.has);
+      fprintf(stderr, "text and DOM extraction differ in %s (kind %d/%d, has %x/%x)\n", g_which,
+              e1.kind, e3.kind, e1.has, e3.has);
       FUZZ_CHECK(0);
     }
   }

@@ -294,6 +294,16 @@ static fld ext_field(const char *k, size_t n) {
   return F_NONE;
 }
 
+/* An extension where the profile puts it: the media position fields (time, time-from, time-to,
+ * progress) in result.extensions, everything else in context.extensions. One misplaced is
+ * ignored, so that a statement carrying a key in both places reads the same whichever comes
+ * first in its text (the DOM reader and the text scanner see them in different orders). */
+static fld ext_at(const char *k, size_t n, int in_result) {
+  fld f = ext_field(k, n);
+  int res = f == F_TIME || f == F_TIME_FROM || f == F_TIME_TO || f == F_PROGRESS;
+  return res == in_result ? f : F_NONE;
+}
+
 /* Value handed to set_field: a string (s,n), a number (num, is_int), or a boolean. */
 typedef struct val {
   int type; /* 0 string, 1 number, 2 bool */
@@ -568,7 +578,7 @@ static fld where(const sc *s) {
   }
   if (KEQ(s, 0, "context")) {
     if (d == 2 && KEQ(s, 1, "registration")) return F_REG;
-    if (d == 3 && KEQ(s, 1, "extensions")) return ext_field(s->key[2].p, s->key[2].n);
+    if (d == 3 && KEQ(s, 1, "extensions")) return ext_at(s->key[2].p, s->key[2].n, 0);
     return F_NONE;
   }
   if (KEQ(s, 0, "result")) {
@@ -579,7 +589,7 @@ static fld where(const sc *s) {
       if (KEQ(s, 1, "completion")) return F_COMPLETION;
       return F_NONE;
     }
-    if (d == 3 && KEQ(s, 1, "extensions")) return ext_field(s->key[2].p, s->key[2].n);
+    if (d == 3 && KEQ(s, 1, "extensions")) return ext_at(s->key[2].p, s->key[2].n, 1);
     if (d == 3 && KEQ(s, 1, "score") && KEQ(s, 2, "scaled")) return F_SCORE;
     return F_NONE;
   }
@@ -790,11 +800,11 @@ static void dom_set(acc *a, fld f, const mg_json *v) {
   set_field(a, f, &x);
 }
 
-static void dom_exts(acc *a, const mg_json *exts) {
+static void dom_exts(acc *a, const mg_json *exts, int in_result) {
   const char *k;
   mg_json *v;
   mg_json_object_foreach(exts, k, v) {
-    fld f = ext_field(k, strlen(k));
+    fld f = ext_at(k, strlen(k), in_result);
     if (f == F_CAMERAS) {
       size_t i;
       mg_json *cam;
@@ -845,10 +855,10 @@ int mg_detect_event_from_json(const mg_json *stmt, mg_detect_event *ev) {
   dom_set(&a, F_SUCCESS, mg_json_object_get(res, "success"));
   dom_set(&a, F_COMPLETION, mg_json_object_get(res, "completion"));
   dom_set(&a, F_SCORE, mg_json_object_get(mg_json_object_get(res, "score"), "scaled"));
-  dom_exts(&a, mg_json_object_get(res, "extensions"));
+  dom_exts(&a, mg_json_object_get(res, "extensions"), 1);
   mg_json *ctx = mg_json_object_get(stmt, "context");
   dom_set(&a, F_REG, mg_json_object_get(ctx, "registration"));
-  dom_exts(&a, mg_json_object_get(ctx, "extensions"));
+  dom_exts(&a, mg_json_object_get(ctx, "extensions"), 0);
   mg_json *ca = mg_json_object_get(ctx, "contextActivities");
   dom_acts(&a, mg_json_object_get(ca, "grouping"), 0);
   dom_acts(&a, mg_json_object_get(ca, "category"), 1);

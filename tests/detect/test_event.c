@@ -250,8 +250,47 @@ static void ua_family_cached(void **state) {
     for (int k = i + 1; k < N; k++) assert_true(fam[i] != fam[k]);
 }
 
+/* Each extension is read where the profile puts it: received-at in context.extensions, time in
+ * result.extensions. A copy in the other object is ignored, whichever comes first in the text
+ * (the text scanner reads in text order, the DOM reader result before context: found by
+ * fuzz_statement, fuzz/corpus/statement/regress-ext-both-places). */
+static void extension_places(void **state) {
+  (void)state;
+  static const char *const ctx = "\"context\":{\"registration\":\"6b1f3c52-8a0e-4d2b-9f47-2c5e8d1a7b30\","
+                                 "\"extensions\":{\"https://moocguard.org/xapi/ext/received-at\":\"2024-03-11T20:10:02.613+08:00\","
+                                 "\"https://w3id.org/xapi/video/extensions/time\":99},"
+                                 "\"contextActivities\":{\"category\":[{\"id\":\"https://moocguard.org/xapi/profile/1.0\"}]}}";
+  static const char *const res = "\"result\":{\"extensions\":{\"https://moocguard.org/xapi/ext/received-at\":\"1838-03-11T20:10:02.613+08:00\","
+                                 "\"https://w3id.org/xapi/video/extensions/time\":12.5}}";
+  static mg_detect_event a, b;
+  mg_arena ar;
+  mg_arena_init(&ar, 0, 0);
+  for (int order = 0; order < 2; order++) {
+    char t[2048];
+    int n = snprintf(t, sizeof t,
+                     "{\"id\":\"6a2d8f13-b04e-4c97-a1f5-3e9c7b0d2a68\",\"timestamp\":\"2024-03-11T20:10:02.481+08:00\","
+                     "\"actor\":{\"account\":{\"homePage\":\"https://ids.example.edu.cn\",\"name\":\"20230101\"}},"
+                     "\"verb\":{\"id\":\"https://w3id.org/xapi/video/verbs/played\"},"
+                     "\"object\":{\"id\":\"https://x.cn/v/1\",\"definition\":{\"type\":\"https://w3id.org/xapi/video/activity-type/video\"}},"
+                     "%s,%s}",
+                     order ? ctx : res, order ? res : ctx);
+    assert_true(n > 0 && (size_t)n < sizeof t);
+    assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
+    mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, NULL);
+    assert_non_null(dom);
+    assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
+    same_event(&a, &b, order ? "context first" : "result first");
+    assert_int_equal(a.recv_us - a.ts_us, 132000); /* context's received-at, 132 ms later */
+    assert_true(a.has & MG_DEV_HAS_TIME);
+    assert_true(a.time > 12.49 && a.time < 12.51); /* result's time, not context's 99 */
+    mg_arena_reset(&ar);
+  }
+  mg_arena_free(&ar);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(extension_places),
       cmocka_unit_test(numbers_like_strtod),
       cmocka_unit_test(string_scan_offsets),
       cmocka_unit_test(ua_family_cached),
