@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "detect/hmap_int.h"
 
 #define PF_MAX_ANS 128 /* answers kept per enrolment: a course's quizzes and exam fit */
 #define PF_ATT 16      /* attempt submissions remembered per enrolment, for evidence */
@@ -59,9 +60,7 @@ typedef struct pf_enrol {
 } pf_enrol;
 
 struct mg_detect_pf {
-  uint64_t *ik; /* item hash map: key -> index + 1 */
-  uint32_t *iv;
-  size_t icap, in;
+  hmap ix; /* item hash -> index in items */
   pf_item *items;
   size_t nitems, capitems;
   pf_enrol **en; /* by engine enrolment index */
@@ -86,8 +85,7 @@ void mg_detect_pf_free(mg_detect_pf *p) {
       free(p->en[i]);
     }
   free(p->en);
-  free(p->ik);
-  free(p->iv);
+  hm_free(&p->ix);
   free(p->items);
   free(p->dirty);
   free(p);
@@ -95,46 +93,18 @@ void mg_detect_pf_free(mg_detect_pf *p) {
 
 size_t mg_detect_pf_bytes(const mg_detect_pf *p) {
   if (!p) return 0;
-  size_t b = sizeof *p + p->icap * 12 + p->capitems * sizeof(pf_item) + p->nen * sizeof(pf_enrol *) +
+  size_t b = sizeof *p + p->ix.cap * 12 + p->capitems * sizeof(pf_item) + p->nen * sizeof(pf_enrol *) +
              p->capdirty * 4 + p->bytes_ans;
   return b;
 }
 
 /* ---- items ------------------------------------------------------------------------------ */
 
-static int item_grow(mg_detect_pf *p) {
-  size_t ncap = p->icap ? p->icap * 2 : 1024;
-  uint64_t *nk = calloc(ncap, sizeof *nk);
-  uint32_t *nv = malloc(ncap * sizeof *nv);
-  if (!nk || !nv) {
-    free(nk);
-    free(nv);
-    return MG_ENOMEM;
-  }
-  for (size_t i = 0; i < p->icap; i++) {
-    if (!p->ik[i]) continue;
-    size_t j = p->ik[i] & (ncap - 1);
-    while (nk[j]) j = (j + 1) & (ncap - 1);
-    nk[j] = p->ik[i];
-    nv[j] = p->iv[i];
-  }
-  free(p->ik);
-  free(p->iv);
-  p->ik = nk;
-  p->iv = nv;
-  p->icap = ncap;
-  return MG_OK;
-}
-
 /* Index of an item, created on first sight; -1 on allocation failure. */
 static long item_index(mg_detect_pf *p, uint64_t key) {
   if (!key) key = 1;
-  if ((p->in + 1) * 10 > p->icap * 7 && item_grow(p)) return -1;
-  size_t j = key & (p->icap - 1);
-  while (p->ik[j]) {
-    if (p->ik[j] == key) return (long)p->iv[j];
-    j = (j + 1) & (p->icap - 1);
-  }
+  uint32_t *have = hm_get(&p->ix, key);
+  if (have) return (long)*have;
   if (p->nitems >= p->capitems) {
     size_t nc = p->capitems ? p->capitems * 2 : 1024;
     pf_item *ni = realloc(p->items, nc * sizeof *ni);
@@ -145,9 +115,7 @@ static long item_index(mg_detect_pf *p, uint64_t key) {
   pf_item *it = &p->items[p->nitems];
   memset(it, 0, sizeof *it);
   it->key = key;
-  p->ik[j] = key;
-  p->iv[j] = (uint32_t)p->nitems;
-  p->in++;
+  if (hm_put(&p->ix, key, (uint32_t)p->nitems)) return -1;
   return (long)p->nitems++;
 }
 
