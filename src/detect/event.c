@@ -763,14 +763,18 @@ static int value(sc *s, int nest) {
   if (f == F_NONE) return 0;
   val x = {.type = 1};
   if (!fast_decimal(start, (size_t)(s->p - start), &x.num)) {
-    char buf[64];
+    /* strtod needs a terminated copy; JSON allows any number of digits (the DOM reader takes
+     * them all), so a long one gets a buffer of its own */
+    char small[64], *buf = small;
     size_t n = (size_t)(s->p - start);
-    if (n >= sizeof buf) return 0;
+    if (n >= sizeof small && !(buf = malloc(n + 1))) return 0;
     memcpy(buf, start, n);
     buf[n] = 0;
     char *end;
     x.num = strtod(buf, &end);
-    if (end != buf + n) return 0;
+    int whole = end == buf + n;
+    if (buf != small) free(buf);
+    if (!whole) return 0;
   }
   set_field(&s->a, f, &x);
   return 0;
