@@ -469,6 +469,9 @@ typedef struct sc {
   const char *cam_role, *cam_dev;
   size_t cam_rn, cam_dn;
   int in_cam;
+  int arrays;   /* arrays open on the path: no field of the profile lies inside one, */
+  uint64_t arr; /* save the activity lists and cameras (one array, at depth 3): a bit per depth */
+  int desc_n; /* members read so far of object.definition.description */
 } sc;
 
 #define KEQ(s, i, lit) ((s)->key[i].n == sizeof(lit) - 1 && !memcmp((s)->key[i].p, lit, sizeof(lit) - 1))
@@ -571,6 +574,9 @@ tail:
 static fld where(const sc *s) {
   int d = s->depth;
   if (d < 1 || d > MAXD) return F_NONE;
+  /* the DOM reader looks fields up by name through objects only; a value inside an array is
+   * none of them (activity lists and cameras are read apart, before this) */
+  if (s->arrays) return F_NONE;
   if (d == 1) {
     if (KEQ(s, 0, "id")) return F_ID;
     if (KEQ(s, 0, "timestamp")) return F_TIMESTAMP;
@@ -598,7 +604,8 @@ static fld where(const sc *s) {
     if (d >= 3 && KEQ(s, 1, "definition")) {
       if (d == 3 && KEQ(s, 2, "type")) return F_OBJECT_TYPE;
       if (d == 3 && KEQ(s, 2, "interactionType")) return F_INTERACTION;
-      if (d == 4 && KEQ(s, 2, "description")) return F_DESC;
+      /* the first member's text (the first language map entry), as the DOM reader takes it */
+      if (d == 4 && KEQ(s, 2, "description") && s->desc_n == 1) return F_DESC;
     }
     return F_NONE;
   }
@@ -612,8 +619,14 @@ static fld where(const sc *s) {
 
 /* Is the object about to open at the current path an activity of contextActivities (which
  * list), or a camera? */
+/* Inside nothing but (at most) the list's own array at depth 3. */
+static int list_path(const sc *s) {
+  return s->arrays == 0 || (s->arrays == 1 && s->arr == 1ULL << 3);
+}
+
 static int activity_list_here(const sc *s) {
-  if (s->depth != 3 || !KEQ(s, 0, "context") || !KEQ(s, 1, "contextActivities")) return -1;
+  if (s->depth != 3 || !list_path(s) || !KEQ(s, 0, "context") || !KEQ(s, 1, "contextActivities"))
+    return -1;
   if (KEQ(s, 2, "grouping")) return 0;
   if (KEQ(s, 2, "category")) return 1;
   if (KEQ(s, 2, "parent")) return 2;
@@ -621,7 +634,7 @@ static int activity_list_here(const sc *s) {
 }
 
 static int camera_here(const sc *s) {
-  return s->depth == 3 && KEQ(s, 0, "context") && KEQ(s, 1, "extensions") &&
+  return s->depth == 3 && list_path(s) && KEQ(s, 0, "context") && KEQ(s, 1, "extensions") &&
          ext_field(s->key[2].p, s->key[2].n) == F_CAMERAS;
 }
 
@@ -662,11 +675,13 @@ static int fast_decimal(const char *p, size_t n, double *out) {
 }
 
 static void scalar_str(sc *s, const char *v, size_t n) {
-  if (s->act_list >= 0 && s->depth == 4 && KEQ(s, 3, "id")) { s->act_id = v; s->act_idn = n; return; }
-  if (s->act_list >= 0 && s->depth == 5 && KEQ(s, 3, "definition") && KEQ(s, 4, "type")) {
+  int direct = list_path(s); /* not inside an array within the activity or camera object */
+  if (s->act_list >= 0 && direct && s->depth == 4 && KEQ(s, 3, "id")) { s->act_id = v; s->act_idn = n; return; }
+  if (s->act_list >= 0 && direct && s->depth == 5 && KEQ(s, 3, "definition") && KEQ(s, 4, "type")) {
     s->act_type = v; s->act_tn = n; return;
   }
   if (s->in_cam && s->depth == 4) {
+    if (!direct) return;
     if (KEQ(s, 3, "role")) { s->cam_role = v; s->cam_rn = n; }
     else if (KEQ(s, 3, "device-id")) { s->cam_dev = v; s->cam_dn = n; }
     return;
@@ -681,6 +696,9 @@ static int object(sc *s, int nest) {
   int list = activity_list_here(s), cam = list < 0 && camera_here(s);
   if (list >= 0) { s->act_list = list; s->act_id = s->act_type = NULL; }
   if (cam) { s->in_cam = 1; s->cam_role = s->cam_dev = NULL; }
+  int desc = s->depth == 3 && !s->arrays && KEQ(s, 0, "object") && KEQ(s, 1, "definition") &&
+             KEQ(s, 2, "description");
+  if (desc) s->desc_n = 0;
   s->p++; /* '{' */
   ws(s);
   if (s->p < s->e && *s->p == '}') { s->p++; goto done; }
@@ -696,6 +714,7 @@ static int object(sc *s, int nest) {
     if (s->p >= s->e || *s->p != ':') return -1;
     s->p++;
     if (s->depth < MAXD) s->key[s->depth] = (mg_detect_str){k, kn};
+    if (desc) s->desc_n++;
     s->depth++;
     int rc = value(s, nest + 1);
     s->depth--;
@@ -727,14 +746,21 @@ static int value(sc *s, int nest) {
     s->p++;
     ws(s);
     if (s->p < s->e && *s->p == ']') { s->p++; return 0; }
+    s->arrays++;
+    uint64_t arr = s->arr;
+    s->arr |= s->depth < 63 ? 1ULL << s->depth : 1ULL << 63;
+    int rc;
     for (;;) {
-      int rc = value(s, nest + 1);
-      if (rc) return rc;
+      if ((rc = value(s, nest + 1))) break;
       ws(s);
       if (s->p < s->e && *s->p == ',') { s->p++; continue; }
-      if (s->p < s->e && *s->p == ']') { s->p++; return 0; }
-      return -1;
+      if (s->p < s->e && *s->p == ']') { s->p++; rc = 0; break; }
+      rc = -1;
+      break;
     }
+    s->arrays--;
+    s->arr = arr;
+    return rc;
   }
   if (c == '"') {
     s->p++;
