@@ -469,8 +469,10 @@ typedef struct sc {
   const char *cam_role, *cam_dev;
   size_t cam_rn, cam_dn;
   int in_cam;
-  int arrays;   /* arrays open on the path: no field of the profile lies inside one, */
-  uint64_t arr; /* save the activity lists and cameras (one array, at depth 3): a bit per depth */
+  /* Arrays open on the path (count, and a bit per depth): no field of the profile lies inside
+   * one; the activity lists and cameras are one array at depth 3 and are read apart. */
+  int arrays;
+  uint64_t arr;
   int desc_n; /* members read so far of object.definition.description */
 } sc;
 
@@ -503,10 +505,10 @@ static int hex4(const char *p, uint32_t *out) {
 static int str(sc *s, const char **out, size_t *n) {
   const char *start = s->p;
   int esc = 0;
-  /* eight bytes at a time up to the first quote or backslash (most strings are short keys, for
-   * which two memchr calls cost more than the scan), then byte by byte */
+  /* Up to the first quote or backslash in blocks (most strings are short keys, for which two
+   * memchr calls cost more than the scan): sixteen bytes with SSE2 (every x86-64), straight to
+   * the byte; eight with SWAR elsewhere and for the last few; then byte by byte. */
 #if defined(__SSE2__)
-  /* sixteen at a time where the machine has SSE2 (every x86-64): straight to the byte */
   const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\');
   while (s->e - s->p >= 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s->p);
