@@ -163,6 +163,18 @@ static int played_with_time(char *out, size_t size, const char *lit, const char 
                   name, lit, ua);
 }
 
+/* Reads t both ways, the text scanner into *a and the DOM reader, and fails unless they agree
+ * (what names the case). The arena holds the DOM until the caller resets it. */
+static void read_both_ways(mg_arena *ar, const char *t, size_t n, mg_detect_event *a, const char *what) {
+  static mg_detect_event b;
+  assert_int_equal(mg_detect_event_parse(t, n, a), MG_OK);
+  mg_json_error err;
+  mg_json *dom = mg_json_parse(ar, t, n, 0, &err);
+  if (!dom) fail_msg("%s: %s", what, err.text);
+  assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
+  same_event(a, &b, what);
+}
+
 /* Numbers read without strtod (short decimals) are bit for bit what strtod reads, and the DOM
  * reader agrees; exponents and long mantissas still go through strtod. */
 static void numbers_like_strtod(void **state) {
@@ -175,23 +187,18 @@ static void numbers_like_strtod(void **state) {
       /* longer than any fixed buffer: JSON puts no bound on digits (fuzz_statement) */
       "0.666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666666665",
       "12345678901234567890123456789012345678901234567890123456789012345678901234567890.5"};
-  static mg_detect_event a, b;
+  static mg_detect_event a;
   mg_arena ar;
   mg_arena_init(&ar, 0, 0);
   for (size_t i = 0; i < sizeof lits / sizeof lits[0]; i++) {
     char t[2048];
     int n = played_with_time(t, sizeof t, lits[i], "Mozilla/5.0 (Windows NT 10.0) Chrome/122", "20230101");
     assert_true(n > 0 && (size_t)n < sizeof t);
-    assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
+    read_both_ways(&ar, t, (size_t)n, &a, lits[i]);
     assert_true(a.has & MG_DEV_HAS_TIME);
     double want = strtod(lits[i], NULL);
     if (memcmp(&a.time, &want, sizeof want))
       fail_msg("%s read as %.17g, strtod gives %.17g", lits[i], a.time, want);
-    mg_json_error err;
-    mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, &err);
-    if (!dom) fail_msg("%s: %s", lits[i], err.text);
-    assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
-    same_event(&a, &b, lits[i]);
     mg_arena_reset(&ar);
   }
   mg_arena_free(&ar);
@@ -201,7 +208,7 @@ static void numbers_like_strtod(void **state) {
  * the first blocks ends or escapes the string exactly where the DOM reader says. */
 static void string_scan_offsets(void **state) {
   (void)state;
-  static mg_detect_event a, b;
+  static mg_detect_event a;
   mg_arena ar;
   mg_arena_init(&ar, 0, 0);
   for (int len = 0; len <= 40; len++) {
@@ -216,11 +223,7 @@ static void string_scan_offsets(void **state) {
       char t[2048];
       int n = played_with_time(t, sizeof t, "1.5", "okhttp/4.9.3", name);
       assert_true(n > 0 && (size_t)n < sizeof t);
-      assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
-      mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, NULL);
-      assert_non_null(dom);
-      assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
-      same_event(&a, &b, name);
+      read_both_ways(&ar, t, (size_t)n, &a, name);
       assert_int_equal((int)a.s_name.n, len); /* unescaped */
       assert_int_equal(a.kind, MG_XAPI_KIND_VIDEO_PLAYED);
       mg_arena_reset(&ar);
@@ -265,7 +268,7 @@ static void extension_places(void **state) {
                                  "\"contextActivities\":{\"category\":[{\"id\":\"https://moocguard.org/xapi/profile/1.0\"}]}}";
   static const char *const res = "\"result\":{\"extensions\":{\"https://moocguard.org/xapi/ext/received-at\":\"1838-03-11T20:10:02.613+08:00\","
                                  "\"https://w3id.org/xapi/video/extensions/time\":12.5}}";
-  static mg_detect_event a, b;
+  static mg_detect_event a;
   mg_arena ar;
   mg_arena_init(&ar, 0, 0);
   for (int order = 0; order < 2; order++) {
@@ -278,11 +281,7 @@ static void extension_places(void **state) {
                      "%s,%s}",
                      order ? ctx : res, order ? res : ctx);
     assert_true(n > 0 && (size_t)n < sizeof t);
-    assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
-    mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, NULL);
-    assert_non_null(dom);
-    assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
-    same_event(&a, &b, order ? "context first" : "result first");
+    read_both_ways(&ar, t, (size_t)n, &a, order ? "context first" : "result first");
     assert_int_equal(a.recv_us - a.ts_us, 132000); /* context's received-at, 132 ms later */
     assert_true(a.has & MG_DEV_HAS_TIME);
     assert_true(a.time > 12.49 && a.time < 12.51); /* result's time, not context's 99 */
@@ -303,7 +302,7 @@ static void arrays_are_not_fields(void **state) {
       "\"object\":{\"id\":\"https://x.cn/q/1\"},\"context\":[{\"registration\":\"6b1f3c52-8a0e-4d2b-9f47-2c5e8d1a7b30\"}]",
       "\"object\":{\"id\":\"https://x.cn/q/1\"},\"context\":{\"contextActivities\":{\"category\":[[{\"id\":\"https://moocguard.org/xapi/profile/1.0\"}]]}}",
       "\"object\":{\"id\":\"https://x.cn/q/1\"},\"context\":{\"extensions\":[{\"https://moocguard.org/xapi/ext/device-id\":\"d1\"}]}"};
-  static mg_detect_event a, b;
+  static mg_detect_event a;
   mg_arena ar;
   mg_arena_init(&ar, 0, 0);
   for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
@@ -312,12 +311,7 @@ static void arrays_are_not_fields(void **state) {
                      "{\"id\":\"6a2d8f13-b04e-4c97-a1f5-3e9c7b0d2a68\",\"timestamp\":\"2024-03-11T20:10:02Z\","
                      "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/answered\"},%s}", bodies[i]);
     assert_true(n > 0 && (size_t)n < sizeof t);
-    assert_int_equal(mg_detect_event_parse(t, (size_t)n, &a), MG_OK);
-    mg_json_error err;
-    mg_json *dom = mg_json_parse(&ar, t, (size_t)n, 0, &err);
-    if (!dom) fail_msg("%zu: %s", i, err.text);
-    assert_int_equal(mg_detect_event_from_json(dom, &b), MG_OK);
-    same_event(&a, &b, bodies[i]);
+    read_both_ways(&ar, t, (size_t)n, &a, bodies[i]);
     mg_arena_reset(&ar);
   }
   mg_arena_free(&ar);
