@@ -330,7 +330,7 @@ typedef struct vsess {
   uint8_t first_known;    /* the first report resumed where this enrolment's viewing had reached */
   /* committed state at win[0] */
   float credit0, excess0, watch0;
-  struct run { float low, play; uint8_t ok, paused; } run0; /* the current continuous run (run_step) */
+  struct run { float low, play, clow, cplay; uint8_t ok, paused; } run0; /* the current continuous run (run_step) */
   float run_max;          /* largest run excess so far (s of video beyond cap and jitter) */
   /* what has been added to the enrolment so far */
   float rep_excess, rep_watch;
@@ -710,23 +710,38 @@ static pairres step(const vsess *s, const pt *a, const pt *b, float credit) {
  * credit a single step may carry, 15 s at the cap, plus 2 s). Unlike the per-step sum it adds no
  * slack per report, so a player driven steadily past the cap shows by the end of one video. The
  * run keeps the lowest (position - cap x play time) seen, so the stretch judged is the worst one.
- * Returns the excess after b (<= 0: within the cap). */
+ *
+ * The run is also timed by the client's own clock (`timestamp`), which has no network jitter: a
+ * player cannot advance faster than the cap by the clock of the machine it runs on. A step's
+ * client time is never taken as shorter than its receive time less RUN_CLIENT_SLACK_S, so a client
+ * clock stepped backwards (or stamps bunched at sending) cannot make honest playback look fast by
+ * more than cap x that slack per step; stamps stretched to look slow are what the receive-time
+ * run is for. Only 2 s of allowance (position and timestamp rounding) then.
+ * Returns the excess after b (<= 0: within the cap), the larger of the two clocks'. */
+#define RUN_CLIENT_SLACK_S 2.0
 static float run_step(const vsess *s, const pt *a, const pt *b, struct run *r) {
   double cap = (s->cap > 0 ? s->cap : 2.0) * 1.05;
-  if (!r->ok) *r = (struct run){a->out, 0, 1, 0};
+  if (!r->ok) *r = (struct run){a->out, 0, a->out, 0, 1, 0};
   /* paused from a pause until the next play (reports in between do not resume it) */
   if (a->kind == MG_XAPI_KIND_VIDEO_PAUSED) r->paused = 1;
   if (a->kind == MG_XAPI_KIND_VIDEO_PLAYED) r->paused = 0;
   if (a->offline || b->offline || b->kind == MG_XAPI_KIND_VIDEO_SEEKED || b->in < a->out - 0.5f ||
       b->recv < a->recv || (r->paused && b->in > a->out + 0.5f)) {
-    *r = (struct run){b->out, 0, 1, 0};
+    *r = (struct run){b->out, 0, b->out, 0, 1, 0};
     return 0;
   }
-  if (!r->paused) r->play += (float)((b->recv - a->recv) / 1e6);
-  double v = (double)b->in - cap * r->play;
-  double ex = v - r->low - (2.0 + 15.0 * cap / 1.05);
+  if (!r->paused) {
+    double dr = (b->recv - a->recv) / 1e6, dc = (b->ts - a->ts) / 1e6;
+    if (dc < dr - RUN_CLIENT_SLACK_S) dc = dr - RUN_CLIENT_SLACK_S;
+    if (dc < 0) dc = 0;
+    r->play += (float)dr;
+    r->cplay += (float)dc;
+  }
+  double v = (double)b->in - cap * r->play, vc = (double)b->in - cap * r->cplay;
+  double ex = v - r->low - (2.0 + 15.0 * cap / 1.05), exc = vc - r->clow - 2.0;
   if (v < r->low) r->low = (float)v;
-  return (float)ex;
+  if (vc < r->clow) r->clow = (float)vc;
+  return (float)(exc > ex ? exc : ex);
 }
 
 /* Heartbeat intervals and pauses are learned only from committed (ordered) steps. */
@@ -1126,6 +1141,12 @@ static void on_video(mg_detect *d, uint32_t ei, const mg_detect_event *ev) {
     /* insert sorted by receive time (late arrivals merge into the window) */
     int pos = s->nwin;
     while (pos > 0 && s->win[pos - 1].recv > np.recv) pos--;
+    /* reports sent within moments of each other may arrive in either order: within 2 s of
+     * arrival the client's own order (`timestamp`) decides, or a report at a seek's origin that
+     * arrives just after the seek would look like a jump of the position */
+    while (pos > 0 && s->win[pos - 1].ts > np.ts && np.recv - s->win[pos - 1].recv < 2000000 &&
+           !np.offline && !s->win[pos - 1].offline)
+      pos--;
     /* a player stamps a seek and the report it causes (a pause at the target) with the same
      * client time and may send them in either order: the seek goes first, or the report at the
      * target would look like a jump of the position */

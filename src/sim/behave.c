@@ -97,7 +97,7 @@ static void decisive(ctx *x, const sim_ev *v) {
   sim_mis *m = &x->E->mis[x->mis_slot];
   if (!m->dec_nonce) {
     m->dec_nonce = v->nonce;
-    m->dec_us = v->recv;
+    m->dec_us = v->key; /* when moocguard has it: a platform may push a client's reports late */
   }
 }
 /* Another account's misconduct made provable by this statement (the harvesting account when the
@@ -108,7 +108,7 @@ static void decisive_other(sim *S, uint32_t enr, int fam, const sim_ev *v) {
   for (int k = 0; k < E->n_mis; k++)
     if (E->mis[k].family == fam && !E->mis[k].dec_nonce) {
       E->mis[k].dec_nonce = v->nonce;
-      E->mis[k].dec_us = v->recv;
+      E->mis[k].dec_us = v->key;
     }
 }
 
@@ -1235,17 +1235,22 @@ static void forge_day(ctx *x, int slot, ans_mode qm, sim_rng *pr, double days_le
       x->st.pause_mode = 3;
       x->st.seeks = 0;
       x->st.popup_mode = 1;
+      /* provable once three of the videos have each reported advancing: the latest of their
+       * first progress reports (a `played` alone shows a video opened, not played) */
+      size_t dec = SIZE_MAX; /* an index: S->ev moves as it grows */
       for (int i = 0; i < k && E->vnext < x->c->n_videos; i++) {
         x->t = t0 + (int64_t)(sim_range(&x->r, 0.1, 1.5) * SIM_US) * i;
         x->st.speed = x->st.speed_rep = x->p->max_speed;
+        size_t from = S->n_ev;
         watch(x, t0 + 3 * 3600 * SIM_US);
         if (x->t > end) end = x->t;
-        if (i == 1)
-          for (size_t j = S->n_ev; j-- > 0 && S->ev[j].enrol == ei;)
-            if (S->ev[j].kind == MG_XAPI_KIND_VIDEO_PLAYED) {
-              decisive(x, &S->ev[j]);
-              break;
-            }
+        for (size_t j = from; i < 3 && j < S->n_ev; j++)
+          if (S->ev[j].enrol == ei && S->ev[j].kind == MG_XAPI_KIND_VIDEO_HEARTBEAT) {
+            if (dec == SIZE_MAX || S->ev[j].key > S->ev[dec].key) dec = j;
+            break;
+          }
+        if (dec != SIZE_MAX && (i == 2 || (i == 1 && (i + 1 >= k || E->vnext >= x->c->n_videos))))
+          decisive(x, &S->ev[dec]);
       }
       x->t = end;
       logout(x, st0);

@@ -108,6 +108,67 @@ static void overcap_found_at_completion(void **state) {
   seq_free(&q);
 }
 
+/* The same script on a short video at a small cap: 1.75x where the cap is 1.25x, reported as
+ * 1.25x, with the report delays of a good network. By the server's receive times the whole run is
+ * within the 15 s x cap allowed for receive jitter; by the client's own clock (no network in it)
+ * it advanced 50 s of video beyond the cap: found at the completion report. */
+static void overcap_short_video_client_clock(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who w;
+  who_init(&w, 9, "dev-overcap2", "10.3.0.9", NULL);
+  const rep r[] = {{V_PLAYED, 1, 1.1, 0, 0},         {V_HB, 31, 31.2, 52.5, 0},
+                   {V_HB, 61, 61.1, 105, 0},         {V_HB, 91, 91.3, 157.5, 0},
+                   {V_COMPLETED, 115.3, 115.4, 200, 0}, {V_TERMINATED, 117, 117.1, 200, 0}};
+  session(&q, &w, "v9", T0, 1.25, 200, r, sizeof r / sizeof r[0]);
+  const mg_detect_finding *f = must_find(&g, w.student, MG_DETECT_COURSE_BRUSHING);
+  assert_non_null(strstr(f->rules, "speed_over_cap"));
+  assert_true(f->found_at_us <= (T0 + 115400) * 1000LL);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* Honest look-alikes of the client-clock run: at the cap (1.25x) with the client clock stepped
+ * back 28 s mid-video (a time sync), and a report at a seek's origin received 12 ms after the
+ * seek though stamped half a second before it (the two were sent together). Neither is a
+ * finding: a clock that runs backwards is not trusted beyond the receive time, and reports that
+ * arrive within moments of each other are put in the client's order. */
+static void client_clock_steps_and_reordered_seek(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who w;
+  who_init(&w, 10, "dev-clock", "10.3.0.10", NULL);
+  for (int v = 0; v < 4; v++) {
+    /* 1.25x; from the third report on the client clock reads 28 s less */
+    const rep r[] = {{V_PLAYED, 1, 1.1, 0, 0},           {V_HB, 31, 31.1, 37.5, 0},
+                     {V_HB, 61, 61.1, 75, 0},            {V_HB, 63, 91.1, 112.5, 0},
+                     {V_HB, 93, 121.1, 150, 0},          {V_HB, 123, 151.1, 187.5, 0},
+                     {V_COMPLETED, 153, 181.1, 225, 0},  {V_TERMINATED, 154, 182.1, 225, 0}};
+    char vid[16];
+    snprintf(vid, sizeof vid, "k%d", v);
+    session(&q, &w, vid, T0 + 3600000LL * v, 1.25, 240, r, sizeof r / sizeof r[0]);
+  }
+  for (int v = 0; v < 4; v++) {
+    /* 1x at a 1.5x cap; at 540.3 s the viewer seeks back to 485.9 s: the report at 540.3 s is
+     * stamped 0.54 s before the seek and received 12 ms after it */
+    const rep r[] = {{V_PLAYED, 1, 1.5, 420, 0},            {V_HB, 61, 61.5, 480, 0},
+                     {V_SEEKED, 121.54, 121.95, 540.3, 485.9}, {V_HB, 121, 121.962, 540.3, 0},
+                     {V_HB, 181, 181.4, 545.9, 0},           {V_HB, 241, 241.4, 605.9, 0},
+                     {V_PAUSED, 250, 250.4, 614.9, 0},       {V_TERMINATED, 255, 255.4, 614.9, 0}};
+    char vid[16];
+    snprintf(vid, sizeof vid, "s%d", v);
+    session(&q, &w, vid, T0 + 3600000LL * (v + 10), 1.5, 800, r, sizeof r / sizeof r[0]);
+  }
+  assert_int_equal(mg_detect_flush(d), MG_OK);
+  assert_int_equal(g.n, 0);
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 /* Honest look-alikes of the run rule: 2x at the cap with pauses, a report delayed 12 s then the
  * next on time, a long stall at the start; and 1x with a 2-minute pause. None is a finding. */
 static void at_cap_with_pauses_and_delays(void **state) {
@@ -415,6 +476,8 @@ int main(void) {
       cmocka_unit_test(seek_and_pause_in_either_order),
       cmocka_unit_test(overcap_found_at_completion),
       cmocka_unit_test(at_cap_with_pauses_and_delays),
+      cmocka_unit_test(overcap_short_video_client_clock),
+      cmocka_unit_test(client_clock_steps_and_reordered_seek),
       cmocka_unit_test(takeover_popups_and_pages),
       cmocka_unit_test(instant_pages_against_platform),
       cmocka_unit_test(auto_resume_against_platform),
