@@ -16,6 +16,7 @@
 #include "store/store_findings.h"
 
 #define RETRY_MAX 4096 /* findings kept for another try when the store refused them */
+#define BATCH_MAX 128  /* findings written together in one transaction */
 
 struct mg_detect_live {
   mg_store *store;
@@ -42,6 +43,12 @@ struct mg_detect_live {
   mg_store_finding row;     /* large: one per live detector, not on the stack */
   mg_store_finding *retry;
   size_t n_retry;
+  /* findings of the page being fed, written in one transaction after it: one commit (and one
+   * sync) per page instead of one per finding, each taking SQLite's write lock that the
+   * statement writer also needs */
+  mg_store_finding *batch;
+  int64_t *batch_seq;       /* the statement each came from: the checkpoint stays before it */
+  size_t n_batch;
 };
 
 void mg_detect_live_config_defaults(mg_detect_live_config *c) {
@@ -71,20 +78,59 @@ static int put_row(mg_detect_live *l, const mg_store_finding *row) {
 
 /* A finding the store refused is kept for the next pass, and the checkpoint held before it, so
  * neither a retry nor a restart loses it. */
+static void keep_for_retry(mg_detect_live *l, const mg_store_finding *row, int64_t seq, int rc) {
+  mg_log(MG_LOG_ERROR, "detect.live.store", "registration", row->registration, "type", row->type,
+         "error", mg_strerror(rc), NULL);
+  count(l, &l->st.findings_failed, 1);
+  if (l->n_retry == 0 || seq - 1 < l->hold) l->hold = seq - 1;
+  if (l->n_retry < RETRY_MAX) {
+    if (!l->retry) l->retry = malloc(RETRY_MAX * sizeof *l->retry);
+    if (l->retry) l->retry[l->n_retry++] = *row;
+  }
+}
+
+/* Writes the page's findings in one transaction; if it fails, each is kept for a retry. */
+static void flush_batch(mg_detect_live *l) {
+  if (!l->n_batch) return;
+  int rc = mg_store_tx_begin(l->store);
+  size_t ins = 0, upd = 0;
+  for (size_t i = 0; i < l->n_batch && rc == MG_OK; i++) {
+    int inserted = 0;
+    rc = mg_store_finding_put(l->store, &l->batch[i], NULL, &inserted);
+    if (inserted) ins++;
+    else upd++;
+  }
+  if (rc == MG_OK) rc = mg_store_tx_commit(l->store);
+  else mg_store_tx_rollback(l->store);
+  if (rc == MG_OK) {
+    count(l, &l->st.findings_new, ins);
+    count(l, &l->st.findings_updated, upd);
+  } else {
+    for (size_t i = 0; i < l->n_batch; i++) keep_for_retry(l, &l->batch[i], l->batch_seq[i], rc);
+  }
+  l->n_batch = 0;
+}
+
 static int on_finding(void *ud, const mg_detect_finding *f) {
   mg_detect_live *l = ud;
   if (l->silent) return MG_OK; /* stored before the checkpoint was written */
   mg_detect_finding_to_store(f, mg_time_now_us(), &l->row);
-  int rc = put_row(l, &l->row);
-  if (rc == MG_OK) return MG_OK;
-  mg_log(MG_LOG_ERROR, "detect.live.store", "registration", f->registration, "type",
-         mg_detect_type_name(f->type), "error", mg_strerror(rc), NULL);
-  count(l, &l->st.findings_failed, 1);
-  if (l->n_retry == 0 || l->cur_seq - 1 < l->hold) l->hold = l->cur_seq - 1;
-  if (l->n_retry < RETRY_MAX) {
-    if (!l->retry) l->retry = malloc(RETRY_MAX * sizeof *l->retry);
-    if (l->retry) l->retry[l->n_retry++] = l->row;
+  if (!l->batch) {
+    l->batch = malloc(BATCH_MAX * sizeof *l->batch);
+    l->batch_seq = malloc(BATCH_MAX * sizeof *l->batch_seq);
+    if (!l->batch || !l->batch_seq) {
+      free(l->batch);
+      free(l->batch_seq);
+      l->batch = NULL;
+      l->batch_seq = NULL;
+      int rc = put_row(l, &l->row); /* no memory for a batch: one at a time */
+      if (rc != MG_OK) keep_for_retry(l, &l->row, l->cur_seq, rc);
+      return MG_OK;
+    }
   }
+  l->batch[l->n_batch] = l->row;
+  l->batch_seq[l->n_batch++] = l->cur_seq;
+  if (l->n_batch == BATCH_MAX) flush_batch(l);
   return MG_OK; /* detection goes on; the engine must not stop over a store hiccup */
 }
 
@@ -138,6 +184,7 @@ static int catch_up(mg_detect_live *l) {
     q.after_seq = last;
     q.max_seq = snap;
     rc = mg_store_stmt_query(l->store, &q, on_stmt, l, &more, &last, &snap);
+    flush_batch(l); /* outside the page's read transaction */
     if (rc) {
       count(l, &l->st.store_errors, 1);
       mg_log(MG_LOG_WARN, "detect.live.read", "error", mg_strerror(rc), NULL);
@@ -279,6 +326,7 @@ int mg_detect_live_stop(mg_detect_live *l) {
   l->silent = 0;
   l->cur_seq = l->processed + 1; /* flush findings belong after everything processed */
   int rc = mg_detect_flush(l->engine);
+  flush_batch(l);
   if (l->n_retry) retry_findings(l);
   int crc = save_checkpoint(l, 1);
   mg_detect_live_stats st;
@@ -293,6 +341,8 @@ int mg_detect_live_stop(mg_detect_live *l) {
   if (l->n_retry && !result) result = MG_ESTORE; /* findings the store still refuses */
   mg_detect_free(l->engine);
   free(l->retry);
+  free(l->batch);
+  free(l->batch_seq);
   pthread_cond_destroy(&l->wake);
   pthread_cond_destroy(&l->done);
   pthread_mutex_destroy(&l->mu);
