@@ -18,7 +18,10 @@
 #include "detect/detect.h"
 #include "detect/live.h"
 #include "sim/sim.h"
+#include <sqlite3.h>
+
 #include "store/store_findings.h"
+#include "store/store_int.h"
 #include "support.h"
 #include "xapi/ingest.h"
 
@@ -276,10 +279,56 @@ static void catches_up_statements_written_without_detector(void **state) {
   mg_store_close(s);
 }
 
+static void gov_exec(mg_store *s, const char *sql) {
+  sqlite3 *db = NULL;
+  assert_int_equal(mg_store_sqlite_gov_acquire(s, &db), MG_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  mg_store_sqlite_gov_release(s);
+}
+
+/* The store refuses findings for a while (a trigger on the connection that writes them): the
+ * page's findings, written together, are all kept for a retry and the checkpoint stays before
+ * the first of them; once the store accepts again, the next pass stores them, and the stored set
+ * is a replay's. */
+static void refused_findings_kept_and_retried(void **state) {
+  (void)state;
+  static fset live, replay;
+  mg_store *s = open_store("live_refused");
+  gov_exec(s, "CREATE TEMP TRIGGER refuse_ins BEFORE INSERT ON findings BEGIN "
+              "SELECT RAISE(ABORT, 'refused'); END;"
+              "CREATE TEMP TRIGGER refuse_upd BEFORE UPDATE ON findings BEGIN "
+              "SELECT RAISE(ABORT, 'refused'); END;");
+  mg_detect_live_config c = fast();
+  mg_detect_live *l;
+  assert_int_equal(mg_detect_live_start(s, &c, &l), MG_OK);
+  ingest(s, 0, g_term.n, l);
+  assert_int_equal(mg_detect_live_drain(l, 60000000), MG_OK);
+  mg_detect_live_stats st;
+  mg_detect_live_get_stats(l, &st);
+  assert_true(st.findings_failed > 0);
+  assert_int_equal(st.findings_new, 0);
+  assert_true(checkpoint(s) < st.processed_seq); /* held before the refused findings */
+  stored_set(s, &live);
+  assert_int_equal(live.n, 0);
+  gov_exec(s, "DROP TRIGGER refuse_ins; DROP TRIGGER refuse_upd;");
+  mg_detect_live_notify(l, 1);
+  assert_int_equal(mg_detect_live_drain(l, 60000000), MG_OK);
+  mg_detect_live_get_stats(l, &st);
+  assert_true(st.findings_new > 0);
+  assert_int_equal(checkpoint(s), st.processed_seq);
+  assert_int_equal(mg_detect_live_stop(l), MG_OK);
+  stored_set(s, &live);
+  replay_set(s, &replay);
+  assert_true(live.n >= 5);
+  assert_same(&live, &replay);
+  mg_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(live_equals_replay_and_resumes),
       cmocka_unit_test(catches_up_statements_written_without_detector),
+      cmocka_unit_test(refused_findings_kept_and_retried),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
