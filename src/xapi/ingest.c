@@ -178,11 +178,13 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
   mg_xapi_keys *keys = NULL;
   mg_store_stmt *rows = NULL;
   char **att_strs = NULL;
-  mg_buf *jsons = NULL;
+  mg_buf jsons;     /* every stored statement of the batch, each NUL-terminated, one allocation */
+  size_t *json_off = NULL;
   mg_store_attachment *atts = NULL;
   size_t n = 0, n_keys = 0, n_atts = 0;
   int batch = mg_json_is_array(statements);
   mg_xapi_error verr;
+  mg_buf_init(&jsons, (size_t)1 << 31);
 
   memset(res, 0, sizeof *res);
   if (batch) {
@@ -200,10 +202,10 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
   stmts = calloc(n ? n : 1, sizeof *stmts);
   keys = calloc(n ? n : 1, sizeof *keys);
   rows = calloc(n ? n : 1, sizeof *rows);
-  jsons = calloc(n ? n : 1, sizeof *jsons);
+  json_off = calloc(n ? n : 1, sizeof *json_off);
   atts = calloc(n_parts ? n_parts : 1, sizeof *atts);
   att_strs = calloc(n_parts ? 2 * n_parts : 1, sizeof *att_strs);
-  if (!stmts || !keys || !rows || !jsons || !atts || !att_strs) goto nomem;
+  if (!stmts || !keys || !rows || !json_off || !atts || !att_strs) goto nomem;
 
   for (size_t i = 0; i < n; i++) {
     stmts[i] = batch ? mg_json_array_get(statements, i) : statements;
@@ -243,6 +245,8 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
   int64_t now = mg_time_now_us();
   res->ids = mg_json_array(ctx->arena);
   if (!res->ids) goto nomem;
+  /* one allocation for the batch's typical statements instead of one per statement */
+  if (n && mg_buf_reserve(&jsons, n * 2560) != MG_OK) goto nomem;
   for (size_t i = 0; i < n; i++) {
     /* The comparison digest is taken on the statement as received: after prepare, a timestamp
      * the LRS filled in could not be told from a client's that happens to equal `stored`. */
@@ -252,16 +256,14 @@ int mg_xapi_ingest(const mg_xapi_ingest_ctx *ctx, mg_json *statements, const cha
       goto nomem;
     if (mg_xapi_keys_extract_digest(stmts[i], &keys[i], received_digest) != MG_OK) goto nomem;
     n_keys = i + 1;
-    mg_buf_init(&jsons[i], (size_t)1 << 30);
-    /* one allocation for a typical statement instead of doubling from 64 bytes */
-    if (mg_buf_reserve(&jsons[i], 4096) != MG_OK) goto nomem;
-    if (mg_json_dump(stmts[i], &jsons[i]) != MG_OK) goto nomem;
+    json_off[i] = jsons.len;
+    if (mg_json_dump(stmts[i], &jsons) != MG_OK || mg_buf_addc(&jsons, '\0') != MG_OK) goto nomem;
     rows[i] = keys[i].row;
     rows[i].platform_id = ctx->platform_id;
-    rows[i].json = jsons[i].data;
-    rows[i].json_len = jsons[i].len;
+    rows[i].json_len = jsons.len - 1 - json_off[i];
     if (mg_json_array_append(ctx->arena, res->ids, mg_json_object_get(stmts[i], "id"))) goto nomem;
   }
+  for (size_t i = 0; i < n; i++) rows[i].json = jsons.data + json_off[i]; /* jsons moved as it grew */
   if (n) { /* the batch's attachments travel with its first row */
     rows[0].attachments = atts;
     rows[0].n_attachments = n_atts;
@@ -297,12 +299,11 @@ nomem:
 out:
   if (res->status != 200) res->ids = NULL;
   for (size_t i = 0; i < n_keys; i++) mg_xapi_keys_free(&keys[i]);
-  if (jsons)
-    for (size_t i = 0; i < n; i++) mg_buf_free(&jsons[i]);
+  mg_buf_free(&jsons);
   if (att_strs)
     for (size_t q = 0; q < 2 * n_parts; q++) free(att_strs[q]);
   free(att_strs);
-  free(jsons);
+  free(json_off);
   free(keys);
   free(rows);
   free(atts);
