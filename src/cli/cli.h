@@ -28,6 +28,7 @@ int mg_cli_backup(int argc, char **argv);
 int mg_cli_restore(int argc, char **argv);
 int mg_cli_keys(int argc, char **argv);
 int mg_cli_retention(int argc, char **argv);
+int mg_cli_bank(int argc, char **argv);
 
 /* struct mg_store (store/store.h) for the declarations below. */
 struct mg_store;

@@ -97,6 +97,13 @@ int mg_cli_detect(int argc, char **argv) {
       fprintf(stderr, "moocguard detect: cannot open store %s: %s\n", cfg.store, mg_strerror(rc));
       goto out;
     }
+    size_t nbank = 0;
+    rc = mg_detect_bank_load(r.d, r.store, &nbank);
+    if (rc) {
+      fprintf(stderr, "moocguard detect: known answer banks: %s\n", mg_strerror(rc));
+      goto out;
+    }
+    if (nbank) fprintf(stderr, "moocguard detect: %zu known answer-bank items\n", nbank);
     mg_store_query q = {.ascending = 1};
     int more = 1;
     int64_t last = 0, snap = 0;

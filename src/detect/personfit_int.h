@@ -28,12 +28,19 @@ typedef struct mg_detect_pf mg_detect_pf;
 /* One graded answer of a finished attempt. */
 typedef struct mg_detect_pf_resp {
   uint64_t item;  /* item IRI hash */
+  uint32_t resp;  /* low 32 bits of the response hash (mg_detect_hash of result.response) */
   float dur;      /* seconds on the item (<= 0: unknown) */
   int8_t success; /* 0/1 */
+  uint8_t exam;   /* answered in an exam (1) or coursework (0): judged in separate strata */
 } mg_detect_pf_resp;
 
 /* Which judgement the callback reports. */
-typedef enum mg_detect_pf_rule { MG_DETECT_PF_MISFIT = 0, MG_DETECT_PF_TIME_FLAT } mg_detect_pf_rule;
+typedef enum mg_detect_pf_rule {
+  MG_DETECT_PF_MISFIT = 0,
+  MG_DETECT_PF_TIME_FLAT,
+  MG_DETECT_PF_BANK_GAP,    /* value: robust z of the known-bank accuracy gap */
+  MG_DETECT_PF_BANK_ERRORS  /* value: bank errors reproduced */
+} mg_detect_pf_rule;
 
 /* Called for an enrolment whose answers fail a rule. value: lz* (misfit) or the robust z of its
  * time/item correlation (time_flat); strength per docs/detection.md; id/ts: the submission of an
@@ -51,13 +58,23 @@ void mg_detect_pf_free(mg_detect_pf *p);
 int mg_detect_pf_attempt(mg_detect_pf *p, uint32_t enrol, const mg_detect_pf_resp *r, size_t n,
                          const uint8_t id[16], int64_t ts);
 
+/* Records that a known answer bank carries `item` with the answer whose hash is `resp` (low 32
+ * bits of mg_detect_hash). A later call for the same item replaces the answer. MG_OK or MG_ENOMEM. */
+int mg_detect_pf_bank(mg_detect_pf *p, uint64_t item, uint32_t resp);
+/* Items with a known bank answer. */
+size_t mg_detect_pf_bank_items(const mg_detect_pf *p);
+
 /* Remembers the tail of an item's IRI (first sight only) for the evidence text. MG_OK or MG_ENOMEM. */
 int mg_detect_pf_item_name(mg_detect_pf *p, uint64_t item, const char *iri, size_t n);
 
 /* Evidence text of a flagged enrolment (which hard items right, which easy ones wrong, with the
- * population's p-values, and the tail probability), Chinese (zh != 0) or English; NULL if none.
+ * population's p-values, and the tail probability; for the bank rules, the accuracies on known-bank
+ * and other items and the bank errors reproduced), Chinese (zh != 0) or English; NULL if none.
  * Owned by p; valid until the next sweep. */
 const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh);
+
+/* The same for the bank rules (bank_answer_gap, bank_errors_reproduced). */
+const char *mg_detect_pf_bank_detail(const mg_detect_pf *p, uint32_t ei, int zh);
 
 /* Judges the enrolments whose answers changed since the last call (all of them when all != 0)
  * against the population as it stands. MG_OK or MG_ENOMEM. */
