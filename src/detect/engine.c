@@ -433,6 +433,8 @@ struct mg_detect {
   int rc;              /* first sink error */
   struct exam_x *ex;   /* 刷考 cross-account answer history (lazily created) */
   mg_detect_pf *pf;    /* 刷考 person fit and item-time fit (personfit.c) */
+  uint8_t hold;        /* set_sig records without emitting (a personfit judgement in progress) */
+  int held;            /* the last rule recorded meanwhile */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -593,6 +595,7 @@ static void set_sig(mg_detect *d, uint32_t ei, int s, double strength, double va
     r->ts[s] = e->last_ts;
   }
   mg_detect_type t = k_sig[s].type;
+  if (d->hold) { d->held = s; return; } /* one judgement's rules are set together, then judged */
   if (!(e->emitted & (1u << t)) && sig_score(r, t) >= d->cfg.threshold - 1e-9) emit(d, ei, t, s);
 }
 
@@ -1731,7 +1734,22 @@ static void pf_attempt(mg_detect *d, uint32_t ai) {
 static void pf_flag(void *ud, uint32_t ei, mg_detect_pf_rule rule, double strength, double value,
                     const uint8_t *id, int64_t ts) {
   static const int s[] = {S_PERSON_MISFIT, S_TIME_FLAT, S_BANK_GAP, S_BANK_ERRORS};
-  set_sig(ud, ei, s[rule], strength, value, id, ts);
+  mg_detect *d = ud;
+  if (rule == MG_DETECT_PF_END) {
+    /* all rules of the judgement are in: the finding (if any) names every one of them */
+    int held = d->hold ? d->held : -1;
+    d->hold = 0;
+    if (held < 0 || !ei) return;
+    enrol *e = E(d, ei);
+    if (!e->sig) return;
+    mg_detect_type t = k_sig[held].type;
+    if (!(e->emitted & (1u << t)) && sig_score(pool_at(&d->sigs, e->sig), t) >= d->cfg.threshold - 1e-9)
+      emit(d, ei, t, held);
+    return;
+  }
+  if (!d->hold) d->held = -1;
+  d->hold = 1;
+  set_sig(d, ei, s[rule], strength, value, id, ts);
 }
 
 int mg_detect_bank_add(mg_detect *d, const char *item_iri, size_t item_len, const char *answer, size_t answer_len) {

@@ -698,6 +698,7 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
         if (sh[0] > 0) flag(ud, ei, MG_DETECT_PF_BANK_GAP, sh[0], exp(l1), id, ts);
         if (sh[1] > 0) flag(ud, ei, MG_DETECT_PF_BANK_ERRORS, sh[1], exp(l2), id, ts);
         if (sh[2] > 0) flag(ud, ei, MG_DETECT_PF_TIME_FLAT, sh[2], zt_, id, ts);
+        flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
       }
     }
     if (isnan(e->lz) || isnan(lc)) continue;
@@ -715,6 +716,7 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
       if (build_detail(p, e, zl, zt)) return MG_ENOMEM;
       flag(ud, ei, MG_DETECT_PF_MISFIT, 0.5, zl, id, ts);
       flag(ud, ei, MG_DETECT_PF_TIME_FLAT, 0.5, zt, id, ts);
+      flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
     }
   }
   p->ndirty = 0;

@@ -39,10 +39,12 @@ typedef enum mg_detect_pf_rule {
   MG_DETECT_PF_MISFIT = 0,
   MG_DETECT_PF_TIME_FLAT,
   MG_DETECT_PF_BANK_GAP,    /* value: robust z of the known-bank accuracy gap */
-  MG_DETECT_PF_BANK_ERRORS  /* value: bank errors reproduced */
+  MG_DETECT_PF_BANK_ERRORS, /* value: one-sided p of the bank errors reproduced */
+  MG_DETECT_PF_END          /* after the rules of one judgement of one enrolment (strength 0) */
 } mg_detect_pf_rule;
 
-/* Called for an enrolment whose answers fail a rule. value: lz* (misfit) or the robust z of its
+/* Called for an enrolment whose answers fail a rule (then once with MG_DETECT_PF_END when all rules
+ * of that judgement were reported, so that they are weighed together). value: lz* (misfit) or the robust z of its
  * time/item correlation (time_flat); strength per docs/detection.md; id/ts: the submission of an
  * attempt holding the most surprising answers (NULL if none is remembered). */
 typedef void (*mg_detect_pf_flag)(void *ud, uint32_t enrol, mg_detect_pf_rule rule, double strength,
