@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/time.h"
+#include "detect/detect.h"
 #include "registry/bank.h"
 #include "registry/csv.h"
 #include "store/store.h"
@@ -111,6 +112,32 @@ static int walk(bank_pass *bp, const char *text, size_t len) {
   }
   mg_registry_csv_close(&c);
   return stop ? stop : r < 0 ? r : MG_OK;
+}
+
+int mg_cli_bank_load(mg_detect *d, const char *path, size_t *n) {
+  char *text = NULL;
+  size_t len = 0;
+  *n = 0;
+  int rc = slurp(path, &text, &len);
+  if (rc) return rc;
+  mg_registry_csv c;
+  memset(&c, 0, sizeof c);
+  rc = mg_registry_csv_open(&c, text, len);
+  int r = 0;
+  while (!rc && (r = mg_registry_csv_next(&c)) == 1) {
+    if (c.n_fields < 2 || c.malformed) continue; /* `bank import` reports them; here only the good ones count */
+    char *iri = c.field[0], *ans = c.field[1];
+    mg_registry_csv_trim(&iri);
+    mg_registry_csv_trim(&ans);
+    if (c.line == 1 && !strcmp(iri, "item_iri")) continue;
+    if (mg_registry_bank_check(iri, ans, NULL, NULL)) continue;
+    rc = mg_detect_bank_add(d, iri, strlen(iri), ans, strlen(ans));
+    if (!rc) (*n)++;
+  }
+  if (!rc && r < 0) rc = r;
+  mg_registry_csv_close(&c);
+  free(text);
+  return rc;
 }
 
 static int print_item(void *ud, const mg_store_bank_item *it) {

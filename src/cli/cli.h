@@ -43,6 +43,12 @@ void mg_cli_security_stop(void);
 int mg_cli_retention_start(const mg_config *cfg, struct mg_store *s);
 void mg_cli_retention_stop(void);
 
+/* Shared by detect and eval: adds the items of a known-bank CSV (item_iri,answer[,source]; bad
+ * lines skipped, as `bank import` would refuse them) to a detector. *n: items added. MG_OK,
+ * MG_EIO, MG_ENOMEM, MG_EINVAL (file over 1 GiB). (bank.c) */
+struct mg_detect;
+int mg_cli_bank_load(struct mg_detect *d, const char *path, size_t *n);
+
 /* Shared by subcommands: true if argv has -h or --help. */
 int mg_cli_wants_help(int argc, char **argv);
 /* Removes "--name value" or "--name=value" from argv; *value points into argv (not copied).

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/err.h"
@@ -239,8 +240,9 @@ static void usage(FILE *out) {
           "                                        (simulated term, in process; --rate/--variants as in simulate)\n"
           "       [--bank-known P]                 (share of the public banks' items the centre's crawl\n"
           "                                        knows and hands the detectors, default 0.7; 0 = none)\n"
-          "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
-          "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
+          "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--bank FILE.csv] [--json]\n"
+          "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson and,\n"
+          "                                        if present, the known answer bank DIR/bank.csv)\n\n"
           "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
           "findings with the labels: per family recall at the operating threshold, precision of the\n"
           "finding type, FPR among honest enrolments and per honest cohort, and the time from the\n"
@@ -284,7 +286,7 @@ static int take_sim_opts(int *argc, char **argv, mg_sim_config *sc) {
 
 int mg_cli_eval(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
-  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL, *bk = NULL;
+  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL, *bk = NULL, *bankf = NULL;
   double bank_known = MG_SIM_BANK_KNOWN;
   mg_sim_config sc;
   mg_sim_config_default(&sc);
@@ -294,6 +296,7 @@ int mg_cli_eval(int argc, char **argv) {
       mg_cli_take_opt(&argc, argv, "--seed", &seed) < 0 ||
       mg_cli_take_opt(&argc, argv, "--students", &students) < 0 ||
       mg_cli_take_opt(&argc, argv, "--bank-known", &bk) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--bank", &bankf) < 0 ||
       mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 || take_sim_opts(&argc, argv, &sc) < 0 || argc > 1 ||
       !((stmts && labels && !dir) || (dir && !stmts && !labels) || (!stmts && !labels && !dir))) {
     usage(stderr);
@@ -316,12 +319,14 @@ int mg_cli_eval(int argc, char **argv) {
       return MG_EXIT_USAGE;
     }
   }
-  char sp[1024], lp[1024];
+  char sp[1024], lp[1024], bp[1024];
   if (dir) {
     snprintf(sp, sizeof sp, "%s/statements.ndjson", dir);
     snprintf(lp, sizeof lp, "%s/labels.ndjson", dir);
+    snprintf(bp, sizeof bp, "%s/bank.csv", dir);
     stmts = sp;
     labels = lp;
+    if (!bankf && bank_known > 0 && access(bp, R_OK) == 0) bankf = bp; /* simulate's crawl */
   }
   ev_state s = {0};
   mg_detect *d = NULL;
@@ -332,6 +337,12 @@ int mg_cli_eval(int argc, char **argv) {
   long long count = 0;
   int64_t t0 = mg_time_mono_us();
   if (stmts) {
+    if (bankf) {
+      size_t nb = 0;
+      int brc = mg_cli_bank_load(d, bankf, &nb);
+      if (brc) { fprintf(stderr, "moocguard eval: %s: %s\n", bankf, mg_strerror(brc)); goto out; }
+      fprintf(stderr, "eval: %zu known answer-bank items from %s\n", nb, bankf);
+    }
     if (load_labels(&s, labels) != MG_OK) goto out;
     f = fopen(stmts, "r");
     if (!f) { fprintf(stderr, "moocguard eval: cannot open %s\n", stmts); goto out; }
