@@ -1,5 +1,6 @@
 /* 刷考 from answer patterns and times that no ability explains: see personfit_int.h and
- * docs/detection.md (rules person_misfit and time_ignores_item). */
+ * docs/detection.md (rules person_misfit, time_ignores_item, bank_answer_gap,
+ * bank_errors_reproduced). */
 #include "detect/personfit_int.h"
 
 #include <math.h>
@@ -17,12 +18,12 @@
 #define PF_MIN_TIMED 15 /* timed items before a time/item correlation is judged */
 
 #define PF_BANK_MIN 8 /* known-bank and other items each before the bank gap is judged */
-#define PF_MIN_POP 200
+#define PF_MIN_POP 200 /* enrolments judged before a population centre and spread mean anything */
 /* bank rules (ln p): the gap and the bank errors together (Fisher) <= 1 %, and with the time rule's
  * z <= 1e-4 (1e-6 in the sweeps before the end of the input, while p-values still move) */
 #define PF_BANK_LNP_OWN (-4.6052)
 #define PF_BANK_LNP (-9.2103)
-#define PF_BANK_LNP_PARTIAL (-13.8155) /* enrolments judged before a population centre and spread mean anything */
+#define PF_BANK_LNP_PARTIAL (-13.8155)
 
 /* thresholds (docs/detection.md says why): robust z against everyone's, each at most −2 and
  * together at most −6 (combined one-sided normal tail 1.1·10⁻⁹ were they normal; the honest

@@ -10,6 +10,10 @@
  *    population's p-values: hard items right and easy ones wrong in a pattern improbable for any
  *    ability; judged only for enrolments that score at or above the population (ability >= 0), so
  *    a weak student's lucky guesses are not the rule's business;
+ *  - with a known answer bank (the centre's partial crawl, mg_detect_pf_bank): accuracy on the
+ *    known-bank items against other items of the same difficulty (an efficient score, per stratum
+ *    coursework/exam), and the bank's own wrong answers given against the honest expectation
+ *    (Poisson tail), combined with the time rule by Fisher's method (docs/detection.md);
  *  - time that ignores the item: the correlation, over the enrolment's items, of its time on each
  *    item with the population's usual time on that item, compared with the same correlation of
  *    everyone else (robust z on Fisher's z scale, per item count).
