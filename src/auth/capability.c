@@ -92,6 +92,11 @@ static const mg_auth_cap_row k_table[] = {
     R("findings.evidence", REGULATOR, PROVINCE), R("findings.evidence", UNIV_ADMIN, ORG),
     R("findings.evidence", RESP_TEACHER, ORG), R("findings.evidence", PLATFORM_OPERATOR, ORG),
 
+    /* ---- known answer banks (the centre's crawl of public answer-bank sites) -------------- */
+    /* Regulators keep it (national data: the same item circulates everywhere); the detectors
+     * read it from the store, so no other role needs it. */
+    R("banks.read", REGULATOR, ALL), R("banks.write", REGULATOR, ALL),
+
     /* ---- cases (investigation and appeal workflow) ----------------------------------- */
     /* The university decides (cl. 10); the regulator reads and refers; students see, answer
      * and appeal their own cases; teachers and platforms report into the inbox (cl. 14). */

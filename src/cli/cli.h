@@ -28,6 +28,7 @@ int mg_cli_backup(int argc, char **argv);
 int mg_cli_restore(int argc, char **argv);
 int mg_cli_keys(int argc, char **argv);
 int mg_cli_retention(int argc, char **argv);
+int mg_cli_bank(int argc, char **argv);
 
 /* struct mg_store (store/store.h) for the declarations below. */
 struct mg_store;
@@ -41,6 +42,12 @@ void mg_cli_security_stop(void);
 /* For servers: the retention job (privacy/retention.h) once a day; stop joins the thread. */
 int mg_cli_retention_start(const mg_config *cfg, struct mg_store *s);
 void mg_cli_retention_stop(void);
+
+/* Shared by detect and eval: adds the items of a known-bank CSV (item_iri,answer[,source]; bad
+ * lines skipped, as `bank import` would refuse them) to a detector. *n: items added. MG_OK,
+ * MG_EIO, MG_ENOMEM, MG_EINVAL (file over 1 GiB). (bank.c) */
+struct mg_detect;
+int mg_cli_bank_load(struct mg_detect *d, const char *path, size_t *n);
 
 /* Shared by subcommands: true if argv has -h or --help. */
 int mg_cli_wants_help(int argc, char **argv);

@@ -64,12 +64,13 @@ static int on_stmt(void *ud, int64_t seq, const char *json, size_t len) {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: moocguard detect --replay [--store PATH] [--dry-run] [--json]\n"
-          "       moocguard detect --file STATEMENTS.ndjson [--json]\n\n"
+          "       moocguard detect --file STATEMENTS.ndjson [--bank FILE.csv] [--json]\n\n"
           "Runs the misconduct detectors (docs/detection.md) over every stored statement in commit\n"
           "order (--replay) and stores the findings (one per enrolment and type; a finding found\n"
           "again is updated, keeping its status), or over an NDJSON file of statements (--file),\n"
           "printing the findings only. --dry-run prints without storing. --json prints one JSON\n"
-          "finding per line. Progress goes to stderr.\n");
+          "finding per line. Progress goes to stderr. The known answer bank (docs/profile.md) comes\n"
+          "from the store's registry (--replay) or from --bank FILE.csv (item_iri,answer[,source]).\n");
 }
 
 int mg_cli_detect(int argc, char **argv) {
@@ -78,8 +79,9 @@ int mg_cli_detect(int argc, char **argv) {
   int replay = mg_cli_take_flag(&argc, argv, "--replay");
   r.json = mg_cli_take_flag(&argc, argv, "--json");
   r.dry = mg_cli_take_flag(&argc, argv, "--dry-run");
-  const char *file = NULL;
-  if (mg_cli_take_opt(&argc, argv, "--file", &file) < 0 || (!replay && !file) || (replay && file)) {
+  const char *file = NULL, *bankf = NULL;
+  if (mg_cli_take_opt(&argc, argv, "--file", &file) < 0 || mg_cli_take_opt(&argc, argv, "--bank", &bankf) < 0 ||
+      (!replay && !file) || (replay && file) || (replay && bankf)) {
     usage(stderr);
     return MG_EXIT_USAGE;
   }
@@ -91,12 +93,28 @@ int mg_cli_detect(int argc, char **argv) {
   char *line = NULL;
   if (mg_detect_new(NULL, on_finding, &r, &r.d) != MG_OK) goto out;
   r.t0 = r.last = mg_time_mono_us();
+  if (bankf) {
+    size_t nb = 0;
+    int brc = mg_cli_bank_load(r.d, bankf, &nb);
+    if (brc) {
+      fprintf(stderr, "moocguard detect: %s: %s\n", bankf, mg_strerror(brc));
+      goto out;
+    }
+    fprintf(stderr, "moocguard detect: %zu known answer-bank items from %s\n", nb, bankf);
+  }
   if (replay) {
     int rc = mg_store_open(cfg.store, &r.store, NULL);
     if (rc) {
       fprintf(stderr, "moocguard detect: cannot open store %s: %s\n", cfg.store, mg_strerror(rc));
       goto out;
     }
+    size_t nbank = 0;
+    rc = mg_detect_bank_load(r.d, r.store, &nbank);
+    if (rc) {
+      fprintf(stderr, "moocguard detect: known answer banks: %s\n", mg_strerror(rc));
+      goto out;
+    }
+    if (nbank) fprintf(stderr, "moocguard detect: %zu known answer-bank items\n", nbank);
     mg_store_query q = {.ascending = 1};
     int more = 1;
     int64_t last = 0, snap = 0;

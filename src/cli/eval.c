@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/err.h"
@@ -187,7 +188,20 @@ typedef struct simrun {
   ev_state *s;
   mg_detect *d;
   long long count;
+  uint64_t seed;
+  double bank_known; /* share of the public banks' items the centre's crawl knows */
 } simrun;
+
+static int bank_item(void *ud, const char *iri, const char *answer, const char *source) {
+  (void)source;
+  return mg_detect_bank_add(ud, iri, strlen(iri), answer, strlen(answer));
+}
+
+/* The centre's crawl of the public banks: only part of each bank is ever known. */
+static int sim_world(void *ud, const mg_sim_world *w) {
+  simrun *r = ud;
+  return r->bank_known > 0 ? mg_sim_bank_crawl(w, r->seed, r->bank_known, bank_item, r->d) : MG_OK;
+}
 
 static int sim_stmt(void *ud, const char *json, size_t len) {
   simrun *r = ud;
@@ -224,8 +238,11 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: moocguard eval [--seed N] [--students N] [--rate FAMILY=X]... [--variants LIST] [--json]\n"
           "                                        (simulated term, in process; --rate/--variants as in simulate)\n"
-          "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--json]\n"
-          "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson)\n\n"
+          "       [--bank-known P]                 (share of the public banks' items the centre's crawl\n"
+          "                                        knows and hands the detectors, default 0.7; 0 = none)\n"
+          "       moocguard eval --statements FILE.ndjson --labels FILE.ndjson [--bank FILE.csv] [--json]\n"
+          "       moocguard eval --dir DIR [--json]   (DIR/statements.ndjson, DIR/labels.ndjson and,\n"
+          "                                        if present, the known answer bank DIR/bank.csv)\n\n"
           "Feeds the statements to the detectors in file order (no HTTP, no store) and compares the\n"
           "findings with the labels: per family recall at the operating threshold, precision of the\n"
           "finding type, FPR among honest enrolments and per honest cohort, and the time from the\n"
@@ -269,7 +286,8 @@ static int take_sim_opts(int *argc, char **argv, mg_sim_config *sc) {
 
 int mg_cli_eval(int argc, char **argv) {
   if (mg_cli_wants_help(argc, argv)) { usage(stdout); return MG_EXIT_OK; }
-  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL;
+  const char *stmts = NULL, *labels = NULL, *dir = NULL, *seed = NULL, *students = NULL, *bk = NULL, *bankf = NULL;
+  double bank_known = MG_SIM_BANK_KNOWN;
   mg_sim_config sc;
   mg_sim_config_default(&sc);
   int json = mg_cli_take_flag(&argc, argv, "--json");
@@ -277,6 +295,8 @@ int mg_cli_eval(int argc, char **argv) {
       mg_cli_take_opt(&argc, argv, "--labels", &labels) < 0 ||
       mg_cli_take_opt(&argc, argv, "--seed", &seed) < 0 ||
       mg_cli_take_opt(&argc, argv, "--students", &students) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--bank-known", &bk) < 0 ||
+      mg_cli_take_opt(&argc, argv, "--bank", &bankf) < 0 ||
       mg_cli_take_opt(&argc, argv, "--dir", &dir) < 0 || take_sim_opts(&argc, argv, &sc) < 0 || argc > 1 ||
       !((stmts && labels && !dir) || (dir && !stmts && !labels) || (!stmts && !labels && !dir))) {
     usage(stderr);
@@ -292,12 +312,21 @@ int mg_cli_eval(int argc, char **argv) {
     if (*end || v < 1 || v > 50000000) { fprintf(stderr, "moocguard eval: --students must be 1..50000000\n"); return MG_EXIT_USAGE; }
     sc.students = (int)v;
   }
-  char sp[1024], lp[1024];
+  if (bk) {
+    bank_known = strtod(bk, &end);
+    if (*end || !*bk || !(bank_known >= 0 && bank_known <= 1)) {
+      fprintf(stderr, "moocguard eval: --bank-known must be 0..1\n");
+      return MG_EXIT_USAGE;
+    }
+  }
+  char sp[1024], lp[1024], bp[1024];
   if (dir) {
     snprintf(sp, sizeof sp, "%s/statements.ndjson", dir);
     snprintf(lp, sizeof lp, "%s/labels.ndjson", dir);
+    snprintf(bp, sizeof bp, "%s/bank.csv", dir);
     stmts = sp;
     labels = lp;
+    if (!bankf && bank_known > 0 && access(bp, R_OK) == 0) bankf = bp; /* simulate's crawl */
   }
   ev_state s = {0};
   mg_detect *d = NULL;
@@ -308,6 +337,12 @@ int mg_cli_eval(int argc, char **argv) {
   long long count = 0;
   int64_t t0 = mg_time_mono_us();
   if (stmts) {
+    if (bankf) {
+      size_t nb = 0;
+      int brc = mg_cli_bank_load(d, bankf, &nb);
+      if (brc) { fprintf(stderr, "moocguard eval: %s: %s\n", bankf, mg_strerror(brc)); goto out; }
+      fprintf(stderr, "eval: %zu known answer-bank items from %s\n", nb, bankf);
+    }
     if (load_labels(&s, labels) != MG_OK) goto out;
     f = fopen(stmts, "r");
     if (!f) { fprintf(stderr, "moocguard eval: cannot open %s\n", stmts); goto out; }
@@ -318,8 +353,8 @@ int mg_cli_eval(int argc, char **argv) {
       if (++count % 1000000 == 0) fprintf(stderr, "eval: %lld statements\n", count);
     }
   } else {
-    simrun r = {.s = &s, .d = d};
-    mg_sim_sink sink = {.ud = &r, .statement = sim_stmt, .label = sim_label, .progress = sim_progress};
+    simrun r = {.s = &s, .d = d, .seed = sc.seed, .bank_known = bank_known};
+    mg_sim_sink sink = {.ud = &r, .world = sim_world, .statement = sim_stmt, .label = sim_label, .progress = sim_progress};
     char err[256];
     if (mg_sim_config_check(&sc, err, sizeof err) != MG_OK) { fprintf(stderr, "moocguard eval: %s\n", err); goto out; }
     int rc = mg_sim_run(&sc, &sink);

@@ -26,6 +26,7 @@ static const command k_commands[] = {
     {"restore", mg_cli_restore, "restore a store from a backup after checking it"},
     {"keys", mg_cli_keys, "key directory: init, rotate, status"},
     {"retention", mg_cli_retention, "delete or reduce personal data past its retention period"},
+    {"bank", mg_cli_bank, "known answer-bank registry: import a crawl (CSV), list"},
 };
 
 static void usage(FILE *out) {

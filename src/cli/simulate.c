@@ -23,7 +23,44 @@ typedef struct writer {
   uint64_t decisive_missing;
   int quiet;
   int64_t t0;
+  uint64_t seed;
 } writer;
+
+/* One RFC 4180 field: quoted when it holds a comma, quote or line break. */
+static int csv_field(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) return fputs(s, f) == EOF ? MG_EIO : MG_OK;
+  if (fputc('"', f) == EOF) return MG_EIO;
+  for (; *s; s++)
+    if ((*s == '"' && fputc('"', f) == EOF) || fputc(*s, f) == EOF) return MG_EIO;
+  return fputc('"', f) == EOF ? MG_EIO : MG_OK;
+}
+
+static int on_bank_item(void *ud, const char *iri, const char *answer, const char *source) {
+  FILE *f = ud;
+  int rc = csv_field(f, iri);
+  if (!rc && fputc(',', f) == EOF) rc = MG_EIO;
+  if (!rc) rc = csv_field(f, answer);
+  if (!rc && fputc(',', f) == EOF) rc = MG_EIO;
+  if (!rc) rc = csv_field(f, source);
+  if (!rc && fputc('\n', f) == EOF) rc = MG_EIO;
+  return rc;
+}
+
+/* DIR/bank.csv: the centre's crawl of the public answer banks (part of them, never who used
+ * them), for `moocguard bank import`. */
+static int write_bank(writer *wr, const mg_sim_world *w) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/bank.csv", wr->dir);
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    fprintf(stderr, "moocguard simulate: cannot write %s: %s\n", path, strerror(errno));
+    return MG_EIO;
+  }
+  int rc = fputs("item_iri,answer,source\n", f) == EOF ? MG_EIO : MG_OK;
+  if (!rc) rc = mg_sim_bank_crawl(w, wr->seed, MG_SIM_BANK_KNOWN, on_bank_item, f);
+  if (fclose(f) != 0 && !rc) rc = MG_EIO;
+  return rc;
+}
 
 static int on_world(void *ud, const mg_sim_world *w) {
   writer *wr = ud;
@@ -43,6 +80,7 @@ static int on_world(void *ud, const mg_sim_world *w) {
     }
   }
   mg_buf_free(&b);
+  if (rc == MG_OK) rc = write_bank(wr, w);
   return rc;
 }
 
@@ -83,7 +121,8 @@ static void usage(FILE *out) {
           "usage: moocguard simulate --out DIR [options]\n\n"
           "Simulates a university term on credit-course platforms: honest students (with look-alikes\n"
           "of misconduct) and injected 刷课/替课/刷考/替考, as profile-conformant xAPI statements.\n"
-          "Writes DIR/statements.ndjson, DIR/labels.ndjson and DIR/world.json.\n\n"
+          "Writes DIR/statements.ndjson, DIR/labels.ndjson, DIR/world.json and DIR/bank.csv (the part of\n"
+          "the public answer banks a monitoring centre's crawl would know, for `moocguard bank import`).\n\n"
           "options:\n"
           "  --out DIR             output directory (created if missing)\n"
           "  --seed N              random seed (default 1); the same options give the same bytes\n"
@@ -225,6 +264,7 @@ int mg_cli_simulate(int argc, char **argv) {
   memset(&wr, 0, sizeof wr);
   wr.dir = out;
   wr.quiet = quiet;
+  wr.seed = cfg.seed;
   mg_buf_init(&wr.line, 1 << 20);
   char path[4096];
   snprintf(path, sizeof path, "%s/statements.ndjson", out);

@@ -93,8 +93,22 @@ int mg_detect_feed_json(mg_detect *d, const char *json, size_t len);
  * afterwards (a live engine flushes at shutdown only). */
 int mg_detect_flush(mg_detect *d);
 
+/* Known answer bank (the monitoring centre's crawl of public answer-bank sites and apps, see
+ * docs/profile.md "Known answer banks"): item IRI (the object.id of item-answered statements) and the
+ * answer the bank gives, compared with result.response as sent. Load before feeding (answers judged
+ * earlier were not compared with it); a repeated item replaces its answer. The 刷考 rules
+ * bank_answer_gap and bank_errors_reproduced use it. MG_OK, MG_EINVAL or MG_ENOMEM. */
+int mg_detect_bank_add(mg_detect *d, const char *item_iri, size_t item_len, const char *answer,
+                       size_t answer_len);
+
+struct mg_store;
+/* Adds every item of the store's known-bank registry (store_bank.h) with mg_detect_bank_add;
+ * *n (may be NULL): items new to the engine. MG_OK or the store's error. (live.c) */
+int mg_detect_bank_load(mg_detect *d, struct mg_store *s, size_t *n);
+
 typedef struct mg_detect_stats {
   uint64_t fed, ignored, duplicates, unparsable, findings;
+  uint64_t bank_items;       /* items with a known bank answer (mg_detect_bank_add) */
   uint64_t enrolments, sessions_open, devices, ips, items, actors;
   size_t bytes;              /* memory held by the engine's tables */
   size_t enrol_bytes;        /* sizeof per-enrolment state */

@@ -79,6 +79,7 @@ enum sig {
   S_ITEM_FAST, S_ITEM_CONSTANT, S_ITEM_POP_FAST, S_SAME_WRONG, S_HARVEST, S_SCORE_JUMP,
   S_ANSWER_COPY, S_CROSS_HARVEST,
   S_PERSON_MISFIT, S_TIME_FLAT, /* personfit.c */
+  S_BANK_GAP, S_BANK_ERRORS,    /* personfit.c, with the known answer bank */
   S_ITEM_CONSTANT_ALL, S_PACE_SHIFT, S_FAST_TWINS,
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
@@ -197,6 +198,14 @@ static const sigdef k_sig[S_COUNT_] = {
                      "every student's correlation of own time with the items' usual time",
                      "每题用时与该题通常所需时间无关（像是每题查一次答案），而其他同学的用时随题目难易变化",
                      "time per item does not follow how long each item usually takes (like one lookup per item), while other students' times do"},
+    [S_BANK_GAP] = {"bank_answer_gap", EB, 0, "p (one-sided)",
+                     "the enrolment's own answers to other items of the same difficulty (population p-values), and every student's statistic",
+                     "收录于已知题库的题目正确率远高于同等难度的其他题目（按同题全体答题者的通过率衡量），像是照题库作答",
+                     "items found in a known answer bank answered right far more often than other items of the same difficulty (judged by all students' pass rates on the same items), as if answered from the bank; value = one-sided p"},
+    [S_BANK_ERRORS] = {"bank_errors_reproduced", EB, 0, "p (one-sided)",
+                       "each item's wrong answers from all students, at the enrolment's own ability",
+                       "在已知题库答案有误的题目上，多次给出与题库完全相同的错误答案，诚实作答几乎不会如此巧合",
+                       "on items where the known answer bank is wrong, the bank's exact wrong answer was given repeatedly, more often than honest errors at this ability would coincide with it; value = one-sided p"},
     [S_CROSS_HARVEST] = {"cross_account_harvest", EB, 60, "min", "other accounts' attempts at the same assessment shortly before",
                          "另一账号快速乱答后，本账号随即在其他设备上全对提交（多次同一对账号）",
                          "another account guessed through the assessment in seconds, then this account submitted full marks from another device within the hour (same pair repeatedly)"},
@@ -424,6 +433,8 @@ struct mg_detect {
   int rc;              /* first sink error */
   struct exam_x *ex;   /* 刷考 cross-account answer history (lazily created) */
   mg_detect_pf *pf;    /* 刷考 person fit and item-time fit (personfit.c) */
+  uint8_t hold;        /* set_sig records without emitting (a personfit judgement in progress) */
+  int held;            /* the last rule recorded meanwhile */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -525,6 +536,14 @@ static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
                  el ? "; " : "", k_sig[i].en, r->value[i], k_sig[i].threshold, k_sig[i].unit);
     if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
   }
+  if (t == MG_DETECT_EXAM_BRUSHING && (r->strength[S_BANK_GAP] > 0 || r->strength[S_BANK_ERRORS] > 0) && d->pf) {
+    /* accuracies on known-bank and other items, bank errors reproduced (personfit.c) */
+    const char *xz = mg_detect_pf_bank_detail(d->pf, ei, 1), *xe = mg_detect_pf_bank_detail(d->pf, ei, 0);
+    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
+    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
+    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
+    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
+  }
   if (t == MG_DETECT_EXAM_BRUSHING && r->strength[S_PERSON_MISFIT] > 0 && d->pf) {
     /* the items that make the pattern improbable (personfit.c) */
     const char *xz = mg_detect_pf_detail(d->pf, ei, 1), *xe = mg_detect_pf_detail(d->pf, ei, 0);
@@ -576,6 +595,7 @@ static void set_sig(mg_detect *d, uint32_t ei, int s, double strength, double va
     r->ts[s] = e->last_ts;
   }
   mg_detect_type t = k_sig[s].type;
+  if (d->hold) { d->held = s; return; } /* one judgement's rules are set together, then judged */
   if (!(e->emitted & (1u << t)) && sig_score(r, t) >= d->cfg.threshold - 1e-9) emit(d, ei, t, s);
 }
 
@@ -1723,8 +1743,10 @@ static void pf_attempt(mg_detect *d, uint32_t ai) {
   for (int i = 0; i < a->n; i++) {
     if (a->it[i].success < 0) continue;
     r[n].item = a->it[i].item;
+    r[n].resp = a->it[i].resp;
     r[n].dur = a->it[i].dur;
     r[n].success = a->it[i].success;
+    r[n].exam = a->akind == MG_DEV_AK_EXAM;
     n++;
   }
   if (d->pf && mg_detect_pf_attempt(d->pf, a->enrol, r, n, a->last_id, a->last_ts)) d->rc = d->rc ? d->rc : MG_ENOMEM;
@@ -1732,7 +1754,28 @@ static void pf_attempt(mg_detect *d, uint32_t ai) {
 
 static void pf_flag(void *ud, uint32_t ei, mg_detect_pf_rule rule, double strength, double value,
                     const uint8_t *id, int64_t ts) {
-  set_sig(ud, ei, rule == MG_DETECT_PF_MISFIT ? S_PERSON_MISFIT : S_TIME_FLAT, strength, value, id, ts);
+  static const int s[] = {S_PERSON_MISFIT, S_TIME_FLAT, S_BANK_GAP, S_BANK_ERRORS};
+  mg_detect *d = ud;
+  if (rule == MG_DETECT_PF_END) {
+    /* all rules of the judgement are in: the finding (if any) names every one of them */
+    int held = d->hold ? d->held : -1;
+    d->hold = 0;
+    if (held < 0 || !ei) return;
+    enrol *e = E(d, ei);
+    if (!e->sig) return;
+    mg_detect_type t = k_sig[held].type;
+    if (!(e->emitted & (1u << t)) && sig_score(pool_at(&d->sigs, e->sig), t) >= d->cfg.threshold - 1e-9)
+      emit(d, ei, t, held);
+    return;
+  }
+  if (!d->hold) d->held = -1;
+  d->hold = 1;
+  set_sig(d, ei, s[rule], strength, value, id, ts);
+}
+
+int mg_detect_bank_add(mg_detect *d, const char *item_iri, size_t item_len, const char *answer, size_t answer_len) {
+  if (!d || !item_iri || !item_len || !answer) return MG_EINVAL;
+  return mg_detect_pf_bank(d->pf, mg_detect_hash(item_iri, item_len), (uint32_t)mg_detect_hash(answer, answer_len));
 }
 
 static void attempt_finish(mg_detect *d, uint32_t ai) {
@@ -2343,6 +2386,7 @@ void mg_detect_free(mg_detect *d) {
 
 void mg_detect_get_stats(const mg_detect *d, mg_detect_stats *out) {
   *out = d->st;
+  out->bank_items = mg_detect_pf_bank_items(d->pf);
   out->devices = d->devs.n - 1;
   out->items = d->items.n - 1;
   out->actors = d->actors.n - 1;

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "detect/detect.h"
+#include "store/store_bank.h"
 #include "store/store_findings.h"
 
 #define RETRY_MAX 4096 /* findings kept for another try when the store refused them */
@@ -262,6 +263,13 @@ int mg_detect_live_start(mg_store *s, const mg_detect_live_config *cfg, mg_detec
   l->st.resumed_from = l->warm_to;
   rc = mg_detect_new(NULL, on_finding, l, &l->engine);
   if (rc) goto fail;
+  size_t nbank = 0;
+  rc = mg_detect_bank_load(l->engine, s, &nbank);
+  if (rc == MG_ENOMEM) goto fail;
+  if (rc) mg_log(MG_LOG_WARN, "detect.live.bank_unavailable", "error", mg_strerror(rc), NULL);
+  char nb[32];
+  snprintf(nb, sizeof nb, "%zu", nbank);
+  mg_log(MG_LOG_INFO, "detect.live.bank", "items", nb, NULL);
   l->pending = 1; /* first pass at once: rebuild state and catch up */
   if (pthread_create(&l->thread, NULL, run, l) != 0) {
     rc = MG_ENOMEM;
@@ -356,4 +364,18 @@ void mg_detect_live_get_stats(mg_detect_live *l, mg_detect_live_stats *out) {
   pthread_mutex_lock(&l->mu);
   *out = l->st;
   pthread_mutex_unlock(&l->mu);
+}
+
+static int bank_add(void *ud, const mg_store_bank_item *it) {
+  return mg_detect_bank_add(ud, it->item_iri, strlen(it->item_iri), it->answer, strlen(it->answer));
+}
+
+int mg_detect_bank_load(mg_detect *d, struct mg_store *s, size_t *n) {
+  if (!d || !s) return MG_EINVAL;
+  mg_detect_stats before, after;
+  mg_detect_get_stats(d, &before);
+  int rc = mg_store_bank_list(s, NULL, 0, bank_add, d, NULL);
+  mg_detect_get_stats(d, &after);
+  if (n) *n = (size_t)(after.bank_items - before.bank_items);
+  return rc;
 }

@@ -1,5 +1,6 @@
 /* 刷考 from answer patterns and times that no ability explains: see personfit_int.h and
- * docs/detection.md (rules person_misfit and time_ignores_item). */
+ * docs/detection.md (rules person_misfit, time_ignores_item, bank_answer_gap,
+ * bank_errors_reproduced). */
 #include "detect/personfit_int.h"
 
 #include <math.h>
@@ -16,7 +17,13 @@
 #define PF_MIN_ITEMS 15 /* items with a population p-value before a pattern is judged */
 #define PF_MIN_TIMED 15 /* timed items before a time/item correlation is judged */
 
+#define PF_BANK_MIN 8 /* known-bank and other items each before the bank gap is judged */
 #define PF_MIN_POP 200 /* enrolments judged before a population centre and spread mean anything */
+/* bank rules (ln p): the gap and the bank errors together (Fisher) <= 1 %, and with the time rule's
+ * z <= 1e-4 (1e-6 in the sweeps before the end of the input, while p-values still move) */
+#define PF_BANK_LNP_OWN (-4.6052)
+#define PF_BANK_LNP (-9.2103)
+#define PF_BANK_LNP_PARTIAL (-13.8155)
 
 /* thresholds (docs/detection.md says why): robust z against everyone's, each at most −2 and
  * together at most −6 (combined one-sided normal tail 1.1·10⁻⁹ were they normal; the honest
@@ -31,14 +38,19 @@
 typedef struct pf_item {
   uint64_t key;
   uint32_t n, ok, nt;
+  uint32_t bank;     /* the known bank's answer (response hash), if in_bank */
+  uint32_t nbw;      /* wrong answers equal to the bank's answer (> 0: the bank is wrong here) */
+  uint8_t in_bank;   /* a known answer bank carries the item */
   double slt; /* sum of ln(seconds) */
   char name[PF_NAME];
 } pf_item;
 
 typedef struct pf_ans {
   uint32_t item; /* index in items */
+  uint32_t resp; /* response hash (low bits) */
   float dur;
   uint8_t ok;
+  uint8_t exam;  /* stratum: exam 1, coursework 0 */
   uint8_t slot;  /* attempt slot of the submission that holds it */
   uint16_t seq;  /* that attempt's sequence number (slot reused when it differs) */
 } pf_ans;
@@ -53,7 +65,12 @@ typedef struct pf_enrol {
   float hard_gain; /* accuracy minus the population's p-value on the harder half of its items */
   uint16_t tz_n;
   int8_t worst;    /* attempt slot that misfits most, -1 none */
+  float bz;        /* last z of the known-bank accuracy gap, NAN if not judged */
+  float blam;      /* honest expectation of bank errors reproduced */
+  uint8_t bk;      /* bank errors reproduced */
+  uint8_t bflag;   /* bank rules already reported */
   char *detail_zh, *detail_en; /* which items misfit, once flagged */
+  char *bdetail_zh, *bdetail_en; /* the bank evidence, once flagged */
   uint16_t slot_seq[PF_ATT];
   uint8_t att_id[PF_ATT][16];
   int64_t att_ts[PF_ATT];
@@ -63,6 +80,7 @@ struct mg_detect_pf {
   hmap ix; /* item hash -> index in items */
   pf_item *items;
   size_t nitems, capitems;
+  size_t nbank; /* items with a known bank answer */
   pf_enrol **en; /* by engine enrolment index */
   size_t nen;
   uint32_t *dirty; /* enrolments changed since the last sweep */
@@ -81,6 +99,8 @@ void mg_detect_pf_free(mg_detect_pf *p) {
     if (p->en[i]) {
       free(p->en[i]->detail_zh);
       free(p->en[i]->detail_en);
+      free(p->en[i]->bdetail_zh);
+      free(p->en[i]->bdetail_en);
       free(p->en[i]->a);
       free(p->en[i]);
     }
@@ -140,6 +160,24 @@ const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh) {
   return zh ? p->en[ei]->detail_zh : p->en[ei]->detail_en;
 }
 
+const char *mg_detect_pf_bank_detail(const mg_detect_pf *p, uint32_t ei, int zh) {
+  if (!p || ei >= p->nen || !p->en[ei]) return NULL;
+  return zh ? p->en[ei]->bdetail_zh : p->en[ei]->bdetail_en;
+}
+
+int mg_detect_pf_bank(mg_detect_pf *p, uint64_t item, uint32_t resp) {
+  long ii = item_index(p, item);
+  if (ii < 0) return MG_ENOMEM;
+  pf_item *it = &p->items[ii];
+  if (!it->in_bank) p->nbank++;
+  else if (it->bank != resp) it->nbw = 0; /* a corrected answer: its errors are counted afresh */
+  it->in_bank = 1;
+  it->bank = resp;
+  return MG_OK;
+}
+
+size_t mg_detect_pf_bank_items(const mg_detect_pf *p) { return p ? p->nbank : 0; }
+
 /* ---- answers ----------------------------------------------------------------------------- */
 
 static pf_enrol *enrol_rec(mg_detect_pf *p, uint32_t ei) {
@@ -180,6 +218,7 @@ int mg_detect_pf_attempt(mg_detect_pf *p, uint32_t ei, const mg_detect_pf_resp *
     pf_item *it = &p->items[ii];
     it->n++;
     it->ok += r[i].success > 0;
+    if (it->in_bank && !r[i].success && r[i].resp == it->bank) it->nbw++;
     if (r[i].dur > 0) {
       it->nt++;
       it->slt += log(r[i].dur);
@@ -201,6 +240,8 @@ int mg_detect_pf_attempt(mg_detect_pf *p, uint32_t ei, const mg_detect_pf_resp *
     }
     pf_ans *a = &e->a[k];
     a->item = (uint32_t)ii;
+    a->resp = r[i].resp;
+    a->exam = r[i].exam ? 1 : 0;
     a->dur = r[i].dur;
     a->ok = r[i].success > 0;
     a->slot = slot;
@@ -331,6 +372,106 @@ static int time_corr(const mg_detect_pf *p, const pf_enrol *e, double *r, int *n
   return 1;
 }
 
+/* Rasch ability (maximum a posteriori, prior N(0, 3²)) from n answers u to items of difficulty b. */
+static double rasch_theta(const double *b, const uint8_t *u, int n) {
+  double th = 0;
+  for (int it = 0; it < 30; it++) {
+    double g = -th / 9.0, h = -1.0 / 9.0;
+    for (int i = 0; i < n; i++) {
+      double P = 1 / (1 + exp(b[i] - th));
+      g += u[i] - P;
+      h -= P * (1 - P);
+    }
+    double step = g / h;
+    if (step > 2) step = 2;
+    if (step < -2) step = -2;
+    th -= step;
+    if (fabs(step) < 1e-6) break;
+  }
+  return th;
+}
+
+/* Known-bank fingerprint of one enrolment, per stratum (coursework, exam: a crammer or a stand-in
+ * differs between them, and exams carry fewer bank items than quizzes). Items are known-bank (the
+ * bank's answer is right: nobody who gave it was graded wrong), bank-wrong, or other.
+ *  - gap: the efficient score for a shift of ability on known-bank items, at the ability that
+ *    explains the known-bank and other items together: Σ_B (u − P) − I_B/I · Σ (u − P), variance
+ *    I_B·I_N/I (I = Σ PQ); z > 0 when the bank items go better than the other items of the same
+ *    difficulty would predict. Strata are summed.
+ *  - errors: k = bank-wrong items answered with exactly the bank's wrong answer; an honest student
+ *    gives it with probability Q(θ)·(its share among the population's wrong answers to the item),
+ *    summed into λ (θ from the other items of the stratum, so the tested answers do not move it).
+ * Returns 0 when too few known-bank and other items have p-values. */
+static int bank_fit(const mg_detect_pf *p, const pf_enrol *e, double *z, int *k, double *lam, int *nb,
+                    int *nn, int *rb, int *rn) {
+  double b[PF_MAX_ANS];
+  uint8_t u[PF_MAX_ANS], cls[PF_MAX_ANS]; /* 0 other, 1 known-bank, 2 bank-wrong */
+  int kk = 0, tb = 0, tn = 0, okb = 0, okn = 0;
+  double S = 0, V = 0, L = 0;
+  for (int st = 0; st < 2; st++) {
+    int m = 0, mw = 0;
+    double bw[PF_MAX_ANS];
+    uint32_t wi[PF_MAX_ANS];
+    uint8_t wu[PF_MAX_ANS];
+    for (int j = 0; j < e->n; j++) {
+      const pf_ans *a = &e->a[j];
+      const pf_item *it = &p->items[a->item];
+      if (a->exam != st || it->n < PF_ITEM_MIN) continue;
+      double pv = (it->ok + 0.5) / (it->n + 1.0);
+      if (pv < 0.02) pv = 0.02;
+      if (pv > 0.98) pv = 0.98;
+      double bi = -log(pv / (1 - pv));
+      if (it->in_bank && it->nbw) {
+        bw[mw] = bi;
+        wi[mw] = a->item;
+        wu[mw++] = (uint8_t)(!a->ok && a->resp == it->bank);
+        continue;
+      }
+      b[m] = bi;
+      u[m] = a->ok;
+      cls[m++] = it->in_bank;
+    }
+    double th = rasch_theta(b, u, m);
+    double sb = 0, sa = 0, ib = 0, in = 0;
+    for (int i = 0; i < m; i++) {
+      double P = 1 / (1 + exp(b[i] - th));
+      sa += u[i] - P;
+      if (cls[i]) { sb += u[i] - P; ib += P * (1 - P); tb++; okb += u[i]; }
+      else { in += P * (1 - P); tn++; okn += u[i]; }
+    }
+    if (ib > 0 && in > 0) {
+      S += sb - ib / (ib + in) * sa;
+      V += ib * in / (ib + in);
+    }
+    for (int i = 0; i < mw; i++) {
+      const pf_item *it = &p->items[wi[i]];
+      uint32_t nw = it->n - it->ok;
+      double share = nw ? (double)it->nbw / nw : 0;
+      L += (1 - 1 / (1 + exp(bw[i] - th))) * share;
+      kk += wu[i];
+    }
+  }
+  if (tb < PF_BANK_MIN || tn < PF_BANK_MIN || V <= 1e-9) return 0;
+  *z = S / sqrt(V);
+  *k = kk;
+  *lam = L;
+  *nb = tb, *nn = tn, *rb = okb, *rn = okn;
+  return 1;
+}
+
+/* -ln P(X >= k), X ~ Poisson(lam), summed from k upwards (no cancellation); at most 50. */
+static double poisson_ev(int k, double lam) {
+  if (k <= 0) return 0;
+  if (lam <= 1e-12) return 50;
+  double lt = -lam + k * log(lam) - lgamma(k + 1.0), sum = 0, term = 1;
+  for (int t = k; t < k + 200 && term > 1e-17 * sum; t++) {
+    sum += term;
+    term *= lam / (t + 1);
+  }
+  double ev = -(lt + log(sum));
+  return ev < 0 ? 0 : ev > 50 ? 50 : ev;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -412,6 +553,39 @@ static int build_detail(const mg_detect_pf *p, pf_enrol *e, double zl, double zt
   return MG_OK;
 }
 
+/* The bank evidence a person can check: accuracies on known-bank and other items, bank errors
+ * reproduced against the honest expectation, and the tail probabilities. */
+static int build_bank_detail(const mg_detect_pf *p, pf_enrol *e, double zr, double l1, double l2, double zt,
+                             double lc) {
+  double z;
+  int k, nb, nn, rb, rn;
+  double lam;
+  if (!bank_fit(p, e, &z, &k, &lam, &nb, &nn, &rb, &rn)) return MG_OK;
+  char zh[768], en[768];
+  int w1 = snprintf(zh, sizeof zh,
+                    "。题库比对：已知题库题 %d 道答对 %d 道（%.0f%%），其他题 %d 道答对 %d 道（%.0f%%），"
+                    "按题目难度的差异 z %.1f（单侧概率 %.0e）；题库答案有误的题上照抄题库错误答案 %d 次，"
+                    "诚实作答预期 %.1f 次（单侧概率 %.0e）；用时与题目的相关 z %.1f；合并概率约 %.0e",
+                    nb, rb, 100.0 * rb / nb, nn, rn, 100.0 * rn / nn, zr, exp(l1), k, lam, exp(l2), zt, exp(lc));
+  int w2 = snprintf(en, sizeof en,
+                    ". Known bank: %d of %d known-bank items right (%.0f%%), %d of %d other items (%.0f%%), "
+                    "difficulty-adjusted gap z %.1f (one-sided p %.0e); the bank's wrong answer given on %d "
+                    "items where the bank is wrong, %.1f expected from honest errors (one-sided p %.0e)",
+                    rb, nb, 100.0 * rb / nb, rn, nn, 100.0 * rn / nn, zr, exp(l1), k, lam, exp(l2));
+  if (w1 < 0 || w2 < 0) return MG_OK;
+  free(e->bdetail_zh);
+  free(e->bdetail_en);
+  e->bdetail_zh = strdup(zh);
+  e->bdetail_en = strdup(en);
+  if (!e->bdetail_zh || !e->bdetail_en) {
+    free(e->bdetail_zh);
+    free(e->bdetail_en);
+    e->bdetail_zh = e->bdetail_en = NULL;
+    return MG_ENOMEM;
+  }
+  return MG_OK;
+}
+
 int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud) {
   if (!p) return MG_OK;
   /* 1. refresh what changed */
@@ -428,6 +602,16 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
       if (r < -0.999) r = -0.999;
       e->tz_fisher = (float)atanh(r);
       e->tz_n = (uint16_t)n;
+    }
+    e->bz = NAN;
+    if (p->nbank) {
+      double bz, lam;
+      int k, nb, nn, rb, rn;
+      if (bank_fit(p, e, &bz, &k, &lam, &nb, &nn, &rb, &rn)) {
+        e->bz = (float)bz;
+        e->bk = (uint8_t)(k > 255 ? 255 : k);
+        e->blam = (float)lam;
+      }
     }
     e->lz = NAN;
     if (person_fit(p, e, &lz, &th, &worst, &hg, &items)) {
@@ -467,6 +651,22 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
     ts_ = 1.4826 * median(v, nt);
     if (ts_ < 1) ts_ = 1; /* never narrower than sampling noise alone */
   }
+  /* the bank gap's centre and spread (model misfit shifts and widens it for everyone alike) */
+  double bc = NAN, bs = NAN;
+  {
+    size_t nb = 0;
+    for (size_t i = 0; i < p->nen; i++) nb += p->en[i] && !isnan(p->en[i]->bz);
+    if (nb >= PF_MIN_POP) {
+      double *w = nb > nmax ? malloc(nb * sizeof *w) : v;
+      if (!w) { free(v); return MG_ENOMEM; }
+      size_t k = 0;
+      for (size_t i = 0; i < p->nen; i++)
+        if (p->en[i] && !isnan(p->en[i]->bz)) w[k++] = p->en[i]->bz;
+      centre_spread(w, nb, &bc, &bs);
+      if (bs < 1) bs = 1; /* never narrower than the sampling noise alone */
+      if (w != v) free(w);
+    }
+  }
   free(v);
   /* 3. judge */
   for (size_t j = 0; j < njudge; j++) {
@@ -474,6 +674,34 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
     pf_enrol *e = ei < p->nen ? p->en[ei] : NULL;
     if (!e) continue;
     e->dirty = 0;
+    if (!isnan(e->bz) && !isnan(bc) && !e->bflag) {
+      double zr = (e->bz - bc) / bs;
+      double l1 = log(0.5 * erfc(zr / sqrt(2.0)) + 1e-300); /* ln p: the gap */
+      double l2 = -poisson_ev(e->bk, e->blam);              /* ln p: bank errors reproduced */
+      double lb = l1 + l2 + log(1 - (l1 + l2));             /* Fisher's combination, 4 d.f. */
+      /* a lookup takes about the same time whatever the item: the time rule's z, one-sided */
+      double zt_ = (!isnan(e->tz_fisher) && !isnan(tc)) ? (e->tz_fisher - tc) * sqrt(e->tz_n - 3.0) / ts_ : NAN;
+      double l3 = isnan(zt_) ? 0 : log(0.5 * erfc(-zt_ / sqrt(2.0)) + 1e-300);
+      double l = l1 + l2 + l3, lc_ = isnan(zt_) ? lb : l + log(1 - l + l * l / 2); /* 6 d.f. */
+      /* the bank evidence must be unusual by itself: time alone has honest look-alikes */
+      if (lb <= PF_BANK_LNP_OWN && lc_ <= (all ? PF_BANK_LNP : PF_BANK_LNP_PARTIAL)) {
+        int worst = e->att_seq % PF_ATT;
+        const uint8_t *id = e->slot_seq[worst] ? e->att_id[worst] : NULL;
+        int64_t ts = e->slot_seq[worst] ? e->att_ts[worst] : 0;
+        /* each rule gets its share of the evidence (shares under 5 % are not named); together
+         * they make one finding */
+        double sh[3] = {l1 / l, l2 / l, l3 / l}, tot = 0;
+        for (int q = 0; q < 3; q++) tot += sh[q] >= 0.05 ? sh[q] : 0;
+        if (build_bank_detail(p, e, zr, l1, l2, zt_, lc_)) return MG_ENOMEM;
+        e->bflag = 1;
+        /* shares rounded up to hundredths (and a little over), so they sum to at least 1 in float */
+        for (int q = 0; q < 3; q++) sh[q] = sh[q] >= 0.05 ? ceil(100 * sh[q] / tot) / 100 + 1e-3 : 0;
+        if (sh[0] > 0) flag(ud, ei, MG_DETECT_PF_BANK_GAP, sh[0], exp(l1), id, ts);
+        if (sh[1] > 0) flag(ud, ei, MG_DETECT_PF_BANK_ERRORS, sh[1], exp(l2), id, ts);
+        if (sh[2] > 0) flag(ud, ei, MG_DETECT_PF_TIME_FLAT, sh[2], zt_, id, ts);
+        flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
+      }
+    }
     if (isnan(e->lz) || isnan(lc)) continue;
     double zl = (e->lz - lc) / ls;
     double zt = (!isnan(e->tz_fisher) && !isnan(tc)) ? (e->tz_fisher - tc) * sqrt(e->tz_n - 3.0) / ts_ : NAN;
@@ -489,6 +717,7 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
       if (build_detail(p, e, zl, zt)) return MG_ENOMEM;
       flag(ud, ei, MG_DETECT_PF_MISFIT, 0.5, zl, id, ts);
       flag(ud, ei, MG_DETECT_PF_TIME_FLAT, 0.5, zt, id, ts);
+      flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
     }
   }
   p->ndirty = 0;

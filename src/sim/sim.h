@@ -225,6 +225,15 @@ typedef struct mg_sim_sink {
  * return. Labels come after the last statement of the run, one per enrolment, in enrolment order. */
 int mg_sim_run(const mg_sim_config *cfg, const mg_sim_sink *sink);
 
+/* The monitoring centre's crawl of the public answer banks (docs/profile.md "Known answer banks"):
+ * each auto-graded item that circulates (in_public_bank) is known with probability `known`, drawn
+ * from its own stream of (seed, course, item), so a world always gives the same crawl and the
+ * behaviour streams are untouched. fn gets the item IRI, the bank's answer (sometimes wrong) and a
+ * source name; it never learns who used a bank. A non-zero return from fn stops and is returned. */
+#define MG_SIM_BANK_KNOWN 0.7 /* share of the circulating items a crawl finds (eval, simulate) */
+typedef int (*mg_sim_bank_fn)(void *ud, const char *item_iri, const char *answer, const char *source);
+int mg_sim_bank_crawl(const mg_sim_world *w, uint64_t seed, double known, mg_sim_bank_fn fn, void *ud);
+
 /* Appends one label as a compact JSON object (one labels.ndjson line, without the newline). */
 int mg_sim_label_json(const mg_sim_label *l, mg_buf *out);
 /* Appends the world as JSON (world.json): universities, platforms, courses with videos and

@@ -622,3 +622,19 @@ void mg_sim_world_free(sim *S) {
   free(S->dev);
   free(S->grp);
 }
+
+int mg_sim_bank_crawl(const mg_sim_world *w, uint64_t seed, double known, mg_sim_bank_fn fn, void *ud) {
+  static const char *const sources[] = {"sim-bank-site", "sim-bank-app"};
+  for (size_t c = 0; c < w->n_courses; c++) {
+    const mg_sim_course *co = &w->courses[c];
+    for (size_t i = 0; i < co->n_items; i++) {
+      const mg_sim_item *it = &co->items[i];
+      if (!it->in_public_bank || !it->bank_answer || !it->bank_answer[0]) continue;
+      sim_rng r = sim_rng_at(seed, 0xBA4C, ((uint64_t)c << 20) ^ i);
+      if (!sim_chance(&r, known)) continue;
+      int rc = fn(ud, it->iri, it->bank_answer, sources[sim_int(&r, 0, 1)]);
+      if (rc) return rc;
+    }
+  }
+  return MG_OK;
+}
