@@ -120,6 +120,15 @@ int mg_time_parse_iso(const char *s, int allow_rfc3339, mg_timestamp *out) {
   return MG_OK;
 }
 
+/* Writes v (0 <= v < 10^n) as exactly n decimal digits. */
+static void put_digits(char **o, int v, int n) {
+  for (int i = n - 1; i >= 0; i--) {
+    (*o)[i] = (char)('0' + v % 10);
+    v /= 10;
+  }
+  *o += n;
+}
+
 void mg_time_format_iso(int64_t us, int ndigits, char out[MG_TIME_ISO_LEN]) {
   int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
   int64_t frac = us - secs * 1000000;
@@ -132,12 +141,24 @@ void mg_time_format_iso(int64_t us, int ndigits, char out[MG_TIME_ISO_LEN]) {
   /* ISO 8601 basic years are four digits; instants outside 0000..9999 are clamped */
   int year = y < 0 ? 0 : y > 9999 ? 9999 : (int)y;
   int f = (int)frac; /* 0..999999 */
-  if (ndigits == 6)
-    snprintf(out, MG_TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", year, m % 100, d % 100,
-             h % 100, mi % 100, s % 100, f % 1000000);
-  else
-    snprintf(out, MG_TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, m % 100, d % 100,
-             h % 100, mi % 100, s % 100, (f / 1000) % 1000);
+  /* digits written directly: every stored statement gets one (snprintf was ~1 us of it) */
+  char *o = out;
+  put_digits(&o, year, 4);
+  *o++ = '-';
+  put_digits(&o, m % 100, 2);
+  *o++ = '-';
+  put_digits(&o, d % 100, 2);
+  *o++ = 'T';
+  put_digits(&o, h % 100, 2);
+  *o++ = ':';
+  put_digits(&o, mi % 100, 2);
+  *o++ = ':';
+  put_digits(&o, s % 100, 2);
+  *o++ = '.';
+  if (ndigits == 6) put_digits(&o, f % 1000000, 6);
+  else put_digits(&o, (f / 1000) % 1000, 3);
+  *o++ = 'Z';
+  *o = '\0';
 }
 
 void mg_time_format_http(int64_t us, char out[40]) {
