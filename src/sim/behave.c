@@ -340,8 +340,8 @@ static int answer(ctx *x, int item, int kind, uint64_t attempt, int assess, int 
       double think = sim_lognormal(&x->r, 8.0 + 10.0 * (it->difficulty + 2), 0.55);
       if (mode == ANS_EXPERT || x->E->cohort == MG_SIM_HONEST_STRONG) think *= 0.55;
       if (open) think += sim_range(&x->r, 60, 400);
-      dur = reading_s(it) * sim_range(&x->r, 0.9, 1.4) + think;
       if (mode == ANS_REMOTE) think = think * 0.55 + sim_range(&x->r, 1, 3); /* remote input lag */
+      dur = reading_s(it) * sim_range(&x->r, 0.9, 1.4) + think;
       if (mode == ANS_EXPERT || mode == ANS_REMOTE) p = 0.93;
       resp = sim_chance(&x->r, p) ? it->correct : wrong_answer(x, it);
       if (x->E->cohort == MG_SIM_HONEST_STUDY_GROUP && kind == AK_QUIZ && mode == ANS_HONEST && sim_chance(&x->r, 0.5)) {
