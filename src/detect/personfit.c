@@ -263,6 +263,25 @@ int mg_detect_pf_attempt(mg_detect_pf *p, uint32_t ei, const mg_detect_pf_resp *
 
 /* ---- judging ----------------------------------------------------------------------------- */
 
+/* Rasch ability (maximum a posteriori, prior N(0, 3²)) from n answers u to items of difficulty b. */
+static double rasch_theta(const double *b, const uint8_t *u, int n) {
+  double th = 0;
+  for (int it = 0; it < 30; it++) {
+    double g = -th / 9.0, h = -1.0 / 9.0;
+    for (int i = 0; i < n; i++) {
+      double P = 1 / (1 + exp(b[i] - th));
+      g += u[i] - P;
+      h -= P * (1 - P);
+    }
+    double step = g / h;
+    if (step > 2) step = 2;
+    if (step < -2) step = -2;
+    th -= step;
+    if (fabs(step) < 1e-6) break;
+  }
+  return th;
+}
+
 /* Person fit of one enrolment: lz* (Snijders 2001) at the ability that best explains its score,
  * under a Rasch model whose item difficulties are the population's p-values. With w_i = θ − b_i
  * and c the information-weighted mean of w, lz* = Σ (u_i − P_i)(w_i − c) / sqrt(Σ P_iQ_i(w_i − c)²):
@@ -306,20 +325,7 @@ static int person_fit(const mg_detect_pf *p, const pf_enrol *e, double *lz, doub
     *hard_gain = nh ? gain / nh : 0;
   }
   /* ability: maximum a posteriori with a wide prior N(0, 3²), finite for all-right patterns */
-  double th = 0;
-  for (int it = 0; it < 30; it++) {
-    double g = -th / 9.0, h = -1.0 / 9.0;
-    for (int i = 0; i < m; i++) {
-      double P = 1 / (1 + exp(b[i] - th));
-      g += u[i] - P;
-      h -= P * (1 - P);
-    }
-    double step = g / h;
-    if (step > 2) step = 2;
-    if (step < -2) step = -2;
-    th -= step;
-    if (fabs(step) < 1e-6) break;
-  }
+  double th = rasch_theta(b, u, m);
   double spq = 0, spqw = 0;
   for (int i = 0; i < m; i++) {
     double P = 1 / (1 + exp(b[i] - th));
@@ -370,25 +376,6 @@ static int time_corr(const mg_detect_pf *p, const pf_enrol *e, double *r, int *n
   }
   *n = m;
   return 1;
-}
-
-/* Rasch ability (maximum a posteriori, prior N(0, 3²)) from n answers u to items of difficulty b. */
-static double rasch_theta(const double *b, const uint8_t *u, int n) {
-  double th = 0;
-  for (int it = 0; it < 30; it++) {
-    double g = -th / 9.0, h = -1.0 / 9.0;
-    for (int i = 0; i < n; i++) {
-      double P = 1 / (1 + exp(b[i] - th));
-      g += u[i] - P;
-      h -= P * (1 - P);
-    }
-    double step = g / h;
-    if (step > 2) step = 2;
-    if (step < -2) step = -2;
-    th -= step;
-    if (fabs(step) < 1e-6) break;
-  }
-  return th;
 }
 
 /* Known-bank fingerprint of one enrolment, per stratum (coursework, exam: a crammer or a stand-in
