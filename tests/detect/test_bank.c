@@ -31,16 +31,7 @@
 #define COLLECT_CAP 256
 #include "collect.h"
 
-static double rnd(uint64_t *s) {
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  return (double)(*s >> 11) / 9007199254740992.0;
-}
-
-static double normal(uint64_t *s) {
-  double u = rnd(s), v = rnd(s);
-  if (u < 1e-12) u = 1e-12;
-  return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
+#include "rng.h"
 
 static void item_iri(char *out, size_t size, int k) { snprintf(out, size, "https://mooc.example.cn/item/bk%d", k); }
 
