@@ -84,7 +84,7 @@ enum sig {
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
   S_CAMERA_SHARED, S_EXAM_FARM,
-  S_EXAM_FACE_UNLIKE,
+  S_EXAM_FACE_UNLIKE, S_EXAM_FACE_LOW,
   S_COUNT_
 };
 
@@ -209,9 +209,9 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_CROSS_HARVEST] = {"cross_account_harvest", EB, 60, "min", "other accounts' attempts at the same assessment shortly before",
                          "另一账号快速乱答后，本账号随即在其他设备上全对提交（多次同一对账号）",
                          "another account guessed through the assessment in seconds, then this account submitted full marks from another device within the hour (same pair repeatedly)"},
-    [S_ITEM_CONSTANT_ALL] = {"constant_time_across_attempts", EB, 0.15, "coefficient of variation", "this enrolment's items over all its attempts",
-                             "多次作答中每道题用时都几乎相同，与题目长短、难易无关（脚本）",
-                             "over several attempts every item took nearly the same time, whatever its length or difficulty (a script); value = coefficient of variation"},
+    [S_ITEM_CONSTANT_ALL] = {"constant_time_across_attempts", EB, 0.10, "s.d. of ln(time) within attempts", "this enrolment's items, each against its own attempt's mean, over at least 3 attempts and 20 items",
+                             "多次作答中，每次作答内各题用时都几乎相同，与题目长短、难易无关（脚本）",
+                             "over several attempts, every item within an attempt took nearly the same time, whatever its length or difficulty (a script); value = pooled within-attempt standard deviation of ln(time), about the coefficient of variation"},
     [S_PACE_SHIFT] = {"exam_pace_unlike_coursework", EB, 0.35, "ratio of paces", "this enrolment's own coursework pace, both relative to all students on the same items",
                       "考试答题速度（相对其他学生）远快于本人平时作业/测验的速度，且正确率不低于平时",
                       "the exam was answered far faster (relative to other students) than this student's own coursework, with accuracy at least as high; value = exam pace / coursework pace"},
@@ -234,6 +234,10 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_EXAM_FACE_UNLIKE] = {"exam_face_narrow_after_fail", PE, 2, "narrow passes", "the exam's own face checks and their threshold",
                              "考试人脸核验先比对不符，之后每次都仅以极小差距（阈值 +0.05 以内）通过",
                              "an exam face check failed as a mismatch, then every later check passed only just (within 0.05 of the threshold); value = narrow passes"},
+    [S_EXAM_FACE_LOW] = {"exam_face_low", PE, 3, "z (combined over the exam's checks)",
+                               "the student's own passed study face checks (every student's exam-versus-study difference); without three of them, every student's passed exam checks",
+                               "考试人脸核验虽通过，但相似度明显低于本人平时学习中的核验（无平时记录时：明显低于全体考生的考试核验）",
+                               "exam face checks passed, but scored well below the student's own study-time checks (without three of those: well below every student's exam checks); value = combined z"},
     [S_EXAM_FARM] = {"exam_farm", PE, 2, "accounts", "exams started on the same device",
                      "同一设备先后参加了多名学生的考试", "one device sat several students' exams"},
 };
@@ -280,12 +284,16 @@ typedef struct enrol {
   uint16_t cw_items, cw_correct, ex_items, ex_correct;
   uint64_t last_assess; float last_assess_acc;
   float last_assess_fast;      /* share of the last attempt's items answered faster than readable */
-  float it_sum, it_sq;         /* item seconds over all attempts (scripts: time unlike the item) */
-  uint16_t it_n, it_att;
+  float it_ss;                 /* Σ squared deviation of ln(item time) from its attempt's mean */
+  uint16_t it_df, it_att;      /* its degrees of freedom; attempts (scripts: time unlike the item) */
   float cw_lr;                 /* Σ ln(item time / population's) over coursework items */
   uint16_t cw_lr_n;
   uint8_t guess_retakes;       /* assessments retaken perfectly right after a guess-through */
   uint8_t fx_fail, fx_pass, fx_narrow; /* exam face checks: failed; passed; passed narrowly */
+  uint8_t fx_k;                /* exam face checks compared with own study checks or everyone's exam checks */
+  uint16_t fs_n;               /* passed study face checks with a score */
+  float fs_mean, fs_m2;        /* their mean score and sum of squared deviations (Welford) */
+  float fx_zsum;               /* Σ z of those checks below the baseline (exam_face_low) */
   /* identity history */
   uint32_t study_n;
   slot dev[NDEV], net[NDEV], uaf[NDEV];
@@ -435,6 +443,9 @@ struct mg_detect {
   mg_detect_pf *pf;    /* 刷考 person fit and item-time fit (personfit.c) */
   uint8_t hold;        /* set_sig records without emitting (a personfit judgement in progress) */
   int held;            /* the last rule recorded meanwhile */
+  double fw_m2, fw_df; /* pooled within-student spread of study face scores */
+  double fz_sum, fz_sq, fz_n; /* every exam check's z against its student's own study checks */
+  double fp_sum, fp_sq, fp_n; /* every passed exam check's score */
 };
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -1302,6 +1313,77 @@ static void face_narrow(mg_detect *d, uint32_t ei, const face *f, const uint8_t 
     set_sig(d, ei, S_EXAM_FACE_UNLIKE, 0.75, e->fx_pass, id, ts);
 }
 
+/* A passed study check's score joins the student's own baseline (and the pooled within-student
+ * spread: how much one person's scores vary from check to check). */
+static void own_face_add(mg_detect *d, enrol *e, float score) {
+  if (e->fs_n >= 65535) return;
+  double delta = score - e->fs_mean;
+  e->fs_n++;
+  e->fs_mean += (float)(delta / e->fs_n);
+  double inc = delta * (score - e->fs_mean);
+  e->fs_m2 += (float)inc;
+  if (e->fs_n >= 2) {
+    d->fw_m2 += inc;
+    d->fw_df += 1;
+  }
+}
+
+/* A passed exam check against the student's own passed study checks or, for a student without
+ * three of them, against every student's passed exam checks. A stand-in who resembles the student
+ * passes, but lower than the student's own face scores. Against the own baseline, each z is taken
+ * against every student's exam-versus-study z (the exam's camera and light may differ for
+ * everyone; after 200 exam checks), never narrower than one. The exam's checks are combined
+ * (Σz/√k). */
+#define FACE_OWN_MIN 3     /* own study checks before the baseline means anything */
+#define FACE_WITHIN_DF 100 /* pooled degrees of freedom before the spread is used */
+#define FACE_POP_MIN 200   /* exam checks before the population's offset and spread are used */
+static void exam_face_low(mg_detect *d, uint32_t ei, float score, int narrow, const uint8_t *id, int64_t ts) {
+  enrol *e = E(d, ei);
+  double z;
+  /* a pass within 0.03 of the threshold is weak evidence by itself; a low score is one
+   * observation, so once it counts as low the narrow pass is not counted again */
+  if (narrow && sig_get(d, ei, S_EXAM_FACE_LOW) <= 0) set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
+  e = E(d, ei);
+  int own = e->fs_n >= FACE_OWN_MIN && d->fw_df >= FACE_WITHIN_DF;
+  double pm = d->fp_n > 0 ? d->fp_sum / d->fp_n : 0, pv = d->fp_n > 0 ? d->fp_sq / d->fp_n - pm * pm : 0;
+  int pop = d->fp_n >= FACE_POP_MIN;
+  d->fp_sum += score;
+  d->fp_sq += (double)score * score;
+  d->fp_n += 1;
+  if (own) {
+    double sw = sqrt(d->fw_m2 / d->fw_df);
+    if (sw < 0.005) sw = 0.005;
+    z = (e->fs_mean - score) / (sw * sqrt(1.0 + 1.0 / e->fs_n));
+    double mu = 0, sd = 1;
+    if (d->fz_n >= FACE_POP_MIN) {
+      mu = d->fz_sum / d->fz_n;
+      double var = d->fz_sq / d->fz_n - mu * mu;
+      sd = var > 1 ? sqrt(var) : 1;
+    }
+    d->fz_sum += z;
+    d->fz_sq += z * z;
+    d->fz_n += 1;
+    z = (z - mu) / sd;
+  } else if (pop) {
+    double sd = sqrt(pv > 0 ? pv : 0);
+    if (sd < 0.005) sd = 0.005;
+    z = (pm - score) / sd;
+  } else {
+    return;
+  }
+  if (e->fx_k >= 255) return;
+  e->fx_k++;
+  e->fx_zsum += (float)z;
+  double zc = e->fx_zsum / sqrt((double)e->fx_k);
+  /* one-sided 2.3e-4 at 3.5; by itself never a finding (a tired face at the exam): it needs the
+   * exam's own context (a new device and network) to reach one */
+  if (zc < 3.5) return;
+  /* the face evidence of the exam's passed checks is 0.5 in all (a narrow pass or a failure
+   * already counted is part of it) */
+  double st = 0.5 - sig_get(d, ei, S_EXAM_FACE_FAIL);
+  if (st > 0) set_sig(d, ei, S_EXAM_FACE_LOW, st, zc, id, ts);
+}
+
 static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
   uint32_t ei = f->enrol;
   if (!ei || !f->have_result) return;
@@ -1326,14 +1408,15 @@ static void face_judge(mg_detect *d, face *f, const uint8_t *id, int64_t ts) {
       memcpy(e->pf_id, id, 16);
     }
   } else if (f->passed && !f->judged && !f->exam) {
+    if (f->score > 0) own_face_add(d, e, f->score);
     if (e->pf_on && f->result_dev == e->pf_dev && f->result_ts >= e->pf_ts && f->result_ts - e->pf_ts <= RETRY_US)
       e->pf_on = 0;
     if (f->result_ts >= e->lp_ts) {
       e->lp_ts = f->result_ts;
       e->lp_dev = f->result_dev;
     }
-  } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0 && f->score < f->thr + 0.03) {
-    set_sig(d, ei, S_EXAM_FACE_FAIL, 0.3, 1, id, ts);
+  } else if (!f->failed && !f->judged && f->exam && f->thr > 0 && f->score > 0) {
+    exam_face_low(d, ei, f->score, f->score < f->thr + 0.03, id, ts);
   }
   f->judged = 1;
   if (f->have_prompt) {
@@ -1754,7 +1837,7 @@ static void pf_attempt(mg_detect *d, uint32_t ai) {
 
 static void pf_flag(void *ud, uint32_t ei, mg_detect_pf_rule rule, double strength, double value,
                     const uint8_t *id, int64_t ts) {
-  static const int s[] = {S_PERSON_MISFIT, S_TIME_FLAT, S_BANK_GAP, S_BANK_ERRORS};
+  static const int s[] = {S_PERSON_MISFIT, S_TIME_FLAT, S_BANK_GAP, S_BANK_ERRORS, S_ITEM_POP_FAST};
   mg_detect *d = ud;
   if (rule == MG_DETECT_PF_END) {
     /* all rules of the judgement are in: the finding (if any) names every one of them */
@@ -1836,16 +1919,22 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
     e->last_assess = a->assess;
     e->last_assess_acc = (float)acc;
     e->last_assess_fast = n ? (float)fast / n : 0;
-    /* item time over all attempts: a person's time follows the item, a script's does not */
-    if (n > 0) {
-      e->it_sum += (float)sum;
-      e->it_sq += (float)sq;
-      e->it_n = (uint16_t)(e->it_n + n > 65535 ? 65535 : e->it_n + n);
+    /* item time within each attempt, pooled over the attempts: a person's time follows the item,
+     * a script's does not, even when its pace changes from one session to the next */
+    if (n >= 2) {
+      double ml = 0, ss = 0;
+      int nl = 0;
+      for (int i = 0; i < a->n; i++)
+        if (a->it[i].dur > 0) { ml += log(a->it[i].dur); nl++; }
+      ml /= nl;
+      for (int i = 0; i < a->n; i++)
+        if (a->it[i].dur > 0) { double dl = log(a->it[i].dur) - ml; ss += dl * dl; }
+      e->it_ss += (float)ss;
+      e->it_df = (uint16_t)(e->it_df + nl - 1 > 65535 ? 65535 : e->it_df + nl - 1);
       if (e->it_att < 65535) e->it_att++;
-      double mu = e->it_sum / e->it_n, var = e->it_sq / e->it_n - mu * mu;
-      double cv = mu > 0 ? sqrt(var > 0 ? var : 0) / mu : 1;
-      if (e->it_n >= 20 && e->it_att >= 4 && cv < 0.15)
-        set_sig(d, ei, S_ITEM_CONSTANT_ALL, 0.8, cv, a->last_id, a->last_ts);
+      double sd = sqrt(e->it_ss / e->it_df);
+      if (e->it_df + e->it_att >= 20 && e->it_att >= 3 && sd < 0.10) /* 20 items, 3 attempts */
+        set_sig(d, ei, S_ITEM_CONSTANT_ALL, 0.8, sd, a->last_id, a->last_ts);
       e = E(d, ei);
     }
     /* exam pace against the student's own coursework pace, both relative to the population */

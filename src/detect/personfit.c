@@ -1,6 +1,6 @@
 /* 刷考 from answer patterns and times that no ability explains: see personfit_int.h and
  * docs/detection.md (rules person_misfit, time_ignores_item, bank_answer_gap,
- * bank_errors_reproduced). */
+ * bank_errors_reproduced, and fast-and-flat: time_ignores_item with faster_than_population). */
 #include "detect/personfit_int.h"
 
 #include <math.h>
@@ -32,6 +32,14 @@
 #define PF_Z_EACH (-2.0)
 #define PF_Z_SUM (-6.0)
 #define PF_Z_SUM_PARTIAL (-8.0)
+
+/* fast and flat: the whole course answered in at most half the usual time on the same items
+ * (geometric mean; ln 0.5), at least 70 % right, with time that does not follow the item (time z
+ * at most −1.5; −2 in the partial sweeps, while usual times still move) */
+#define PF_FAST_Z (-1.5)
+#define PF_FAST_Z_PARTIAL (-2.0)
+#define PF_FAST_PACE (-0.6931)
+#define PF_FAST_ACC 0.7
 
 #define PF_NAME 40 /* tail of an item's IRI kept for the evidence text */
 
@@ -69,6 +77,9 @@ typedef struct pf_enrol {
   float blam;      /* honest expectation of bank errors reproduced */
   uint8_t bk;      /* bank errors reproduced */
   uint8_t bflag;   /* bank rules already reported */
+  uint8_t fflag;   /* fast-and-flat rule already reported */
+  float pace;      /* mean ln(time / the population's usual time) over its timed items, NAN if too few */
+  float acc;       /* share of its graded answers right */
   char *detail_zh, *detail_en; /* which items misfit, once flagged */
   char *bdetail_zh, *bdetail_en; /* the bank evidence, once flagged */
   uint16_t slot_seq[PF_ATT];
@@ -195,6 +206,7 @@ static pf_enrol *enrol_rec(mg_detect_pf *p, uint32_t ei) {
     if (!p->en[ei]) return NULL;
     p->en[ei]->tz_fisher = NAN;
     p->en[ei]->lz = NAN;
+    p->en[ei]->pace = NAN;
     p->en[ei]->worst = -1;
     p->bytes_ans += sizeof(pf_enrol);
   }
@@ -600,6 +612,21 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
         e->blam = (float)lam;
       }
     }
+    e->pace = NAN;
+    {
+      double lr = 0;
+      int nt = 0, ok = 0;
+      for (int k = 0; k < e->n; k++) {
+        const pf_ans *a = &e->a[k];
+        const pf_item *it = &p->items[a->item];
+        ok += a->ok;
+        if (a->dur <= 0 || it->nt < PF_ITEM_MIN) continue;
+        lr += log(a->dur) - it->slt / it->nt;
+        nt++;
+      }
+      if (nt >= PF_MIN_TIMED) e->pace = (float)(lr / nt);
+      e->acc = e->n ? (float)ok / e->n : 0;
+    }
     e->lz = NAN;
     if (person_fit(p, e, &lz, &th, &worst, &hg, &items)) {
       e->lz = (float)lz;
@@ -689,9 +716,22 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
         flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
       }
     }
+    double zt = (!isnan(e->tz_fisher) && !isnan(tc)) ? (e->tz_fisher - tc) * sqrt(e->tz_n - 3.0) / ts_ : NAN;
+    /* a lookup per item: everything answered far faster than other students took on the same
+     * items, mostly right, with time that does not follow the item. Fast strong students are
+     * fast where items are easy and slower where they are hard; a search or OCR tool is not. */
+    if (!e->fflag && !isnan(zt) && !isnan(e->pace) && zt <= (all ? PF_FAST_Z : PF_FAST_Z_PARTIAL) &&
+        e->pace <= PF_FAST_PACE && e->acc >= PF_FAST_ACC) {
+      int worst = e->att_seq % PF_ATT;
+      const uint8_t *id = e->slot_seq[worst] ? e->att_id[worst] : NULL;
+      int64_t ts = e->slot_seq[worst] ? e->att_ts[worst] : 0;
+      e->fflag = 1;
+      flag(ud, ei, MG_DETECT_PF_TIME_FLAT, 0.5, zt, id, ts);
+      flag(ud, ei, MG_DETECT_PF_FAST, 0.5, exp(e->pace), id, ts);
+      flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
+    }
     if (isnan(e->lz) || isnan(lc)) continue;
     double zl = (e->lz - lc) / ls;
-    double zt = (!isnan(e->tz_fisher) && !isnan(tc)) ? (e->tz_fisher - tc) * sqrt(e->tz_n - 3.0) / ts_ : NAN;
     /* a pattern that did not raise the score on the harder half of its items is not the rule's
      * business (a weak student guessing fits no model either) */
     if (e->hard_gain < 0) continue;

@@ -16,7 +16,10 @@
  *    (Poisson tail), combined with the time rule by Fisher's method (docs/detection.md);
  *  - time that ignores the item: the correlation, over the enrolment's items, of its time on each
  *    item with the population's usual time on that item, compared with the same correlation of
- *    everyone else (robust z on Fisher's z scale, per item count).
+ *    everyone else (robust z on Fisher's z scale, per item count);
+ *  - fast and flat (a lookup per item: search, OCR): the whole course answered in at most half
+ *    the population's usual time on the same items, mostly right, with time that ignores the
+ *    item (reported as time_ignores_item with MG_DETECT_PF_FAST).
  *
  * The engine (engine.c) owns one mg_detect_pf, hands it each finished graded attempt and asks it to
  * judge at its population sweeps; results come back through a callback. Memory: one small record
@@ -44,6 +47,7 @@ typedef enum mg_detect_pf_rule {
   MG_DETECT_PF_TIME_FLAT,
   MG_DETECT_PF_BANK_GAP,    /* value: robust z of the known-bank accuracy gap */
   MG_DETECT_PF_BANK_ERRORS, /* value: one-sided p of the bank errors reproduced */
+  MG_DETECT_PF_FAST,        /* value: the enrolment's time / the population's usual time (geometric mean) */
   MG_DETECT_PF_END          /* after the rules of one judgement of one enrolment (strength 0) */
 } mg_detect_pf_rule;
 

@@ -1,8 +1,10 @@
 /* 刷考 and 替考 rules of detection round 4 on hand-made sequences: a script's time that does not
  * follow the item over several sittings, a guess-through then a perfect retake (twice), a
  * cross-account harvest on short quizzes (the same pair twice), an exam answered far faster than
- * the student's own coursework, and a stand-in who fails the face check then scrapes through; each
- * with the honest look-alike closest to it, which stays clean. */
+ * the student's own coursework, a stand-in who fails the face check then scrapes through, a script
+ * whose pace changes between sittings (round 7) and a stand-in on a new device whose face passes
+ * below the student's own scores (round 7); each with the honest look-alike closest to it, which
+ * stays clean. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -342,6 +344,107 @@ static void stand_in_narrow_passes(void **state) {
   seq_free(&q);
 }
 
+/* A script whose pace changes from one sitting to the next (7, 11, 16 s per item: over all items
+ * the time varies by a third, so only within each sitting is it constant): found by
+ * constant_time_across_attempts. A habitual student whose pace also changes between sittings,
+ * but whose time within a sitting follows the item, stays clean. */
+static void script_pace_changes_between_sittings(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who bot, habit;
+  who_init(&bot, 120, "dev-sp1", "10.31.0.1", NULL);
+  who_init(&habit, 121, "dev-sp2", "10.31.0.2", NULL);
+  const double pace[3] = {7.0, 11.0, 16.0};
+  for (int k = 0; k < 3; k++) {
+    char qid[16], ab[16], ah[16];
+    snprintf(qid, sizeof qid, "sp%d", k);
+    snprintf(ab, sizeof ab, "spb-%d", k);
+    snprintf(ah, sizeof ah, "sph-%d", k);
+    double db[8], dh[8];
+    for (int i = 0; i < 8; i++) {
+      db[i] = pace[k] * (1.0 + 0.02 * ((i + k) % 3 - 1));
+      dh[i] = pace[k] * (0.6 + 0.2 * ((i * 3 + k) % 5)); /* 0.6–1.4 × the sitting's pace */
+    }
+    int64_t t0 = T0 + k * 86400000LL;
+    quiz(&q, &bot, ab, qid, 8, 2, t0, db, 60);
+    quiz(&q, &habit, ah, qid, 8, 2, t0 + 3600000, dh, 60);
+  }
+  mg_detect_flush(d);
+  const mg_detect_finding *f = must_find(&g, bot.student, MG_DETECT_EXAM_BRUSHING);
+  assert_non_null(strstr(f->rules, "constant_time_across_attempts"));
+  assert_null(find(&g, habit.student, MG_DETECT_EXAM_BRUSHING));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
+/* Passed study face checks of 30 classmates set how much one person's score varies (about 0.02).
+ * A stand-in sits the exam on a device, network and browser the student never used, and passes
+ * every face check, but well below the student's own study-time scores (0.835–0.845 against
+ * 0.90–0.93, none within 0.03 of the threshold): found by exam_identity_novel with exam_face_low.
+ * Clean: the student's classmate on a new laptop whose exam scores are as usual, and one on her
+ * own laptop who scores as low (a tired face: low scores alone are never a finding). */
+static void stand_in_new_device_low_face(void **state) {
+  (void)state;
+  got g;
+  mg_detect *d = engine(&g);
+  seq q = {.d = d};
+  who cls[30], me, impostor, newlap, tired;
+  char dev[32], ip[32], chk[32];
+  for (int c = 0; c < 30; c++) {
+    snprintf(dev, sizeof dev, "dev-fc%d", c);
+    snprintf(ip, sizeof ip, "10.32.1.%d", c + 1);
+    who_init(&cls[c], 300 + c, dev, ip, NULL);
+    for (int k = 0; k < 5; k++) {
+      snprintf(chk, sizeof chk, "cl-%d-%d", c, k);
+      face(&q, &cls[c], chk, T0 + (c * 5 + k) * 600000LL, 0.88 + 0.01 * ((c + 2 * k) % 5), "study-random");
+    }
+  }
+  who_init(&me, 130, "dev-me", "10.32.0.1", NULL);
+  who_init(&newlap, 131, "dev-nl", "10.32.0.2", NULL);
+  who_init(&tired, 132, "dev-td", "10.32.0.3", NULL);
+  const double own[4] = {0.91, 0.93, 0.90, 0.92};
+  who *three[3] = {&me, &newlap, &tired};
+  for (int w = 0; w < 3; w++) {
+    study_history(&q, three[w], T0, 3);
+    for (int k = 0; k < 4; k++) {
+      snprintf(chk, sizeof chk, "own-%d-%d", w, k);
+      face(&q, three[w], chk, T0 + 2LL * 86400000 + k * 3600000LL, own[k], "study-random");
+    }
+  }
+  int64_t ex = T0 + 90LL * 86400000;
+  impostor = me;
+  snprintf(impostor.device, sizeof impostor.device, "dev-elsewhere");
+  snprintf(impostor.ip, sizeof impostor.ip, "172.21.7.7");
+  snprintf(impostor.ua, sizeof impostor.ua, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15");
+  exam_start(&q, &impostor, "final", ex);
+  face(&q, &impostor, "x1", ex + 1000, 0.835, "exam-start");
+  face(&q, &impostor, "x2", ex + 1800000, 0.845, "exam-random");
+  face(&q, &impostor, "x3", ex + 3600000, 0.84, "exam-end");
+  who nl2 = newlap;
+  snprintf(nl2.device, sizeof nl2.device, "dev-nl-new");
+  snprintf(nl2.ip, sizeof nl2.ip, "172.21.8.8");
+  snprintf(nl2.ua, sizeof nl2.ua, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15");
+  exam_start(&q, &nl2, "final", ex);
+  face(&q, &nl2, "n1", ex + 1000, 0.91, "exam-start");
+  face(&q, &nl2, "n2", ex + 1800000, 0.92, "exam-random");
+  face(&q, &nl2, "n3", ex + 3600000, 0.90, "exam-end");
+  exam_start(&q, &tired, "final", ex);
+  face(&q, &tired, "t1", ex + 1000, 0.835, "exam-start");
+  face(&q, &tired, "t2", ex + 1800000, 0.845, "exam-random");
+  face(&q, &tired, "t3", ex + 3600000, 0.84, "exam-end");
+  mg_detect_flush(d);
+  const mg_detect_finding *f = must_find(&g, me.student, MG_DETECT_PROXY_EXAM);
+  assert_non_null(strstr(f->rules, "exam_identity_novel"));
+  assert_non_null(strstr(f->rules, "exam_face_low"));
+  assert_non_null(strstr(f->thresholds, "\"exam_face_low\""));
+  assert_null(find(&g, newlap.student, MG_DETECT_PROXY_EXAM));
+  assert_null(find(&g, tired.student, MG_DETECT_PROXY_EXAM));
+  mg_detect_free(d);
+  seq_free(&q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(script_time_across_attempts),
@@ -350,6 +453,8 @@ int main(void) {
       cmocka_unit_test(exam_pace_unlike_coursework),
       cmocka_unit_test(fast_identical_attempts),
       cmocka_unit_test(stand_in_narrow_passes),
+      cmocka_unit_test(script_pace_changes_between_sittings),
+      cmocka_unit_test(stand_in_new_device_low_face),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

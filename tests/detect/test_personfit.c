@@ -7,6 +7,9 @@
  *    the rest; about the same lookup time on every item) is found with person_misfit and
  *    time_ignores_item;
  *  - a search user (right on almost every item, the errors on easy items, flat time) is found;
+ *  - an OCR/search tool (mostly right, errors at random, one quick lookup per item: a third of the
+ *    usual time, whatever the item) is found by faster_than_population with time_ignores_item,
+ *    while a very fast strong student (a third of the usual time, but following the item) is not;
  * and the closest honest look-alikes stay clean: fast strong students (time still follows the
  * item), a study group whose members share answers on half the items (misfit, honest time), a
  * weak student who guesses fast (flat time, but no better than everyone on the hard items), and
@@ -49,7 +52,7 @@ static void submit(seq *q, const who *w, const char *att, const char *assess, in
 }
 
 typedef enum style {
-  HONEST, STRONG_FAST, STUDY_GROUP, GUESSER, CRAMMER, BANK, SEARCH
+  HONEST, STRONG_FAST, STUDY_GROUP, GUESSER, CRAMMER, BANK, SEARCH, OCR, VERY_FAST
 } style;
 
 static double difficulty(int quiz, int i) {
@@ -92,6 +95,12 @@ static void student(seq *q, int n, style sty, double ability, uint64_t *rs) {
           resp = ok ? "a" : "b";
           dur = 6 + 19 * rnd(rs);
           break;
+        case OCR: /* a screenshot-and-search tool: mostly right, errors at random, one quick lookup per item */
+          ok = rnd(rs) < 0.88;
+          resp = ok ? "a" : "b";
+          dur = 5 + 5 * rnd(rs);
+          break;
+        case VERY_FAST: dur *= 0.3; break; /* a third of everyone's time, still following the item */
         case SEARCH: /* right nearly always; its few errors fall anywhere */
           ok = (k * 11) % 9 != 4;
           resp = ok ? "a" : "b";
@@ -130,6 +139,8 @@ static void bank_and_search_found_lookalikes_clean(void **state) {
   for (int n = 5; n < 9; n++) who_is[n] = STUDY_GROUP, ab[n] = 0.3;
   who_is[9] = GUESSER, ab[9] = -1;
   who_is[10] = CRAMMER, ab[10] = -0.8;
+  who_is[11] = OCR, ab[11] = -0.5;
+  who_is[12] = VERY_FAST, ab[12] = 1.8;
   /* interleave: the population answers around the judged students */
   for (int n = NSTUD - 1; n >= 0; n--) student(&q, n, who_is[n], ab[n], &rs);
   assert_int_equal(mg_detect_flush(d), MG_OK);
@@ -155,11 +166,20 @@ static void bank_and_search_found_lookalikes_clean(void **state) {
   }
   for (int n = 3; n <= 10; n++) {
     person(s, sizeof s, n);
-    if (find(&g, s, MG_DETECT_EXAM_BRUSHING)) fail_msg("look-alike %d (style %d) flagged", n, (int)who_is[n]);
+    const mg_detect_finding *fl = find(&g, s, MG_DETECT_EXAM_BRUSHING);
+    if (fl) fail_msg("look-alike %d (style %d) flagged: %s", n, (int)who_is[n], fl->rules);
   }
+  /* fast and flat: everything in a third of the usual time, mostly right, time unlike the item */
+  person(s, sizeof s, 11);
+  const mg_detect_finding *fo = find(&g, s, MG_DETECT_EXAM_BRUSHING);
+  if (!fo) fail_msg("OCR/search user not found");
+  assert_non_null(strstr(fo->rules, "faster_than_population"));
+  assert_non_null(strstr(fo->rules, "time_ignores_item"));
+  person(s, sizeof s, 12);
+  if (find(&g, s, MG_DETECT_EXAM_BRUSHING)) fail_msg("very fast strong student (time follows the item) flagged");
   /* and the honest population */
   int honest_flagged = 0;
-  for (int n = 11; n < NSTUD; n++) {
+  for (int n = 13; n < NSTUD; n++) {
     person(s, sizeof s, n);
     honest_flagged += find(&g, s, MG_DETECT_EXAM_BRUSHING) != NULL;
   }
