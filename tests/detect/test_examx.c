@@ -379,6 +379,18 @@ static void script_pace_changes_between_sittings(void **state) {
   seq_free(&q);
 }
 
+/* The final exam with face checks at its start, middle and end scoring a, b, c. */
+static void sit_with_faces(seq *q, const who *w, const char *tag, int64_t ex, double a, double b, double c) {
+  const double sc[3] = {a, b, c};
+  static const char *const purpose[3] = {"exam-start", "exam-random", "exam-end"};
+  char chk[32];
+  exam_start(q, w, "final", ex);
+  for (int i = 0; i < 3; i++) {
+    snprintf(chk, sizeof chk, "%s%d", tag, i + 1);
+    face(q, w, chk, ex + 1000 + i * 1800000LL, sc[i], purpose[i]);
+  }
+}
+
 /* Passed study face checks of 30 classmates set how much one person's score varies (about 0.02).
  * A stand-in sits the exam on a device, network and browser the student never used, and passes
  * every face check, but well below the student's own study-time scores (0.835–0.845 against
@@ -418,22 +430,13 @@ static void stand_in_new_device_low_face(void **state) {
   snprintf(impostor.device, sizeof impostor.device, "dev-elsewhere");
   snprintf(impostor.ip, sizeof impostor.ip, "172.21.7.7");
   snprintf(impostor.ua, sizeof impostor.ua, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15");
-  exam_start(&q, &impostor, "final", ex);
-  face(&q, &impostor, "x1", ex + 1000, 0.835, "exam-start");
-  face(&q, &impostor, "x2", ex + 1800000, 0.845, "exam-random");
-  face(&q, &impostor, "x3", ex + 3600000, 0.84, "exam-end");
+  sit_with_faces(&q, &impostor, "x", ex, 0.835, 0.845, 0.84);
   who nl2 = newlap;
   snprintf(nl2.device, sizeof nl2.device, "dev-nl-new");
   snprintf(nl2.ip, sizeof nl2.ip, "172.21.8.8");
   snprintf(nl2.ua, sizeof nl2.ua, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15");
-  exam_start(&q, &nl2, "final", ex);
-  face(&q, &nl2, "n1", ex + 1000, 0.91, "exam-start");
-  face(&q, &nl2, "n2", ex + 1800000, 0.92, "exam-random");
-  face(&q, &nl2, "n3", ex + 3600000, 0.90, "exam-end");
-  exam_start(&q, &tired, "final", ex);
-  face(&q, &tired, "t1", ex + 1000, 0.835, "exam-start");
-  face(&q, &tired, "t2", ex + 1800000, 0.845, "exam-random");
-  face(&q, &tired, "t3", ex + 3600000, 0.84, "exam-end");
+  sit_with_faces(&q, &nl2, "n", ex, 0.91, 0.92, 0.90);
+  sit_with_faces(&q, &tired, "t", ex, 0.835, 0.845, 0.84);
   mg_detect_flush(d);
   const mg_detect_finding *f = must_find(&g, me.student, MG_DETECT_PROXY_EXAM);
   assert_non_null(strstr(f->rules, "exam_identity_novel"));
