@@ -81,6 +81,7 @@ enum sig {
   S_PERSON_MISFIT, S_TIME_FLAT, /* personfit.c */
   S_BANK_GAP, S_BANK_ERRORS,    /* personfit.c, with the known answer bank */
   S_ITEM_CONSTANT_ALL, S_PACE_SHIFT, S_FAST_TWINS,
+  S_FAST_FLAT,                  /* personfit.c */
   /* 替考 */
   S_EXAM_NOVEL, S_EXAM_FACE_FAIL, S_EXAM_FACE_SLOW, S_CAPTURE_REUSE, S_CAMERA_MISSING,
   S_CAMERA_SHARED, S_EXAM_FARM,
@@ -218,6 +219,10 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_FAST_TWINS] = {"fast_identical_attempts", EB, 0.5, "pace (time / population's)", "other accounts' attempts at the same assessment within 30 min",
                       "与另一账号在半小时内提交了逐题几乎相同的答案，且两人用时都不到其他学生的一半",
                       "answers nearly identical item by item to another account's, submitted within half an hour, both in under half the time other students took; value = minutes apart"},
+    [S_FAST_FLAT] = {"course_fast_flat", EB, 0.5, "time / usual time over the course",
+                     "all students' times on the same items (>= 20 answers each) and every student's time/item correlation",
+                     "整门课的作答用时（几何平均）不到其他学生同题用时的一半，正确率不低于 70%，且每题用时与题目难易无关（稳健 z 不高于 -1.5；像每题查一次答案：搜题或拍照识题）",
+                     "over the whole course, items answered in at most half the time other students took on the same items (geometric mean), at least 70 % right, with time that does not follow the item (robust z at most -1.5; one lookup per item: search or OCR)"},
     [S_EXAM_NOVEL] = {"exam_identity_novel", PE, 0.3, "novelty", "the student's own study devices, networks and clients",
                       "考试所用设备/网络/客户端在该学生的学习记录中从未出现",
                       "the exam ran on a device, network or client never seen in the student's studying"},
@@ -234,7 +239,7 @@ static const sigdef k_sig[S_COUNT_] = {
     [S_EXAM_FACE_UNLIKE] = {"exam_face_narrow_after_fail", PE, 2, "narrow passes", "the exam's own face checks and their threshold",
                              "考试人脸核验先比对不符，之后每次都仅以极小差距（阈值 +0.05 以内）通过",
                              "an exam face check failed as a mismatch, then every later check passed only just (within 0.05 of the threshold); value = narrow passes"},
-    [S_EXAM_FACE_LOW] = {"exam_face_low", PE, 3, "z (combined over the exam's checks)",
+    [S_EXAM_FACE_LOW] = {"exam_face_low", PE, 3.5, "z (combined over the exam's checks)",
                                "the student's own passed study face checks (every student's exam-versus-study difference); without three of them, every student's passed exam checks",
                                "考试人脸核验虽通过，但相似度明显低于本人平时学习中的核验（无平时记录时：明显低于全体考生的考试核验）",
                                "exam face checks passed, but scored well below the student's own study-time checks (without three of those: well below every student's exam checks); value = combined z"},
@@ -550,6 +555,14 @@ static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
   if (t == MG_DETECT_EXAM_BRUSHING && (r->strength[S_BANK_GAP] > 0 || r->strength[S_BANK_ERRORS] > 0) && d->pf) {
     /* accuracies on known-bank and other items, bank errors reproduced (personfit.c) */
     const char *xz = mg_detect_pf_bank_detail(d->pf, ei, 1), *xe = mg_detect_pf_bank_detail(d->pf, ei, 0);
+    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
+    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
+    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
+    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
+  }
+  if (t == MG_DETECT_EXAM_BRUSHING && r->strength[S_FAST_FLAT] > 0 && d->pf) {
+    /* the course-wide pace, accuracy and time z (personfit.c) */
+    const char *xz = mg_detect_pf_fast_detail(d->pf, ei, 1), *xe = mg_detect_pf_fast_detail(d->pf, ei, 0);
     int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
     if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
     w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
@@ -1837,7 +1850,7 @@ static void pf_attempt(mg_detect *d, uint32_t ai) {
 
 static void pf_flag(void *ud, uint32_t ei, mg_detect_pf_rule rule, double strength, double value,
                     const uint8_t *id, int64_t ts) {
-  static const int s[] = {S_PERSON_MISFIT, S_TIME_FLAT, S_BANK_GAP, S_BANK_ERRORS, S_ITEM_POP_FAST};
+  static const int s[] = {S_PERSON_MISFIT, S_TIME_FLAT, S_BANK_GAP, S_BANK_ERRORS, S_FAST_FLAT};
   mg_detect *d = ud;
   if (rule == MG_DETECT_PF_END) {
     /* all rules of the judgement are in: the finding (if any) names every one of them */

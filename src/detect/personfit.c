@@ -1,6 +1,6 @@
 /* 刷考 from answer patterns and times that no ability explains: see personfit_int.h and
  * docs/detection.md (rules person_misfit, time_ignores_item, bank_answer_gap,
- * bank_errors_reproduced, and fast-and-flat: time_ignores_item with faster_than_population). */
+ * bank_errors_reproduced, course_fast_flat). */
 #include "detect/personfit_int.h"
 
 #include <math.h>
@@ -80,8 +80,10 @@ typedef struct pf_enrol {
   uint8_t fflag;   /* fast-and-flat rule already reported */
   float pace;      /* mean ln(time / the population's usual time) over its timed items, NAN if too few */
   float acc;       /* share of its graded answers right */
+  uint16_t pace_n; /* timed items in pace */
   char *detail_zh, *detail_en; /* which items misfit, once flagged */
   char *bdetail_zh, *bdetail_en; /* the bank evidence, once flagged */
+  char *fdetail_zh, *fdetail_en; /* the fast-and-flat evidence, once flagged */
   uint16_t slot_seq[PF_ATT];
   uint8_t att_id[PF_ATT][16];
   int64_t att_ts[PF_ATT];
@@ -112,6 +114,8 @@ void mg_detect_pf_free(mg_detect_pf *p) {
       free(p->en[i]->detail_en);
       free(p->en[i]->bdetail_zh);
       free(p->en[i]->bdetail_en);
+      free(p->en[i]->fdetail_zh);
+      free(p->en[i]->fdetail_en);
       free(p->en[i]->a);
       free(p->en[i]);
     }
@@ -174,6 +178,11 @@ const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh) {
 const char *mg_detect_pf_bank_detail(const mg_detect_pf *p, uint32_t ei, int zh) {
   if (!p || ei >= p->nen || !p->en[ei]) return NULL;
   return zh ? p->en[ei]->bdetail_zh : p->en[ei]->bdetail_en;
+}
+
+const char *mg_detect_pf_fast_detail(const mg_detect_pf *p, uint32_t ei, int zh) {
+  if (!p || ei >= p->nen || !p->en[ei]) return NULL;
+  return zh ? p->en[ei]->fdetail_zh : p->en[ei]->fdetail_en;
 }
 
 int mg_detect_pf_bank(mg_detect_pf *p, uint64_t item, uint32_t resp) {
@@ -585,6 +594,33 @@ static int build_bank_detail(const mg_detect_pf *p, pf_enrol *e, double zr, doub
   return MG_OK;
 }
 
+/* The fast-and-flat evidence a person can check: items, pace against everyone's, accuracy, and
+ * how little the time follows the item. */
+static int build_fast_detail(pf_enrol *e, double zt) {
+  char zh[512], en[512];
+  int w1 = snprintf(zh, sizeof zh,
+                    "。整门课 %u 道计时题的用时为其他学生同题常规用时的 %.0f%%（几何平均），正确率 %.0f%%；"
+                    "每题用时与该题通常所需时间的相关 z %.1f（其他学生的用时随题目难易变化）",
+                    (unsigned)e->pace_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
+  int w2 = snprintf(en, sizeof en,
+                    ". Over the course, %u timed items took %.0f%% of the time other students took on the same "
+                    "items (geometric mean), %.0f%% right; time against each item's usual time z %.1f (other "
+                    "students' times follow the items)",
+                    (unsigned)e->pace_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
+  if (w1 < 0 || w2 < 0) return MG_OK;
+  free(e->fdetail_zh);
+  free(e->fdetail_en);
+  e->fdetail_zh = strdup(zh);
+  e->fdetail_en = strdup(en);
+  if (!e->fdetail_zh || !e->fdetail_en) {
+    free(e->fdetail_zh);
+    free(e->fdetail_en);
+    e->fdetail_zh = e->fdetail_en = NULL;
+    return MG_ENOMEM;
+  }
+  return MG_OK;
+}
+
 int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud) {
   if (!p) return MG_OK;
   /* 1. refresh what changed */
@@ -625,6 +661,7 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
         nt++;
       }
       if (nt >= PF_MIN_TIMED) e->pace = (float)(lr / nt);
+      e->pace_n = (uint16_t)nt;
       e->acc = e->n ? (float)ok / e->n : 0;
     }
     e->lz = NAN;
@@ -725,9 +762,9 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
       int worst = e->att_seq % PF_ATT;
       const uint8_t *id = e->slot_seq[worst] ? e->att_id[worst] : NULL;
       int64_t ts = e->slot_seq[worst] ? e->att_ts[worst] : 0;
+      if (build_fast_detail(e, zt)) return MG_ENOMEM;
       e->fflag = 1;
-      flag(ud, ei, MG_DETECT_PF_TIME_FLAT, 0.5, zt, id, ts);
-      flag(ud, ei, MG_DETECT_PF_FAST, 0.5, exp(e->pace), id, ts);
+      flag(ud, ei, MG_DETECT_PF_FAST, 1.0, exp(e->pace), id, ts);
       flag(ud, ei, MG_DETECT_PF_END, 0, 0, NULL, 0);
     }
     if (isnan(e->lz) || isnan(lc)) continue;

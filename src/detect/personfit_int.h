@@ -19,7 +19,7 @@
  *    everyone else (robust z on Fisher's z scale, per item count);
  *  - fast and flat (a lookup per item: search, OCR): the whole course answered in at most half
  *    the population's usual time on the same items, mostly right, with time that ignores the
- *    item (reported as time_ignores_item with MG_DETECT_PF_FAST).
+ *    item (rule course_fast_flat, MG_DETECT_PF_FAST).
  *
  * The engine (engine.c) owns one mg_detect_pf, hands it each finished graded attempt and asks it to
  * judge at its population sweeps; results come back through a callback. Memory: one small record
@@ -47,7 +47,7 @@ typedef enum mg_detect_pf_rule {
   MG_DETECT_PF_TIME_FLAT,
   MG_DETECT_PF_BANK_GAP,    /* value: robust z of the known-bank accuracy gap */
   MG_DETECT_PF_BANK_ERRORS, /* value: one-sided p of the bank errors reproduced */
-  MG_DETECT_PF_FAST,        /* value: the enrolment's time / the population's usual time (geometric mean) */
+  MG_DETECT_PF_FAST,        /* fast and flat; value: the enrolment's time / the population's usual time (geometric mean) */
   MG_DETECT_PF_END          /* after the rules of one judgement of one enrolment (strength 0) */
 } mg_detect_pf_rule;
 
@@ -85,6 +85,9 @@ const char *mg_detect_pf_detail(const mg_detect_pf *p, uint32_t ei, int zh);
 
 /* The same for the bank rules (bank_answer_gap, bank_errors_reproduced). */
 const char *mg_detect_pf_bank_detail(const mg_detect_pf *p, uint32_t ei, int zh);
+/* The fast-and-flat evidence (items, pace against everyone's, accuracy, time z); NULL if none.
+ * Owned by p. */
+const char *mg_detect_pf_fast_detail(const mg_detect_pf *p, uint32_t ei, int zh);
 
 /* Judges the enrolments whose answers changed since the last call (all of them when all != 0)
  * against the population as it stands. MG_OK or MG_ENOMEM. */

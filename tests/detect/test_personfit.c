@@ -8,7 +8,7 @@
  *    time_ignores_item;
  *  - a search user (right on almost every item, the errors on easy items, flat time) is found;
  *  - an OCR/search tool (mostly right, errors at random, one quick lookup per item: a third of the
- *    usual time, whatever the item) is found by faster_than_population with time_ignores_item,
+ *    usual time, whatever the item) is found by course_fast_flat,
  *    while a very fast strong student (a third of the usual time, but following the item) is not;
  * and the closest honest look-alikes stay clean: fast strong students (time still follows the
  * item), a study group whose members share answers on half the items (misfit, honest time), a
@@ -173,8 +173,11 @@ static void bank_and_search_found_lookalikes_clean(void **state) {
   person(s, sizeof s, 11);
   const mg_detect_finding *fo = find(&g, s, MG_DETECT_EXAM_BRUSHING);
   if (!fo) fail_msg("OCR/search user not found");
-  assert_non_null(strstr(fo->rules, "faster_than_population"));
-  assert_non_null(strstr(fo->rules, "time_ignores_item"));
+  assert_non_null(strstr(fo->rules, "course_fast_flat"));
+  assert_non_null(strstr(fo->thresholds, "\"course_fast_flat\""));
+  /* the evidence gives the course-wide pace, the accuracy and the time z */
+  assert_non_null(strstr(fo->explain_zh, "道计时题的用时为其他学生同题常规用时的"));
+  assert_non_null(strstr(fo->explain_en, "time against each item's usual time z"));
   person(s, sizeof s, 12);
   if (find(&g, s, MG_DETECT_EXAM_BRUSHING)) fail_msg("very fast strong student (time follows the item) flagged");
   /* and the honest population */
