@@ -508,6 +508,14 @@ static void add_evidence(mg_detect_finding *f, const uint8_t id[16]) {
   if (f->n_evidence < MG_DETECT_MAX_EVIDENCE) memcpy(f->evidence[f->n_evidence++], id, 16);
 }
 
+/* Appends a detail text (either may be NULL) to the finding's explanations at *zl / *el. */
+static void explain_add(mg_detect_finding *f, size_t *zl, size_t *el, const char *xz, const char *xe) {
+  int w = xz ? snprintf(f->explain_zh + *zl, sizeof f->explain_zh - *zl, "%s", xz) : 0;
+  if (w > 0 && (size_t)w < sizeof f->explain_zh - *zl) *zl += (size_t)w;
+  w = xe ? snprintf(f->explain_en + *el, sizeof f->explain_en - *el, "%s", xe) : 0;
+  if (w > 0 && (size_t)w < sizeof f->explain_en - *el) *el += (size_t)w;
+}
+
 static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
   enrol *e = E(d, ei);
   sigrec *r = pool_at(&d->sigs, e->sig);
@@ -552,29 +560,16 @@ static void emit(mg_detect *d, uint32_t ei, mg_detect_type t, int decisive) {
                  el ? "; " : "", k_sig[i].en, r->value[i], k_sig[i].threshold, k_sig[i].unit);
     if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
   }
-  if (t == MG_DETECT_EXAM_BRUSHING && (r->strength[S_BANK_GAP] > 0 || r->strength[S_BANK_ERRORS] > 0) && d->pf) {
-    /* accuracies on known-bank and other items, bank errors reproduced (personfit.c) */
-    const char *xz = mg_detect_pf_bank_detail(d->pf, ei, 1), *xe = mg_detect_pf_bank_detail(d->pf, ei, 0);
-    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
-    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
-    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
-    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
-  }
-  if (t == MG_DETECT_EXAM_BRUSHING && r->strength[S_FAST_FLAT] > 0 && d->pf) {
-    /* the course-wide pace, accuracy and time z (personfit.c) */
-    const char *xz = mg_detect_pf_fast_detail(d->pf, ei, 1), *xe = mg_detect_pf_fast_detail(d->pf, ei, 0);
-    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
-    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
-    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
-    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
-  }
-  if (t == MG_DETECT_EXAM_BRUSHING && r->strength[S_PERSON_MISFIT] > 0 && d->pf) {
-    /* the items that make the pattern improbable (personfit.c) */
-    const char *xz = mg_detect_pf_detail(d->pf, ei, 1), *xe = mg_detect_pf_detail(d->pf, ei, 0);
-    int w = xz ? snprintf(f->explain_zh + zl, sizeof f->explain_zh - zl, "%s", xz) : 0;
-    if (w > 0 && (size_t)w < sizeof f->explain_zh - zl) zl += (size_t)w;
-    w = xe ? snprintf(f->explain_en + el, sizeof f->explain_en - el, "%s", xe) : 0;
-    if (w > 0 && (size_t)w < sizeof f->explain_en - el) el += (size_t)w;
+  if (t == MG_DETECT_EXAM_BRUSHING && d->pf) {
+    /* what personfit.c measured for its rules: accuracies on known-bank and other items and the
+     * bank errors reproduced; the course-wide pace, accuracy and time z; the items that make the
+     * pattern improbable */
+    if (r->strength[S_BANK_GAP] > 0 || r->strength[S_BANK_ERRORS] > 0)
+      explain_add(f, &zl, &el, mg_detect_pf_bank_detail(d->pf, ei, 1), mg_detect_pf_bank_detail(d->pf, ei, 0));
+    if (r->strength[S_FAST_FLAT] > 0)
+      explain_add(f, &zl, &el, mg_detect_pf_fast_detail(d->pf, ei, 1), mg_detect_pf_fast_detail(d->pf, ei, 0));
+    if (r->strength[S_PERSON_MISFIT] > 0)
+      explain_add(f, &zl, &el, mg_detect_pf_detail(d->pf, ei, 1), mg_detect_pf_detail(d->pf, ei, 0));
   }
   mg_buf_addc(&th, '}');
   snprintf(f->thresholds, sizeof f->thresholds, "%s", th.data ? th.data : "{}");

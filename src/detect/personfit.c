@@ -497,6 +497,19 @@ static void centre_spread(double *v, size_t n, double *centre, double *spread) {
   *spread = 1.4826 * median(v, n);
 }
 
+/* Replaces the texts *zh and *en with copies of z and e; on allocation failure both are NULL. */
+static int set_detail(char **zh, char **en, const char *z, const char *e) {
+  free(*zh);
+  free(*en);
+  *zh = strdup(z);
+  *en = strdup(e);
+  if (*zh && *en) return MG_OK;
+  free(*zh);
+  free(*en);
+  *zh = *en = NULL;
+  return MG_ENOMEM;
+}
+
 /* The evidence a person can check: the (up to) three hardest items answered right and the three
  * easiest answered wrong, with the population's p-values, and the combined tail probability. */
 static int build_detail(const mg_detect_pf *p, pf_enrol *e, double zl, double zt) {
@@ -544,21 +557,9 @@ static int build_detail(const mg_detect_pf *p, pf_enrol *e, double zl, double zt
   if (w > 0 && (size_t)w < sizeof zh - zl_) zl_ += (size_t)w;
   w = snprintf(en + el, sizeof en - el, "; z misfit %.1f, z time %.1f, one-sided probability of both for an honest pattern about %.0e", zl, zt, prob);
   if (w > 0 && (size_t)w < sizeof en - el) el += (size_t)w;
-  free(e->detail_zh);
-  free(e->detail_en);
-  e->detail_zh = malloc(zl_ + 1);
-  e->detail_en = malloc(el + 1);
-  if (!e->detail_zh || !e->detail_en) {
-    free(e->detail_zh);
-    free(e->detail_en);
-    e->detail_zh = e->detail_en = NULL;
-    return MG_ENOMEM;
-  }
-  memcpy(e->detail_zh, zh, zl_);
-  e->detail_zh[zl_] = 0;
-  memcpy(e->detail_en, en, el);
-  e->detail_en[el] = 0;
-  return MG_OK;
+  zh[zl_] = 0; /* a piece that did not fit is left out whole */
+  en[el] = 0;
+  return set_detail(&e->detail_zh, &e->detail_en, zh, en);
 }
 
 /* The bank evidence a person can check: accuracies on known-bank and other items, bank errors
@@ -581,17 +582,7 @@ static int build_bank_detail(const mg_detect_pf *p, pf_enrol *e, double zr, doub
                     "items where the bank is wrong, %.1f expected from honest errors (one-sided p %.0e)",
                     rb, nb, 100.0 * rb / nb, rn, nn, 100.0 * rn / nn, zr, exp(l1), k, lam, exp(l2));
   if (w1 < 0 || w2 < 0) return MG_OK;
-  free(e->bdetail_zh);
-  free(e->bdetail_en);
-  e->bdetail_zh = strdup(zh);
-  e->bdetail_en = strdup(en);
-  if (!e->bdetail_zh || !e->bdetail_en) {
-    free(e->bdetail_zh);
-    free(e->bdetail_en);
-    e->bdetail_zh = e->bdetail_en = NULL;
-    return MG_ENOMEM;
-  }
-  return MG_OK;
+  return set_detail(&e->bdetail_zh, &e->bdetail_en, zh, en);
 }
 
 /* The fast-and-flat evidence a person can check: items, pace against everyone's, accuracy, and
@@ -608,17 +599,7 @@ static int build_fast_detail(pf_enrol *e, double zt) {
                     "students' times follow the items)",
                     (unsigned)e->pace_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
   if (w1 < 0 || w2 < 0) return MG_OK;
-  free(e->fdetail_zh);
-  free(e->fdetail_en);
-  e->fdetail_zh = strdup(zh);
-  e->fdetail_en = strdup(en);
-  if (!e->fdetail_zh || !e->fdetail_en) {
-    free(e->fdetail_zh);
-    free(e->fdetail_en);
-    e->fdetail_zh = e->fdetail_en = NULL;
-    return MG_ENOMEM;
-  }
-  return MG_OK;
+  return set_detail(&e->fdetail_zh, &e->fdetail_en, zh, en);
 }
 
 int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *ud) {
