@@ -1874,13 +1874,16 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
   uint32_t ei = a->enrol;
   enrol *e = E(d, ei);
   int n = 0, known = 0, correct = 0, fast = 0, popn = 0;
-  double sum = 0, sq = 0, popz = 0;
+  double sum = 0, sq = 0, popz = 0, sl = 0, sl2 = 0; /* sl, sl2: Σ ln(time), Σ ln(time)² */
   for (int i = 0; i < a->n; i++) {
     aitem *it = &a->it[i];
     if (it->dur <= 0) continue;
     n++;
     sum += it->dur;
     sq += (double)it->dur * it->dur;
+    double lt = log(it->dur);
+    sl += lt;
+    sl2 += lt * lt;
     if (it->success >= 0) { known++; correct += it->success; }
     double read = it->chars ? it->chars / 20.0 + 1.0 : 2.0;
     if (read < 1.5) read = 1.5;
@@ -1888,7 +1891,7 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
     uint32_t ii = item_get(d, it->item, 0);
     if (ii) {
       item *m = pool_at(&d->items, ii);
-      if (m->n >= 20) { popz += log(it->dur) - m->sum_ln / m->n; popn++; }
+      if (m->n >= 20) { popz += lt - m->sum_ln / m->n; popn++; }
     }
   }
   double acc = known ? (double)correct / known : 0;
@@ -1930,15 +1933,9 @@ static void attempt_finish(mg_detect *d, uint32_t ai) {
     /* item time within each attempt, pooled over the attempts: a person's time follows the item,
      * a script's does not, even when its pace changes from one session to the next */
     if (n >= 2) {
-      double ml = 0, ss = 0;
-      int nl = 0;
-      for (int i = 0; i < a->n; i++)
-        if (a->it[i].dur > 0) { ml += log(a->it[i].dur); nl++; }
-      ml /= nl;
-      for (int i = 0; i < a->n; i++)
-        if (a->it[i].dur > 0) { double dl = log(a->it[i].dur) - ml; ss += dl * dl; }
-      e->it_ss += (float)ss;
-      e->it_df = (uint16_t)(e->it_df + nl - 1 > 65535 ? 65535 : e->it_df + nl - 1);
+      double ss = sl2 - sl * sl / n;
+      e->it_ss += (float)(ss > 0 ? ss : 0);
+      e->it_df = (uint16_t)(e->it_df + n - 1 > 65535 ? 65535 : e->it_df + n - 1);
       if (e->it_att < 65535) e->it_att++;
       double sd = sqrt(e->it_ss / e->it_df);
       if (e->it_df + e->it_att >= 20 && e->it_att >= 3 && sd < 0.10) /* 20 items, 3 attempts */
