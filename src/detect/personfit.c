@@ -78,9 +78,8 @@ typedef struct pf_enrol {
   uint8_t bk;      /* bank errors reproduced */
   uint8_t bflag;   /* bank rules already reported */
   uint8_t fflag;   /* fast-and-flat rule already reported */
-  float pace;      /* mean ln(time / the population's usual time) over its timed items, NAN if too few */
+  float pace;      /* mean ln(time / the population's usual time) over the time rule's items, NAN if not judged */
   float acc;       /* share of its graded answers right */
-  uint16_t pace_n; /* timed items in pace */
   char *detail_zh, *detail_en; /* which items misfit, once flagged */
   char *bdetail_zh, *bdetail_en; /* the bank evidence, once flagged */
   char *fdetail_zh, *fdetail_en; /* the fast-and-flat evidence, once flagged */
@@ -374,8 +373,9 @@ static int person_fit(const mg_detect_pf *p, const pf_enrol *e, double *lz, doub
   return 1;
 }
 
-/* Pearson correlation of ln(time on item) with the population's mean ln(time) on the item. */
-static int time_corr(const mg_detect_pf *p, const pf_enrol *e, double *r, int *n) {
+/* Pearson correlation of ln(time on item) with the population's mean ln(time) on the item; *pace:
+ * the mean of the first minus the second (ln of the geometric-mean ratio to the usual time). */
+static int time_corr(const mg_detect_pf *p, const pf_enrol *e, double *r, int *n, double *pace) {
   double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
   int m = 0;
   for (int k = 0; k < e->n; k++) {
@@ -396,6 +396,7 @@ static int time_corr(const mg_detect_pf *p, const pf_enrol *e, double *r, int *n
     *r = cxy / sqrt(vx * vy);
   }
   *n = m;
+  *pace = (sy - sx) / m;
   return 1;
 }
 
@@ -592,12 +593,12 @@ static int build_fast_detail(pf_enrol *e, double zt) {
   int w1 = snprintf(zh, sizeof zh,
                     "。整门课 %u 道计时题的用时为其他学生同题常规用时的 %.0f%%（几何平均），正确率 %.0f%%；"
                     "每题用时与该题通常所需时间的相关 z %.1f（其他学生的用时随题目难易变化）",
-                    (unsigned)e->pace_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
+                    (unsigned)e->tz_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
   int w2 = snprintf(en, sizeof en,
                     ". Over the course, %u timed items took %.0f%% of the time other students took on the same "
                     "items (geometric mean), %.0f%% right; time against each item's usual time z %.1f (other "
                     "students' times follow the items)",
-                    (unsigned)e->pace_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
+                    (unsigned)e->tz_n, 100.0 * exp(e->pace), 100.0 * e->acc, zt);
   if (w1 < 0 || w2 < 0) return MG_OK;
   return set_detail(&e->fdetail_zh, &e->fdetail_en, zh, en);
 }
@@ -610,14 +611,16 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
     uint32_t ei = all ? (uint32_t)j : p->dirty[j];
     pf_enrol *e = ei < p->nen ? p->en[ei] : NULL;
     if (!e) continue;
-    double r, lz, th, hg;
+    double r, lz, th, hg, pace;
     int n, worst, items;
     e->tz_fisher = NAN;
-    if (time_corr(p, e, &r, &n)) {
+    e->pace = NAN;
+    if (time_corr(p, e, &r, &n, &pace)) {
       if (r > 0.999) r = 0.999;
       if (r < -0.999) r = -0.999;
       e->tz_fisher = (float)atanh(r);
       e->tz_n = (uint16_t)n;
+      e->pace = (float)pace;
     }
     e->bz = NAN;
     if (p->nbank) {
@@ -629,20 +632,9 @@ int mg_detect_pf_sweep(mg_detect_pf *p, int all, mg_detect_pf_flag flag, void *u
         e->blam = (float)lam;
       }
     }
-    e->pace = NAN;
     {
-      double lr = 0;
-      int nt = 0, ok = 0;
-      for (int k = 0; k < e->n; k++) {
-        const pf_ans *a = &e->a[k];
-        const pf_item *it = &p->items[a->item];
-        ok += a->ok;
-        if (a->dur <= 0 || it->nt < PF_ITEM_MIN) continue;
-        lr += log(a->dur) - it->slt / it->nt;
-        nt++;
-      }
-      if (nt >= PF_MIN_TIMED) e->pace = (float)(lr / nt);
-      e->pace_n = (uint16_t)nt;
+      int ok = 0;
+      for (int k = 0; k < e->n; k++) ok += e->a[k].ok;
       e->acc = e->n ? (float)ok / e->n : 0;
     }
     e->lz = NAN;
