@@ -297,7 +297,7 @@ typedef struct enrol {
   uint8_t fx_fail, fx_pass, fx_narrow; /* exam face checks: failed; passed; passed narrowly */
   uint8_t fx_k;                /* exam face checks compared with own study checks or everyone's exam checks */
   uint16_t fs_n;               /* passed study face checks with a score */
-  float fs_mean, fs_m2;        /* their mean score and sum of squared deviations (Welford) */
+  float fs_mean;               /* their mean score (Welford; the squared deviations go to the pool) */
   float fx_zsum;               /* Σ z of those checks below the baseline (exam_face_low) */
   /* identity history */
   uint32_t study_n;
@@ -1329,7 +1329,6 @@ static void own_face_add(mg_detect *d, enrol *e, float score) {
   e->fs_n++;
   e->fs_mean += (float)(delta / e->fs_n);
   double inc = delta * (score - e->fs_mean);
-  e->fs_m2 += (float)inc;
   if (e->fs_n >= 2) {
     d->fw_m2 += inc;
     d->fw_df += 1;
